@@ -1,0 +1,51 @@
+# OGI Desk — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai poppler-utils
+
+.PHONY: run test test-sqlite test-pg deps system-deps postgres lint clean
+
+$(VENV)/.installed: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+deps: $(VENV)/.installed system-deps
+
+# Debian packages the app and its tests need: CJK fonts for the letters, Chromium for the browser test.
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	fi
+
+# The tests also run on PostgreSQL (127.0.0.1:5432, trust auth, database `test`); start it if it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "Starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+run: deps
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "OGI Desk: http://127.0.0.1:5000"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: deps postgres test-sqlite test-pg
+
+test-sqlite: deps
+	TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
+
+test-pg: deps postgres
+	TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

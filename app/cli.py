@@ -1,0 +1,116 @@
+"""flask CLI: agencies, users, tokens, calendar and demo data."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from .extensions import db
+from .models import Agency, User
+from .domain.workflow import ROLES
+
+DEMO_PASSWORD = "ogidesk-demo"
+DEMO_USERS = [
+    ("clerk", "王登记", ["clerk"]),
+    ("handler", "李承办", ["handler"]),
+    ("handler2", "赵承办", ["handler"]),
+    ("legal", "陈法审", ["legal"]),
+    ("head", "张主任", ["head"]),
+    ("archivist", "刘档案", ["archivist"]),
+    ("admin", "系统管理员", ["admin"]),
+]
+
+
+def create_agency(code: str, name: str, **kw) -> Agency:
+    if db.session.scalar(db.select(Agency).where(Agency.code == code)):
+        raise click.ClickException(f"机关代码 {code} 已存在")
+    a = Agency(code=code, name=name, **kw)
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+def create_user(agency: Agency, username: str, name: str, password: str, roles: list[str]) -> User:
+    if db.session.scalar(db.select(User).where(User.username == username)):
+        raise click.ClickException(f"用户名 {username} 已存在")
+    u = User(agency_id=agency.id, username=username, name=name)
+    try:
+        u.roles = roles
+        u.set_password(password)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """A demo agency and one user per role, only on an empty database."""
+    from .services.calendar import seed_calendar
+
+    seed_calendar()
+    if db.session.scalar(db.select(Agency).limit(1)):
+        return []
+    agency = create_agency(
+        "DEMO", "示范市自然资源和规划局", doc_code="示自然资规公开",
+        reconsideration_body="示范市人民政府", court="示范市示范区人民法院",
+        address="示范市人民路1号", phone="0000-12345678")
+    out = []
+    for username, name, roles in DEMO_USERS:
+        create_user(agency, username, name, DEMO_PASSWORD, roles)
+        out.append((username, name, "、".join(ROLES[r] for r in roles)))
+    return out
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-calendar")
+    def seed_calendar_cmd():
+        """Seed the working-day calendar 2019–2026 from chinesecalendar."""
+        from .services.calendar import seed_calendar
+        added = seed_calendar()
+        click.echo(f"已导入 {len(added)} 个年度：{added}" if added else "工作日历已存在，未修改")
+
+    @app.cli.command("seed-demo")
+    def seed_demo_cmd():
+        """Seed a demo agency and one user per role when the database is empty."""
+        users = seed_demo()
+        if not users:
+            click.echo("数据库已有机关，未创建演示数据。演示账号（若存在）密码：" + DEMO_PASSWORD)
+            return
+        click.echo("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+        for username, name, roles in users:
+            click.echo(f"  {username:<10} {name}（{roles}）")
+
+    @app.cli.command("create-agency")
+    @click.argument("code")
+    @click.argument("name")
+    @click.option("--reconsideration-body", default="")
+    @click.option("--court", default="")
+    def create_agency_cmd(code, name, reconsideration_body, court):
+        """Create an agency (行政机关)."""
+        a = create_agency(code, name, reconsideration_body=reconsideration_body, court=court)
+        click.echo(f"已创建机关 {a.code} {a.name}")
+
+    @app.cli.command("create-user")
+    @click.argument("agency_code")
+    @click.argument("username")
+    @click.argument("name")
+    @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+    @click.password_option()
+    def create_user_cmd(agency_code, username, name, roles, password):
+        """Create a user of an agency with one or more roles."""
+        agency = db.session.scalar(db.select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise click.ClickException(f"机关 {agency_code} 不存在")
+        u = create_user(agency, username, name, password, list(roles))
+        click.echo(f"已创建用户 {u.username}（{u.role_labels}）")
+
+    @app.cli.command("issue-token")
+    @click.argument("username")
+    def issue_token_cmd(username):
+        """Issue a new API token for a user (the previous one stops working)."""
+        u = db.session.scalar(db.select(User).where(User.username == username))
+        if u is None:
+            raise click.ClickException(f"用户 {username} 不存在")
+        token = u.new_api_token()
+        db.session.commit()
+        click.echo(token)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..domain.workflow import ROLES
+
+
+class Agency(db.Model):
+    """行政机关: every case, user and number sequence belongs to one."""
+
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    doc_code: Mapped[str] = mapped_column(String(50), default="")  # 文号代字, letters issue
+    reconsideration_body: Mapped[str] = mapped_column(String(200), default="")
+    court: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+
+    users: Mapped[list[User]] = relationship(back_populates="agency")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    roles_csv: Mapped[str] = mapped_column("roles", String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+
+    agency: Mapped[Agency] = relationship(back_populates="users")
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles_csv.split(",") if r)
+
+    @roles.setter
+    def roles(self, values) -> None:
+        bad = set(values) - set(ROLES)
+        if bad:
+            raise ValueError(f"未知角色：{', '.join(sorted(bad))}")
+        self.roles_csv = ",".join(sorted(set(values)))
+
+    @property
+    def role_labels(self) -> str:
+        return "、".join(ROLES[r] for r in sorted(self.roles))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        if len(password) < 8:
+            raise ValueError("密码至少8位")
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def new_api_token(self) -> str:
+        """Issue a fresh API token; only its hash is stored."""
+        token = secrets.token_urlsafe(32)
+        self.token_hash = hashlib.sha256(token.encode()).hexdigest()
+        return token
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sequence(db.Model):
+    """A number sequence per agency, kind and year, allocated under a row lock."""
+
+    __tablename__ = "sequence"
+    __table_args__ = (UniqueConstraint("agency_id", "kind", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int]
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.intake import APPLICANT_TYPES, CHANNELS
+from ..domain.outcomes import OUTCOME_BY_CODE
+from ..domain.workflow import STATES
+from ..extensions import db
+
+
+class Case(db.Model):
+    """A request for government information (政府信息公开申请) and its handling."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        UniqueConstraint("agency_id", "year", "seq"),
+        Index("ix_case_queue", "agency_id", "state", "reply_due"),
+        Index("ix_case_received", "agency_id", "received_on"),
+        CheckConstraint("extension_days BETWEEN 0 AND 20", name="extension_range"),
+        CheckConstraint("state NOT IN ('closed','replied','delivered','archived') OR outcome_code IS NOT NULL",
+                        name="finished_has_outcome"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    year: Mapped[int]
+    seq: Mapped[int]
+    number: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default="registered")
+    version: Mapped[int] = mapped_column(default=1)
+
+    # Intake (Art. 29, 31)
+    channel: Mapped[str] = mapped_column(String(20))
+    arrived_on: Mapped[date]
+    confirmed_on: Mapped[date | None]
+    received_on: Mapped[date]  # the Art. 31 date every deadline starts from
+    receipt_basis: Mapped[str] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    applicant_type: Mapped[str] = mapped_column(String(20))
+    applicant_name: Mapped[str] = mapped_column(String(200), index=True)
+    id_type: Mapped[str] = mapped_column(String(30), default="")
+    id_number: Mapped[str] = mapped_column(String(64), default="", index=True)
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    contact_address: Mapped[str] = mapped_column(String(300), default="")
+    contact_email: Mapped[str] = mapped_column(String(200), default="")
+    agent_name: Mapped[str] = mapped_column(String(100), default="")
+    agent_id_number: Mapped[str] = mapped_column(String(64), default="")
+    power_of_attorney: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text)
+    doc_number: Mapped[str] = mapped_column(String(100), default="", index=True)
+    requested_form: Mapped[str] = mapped_column(String(20), default="paper")
+    requested_route: Mapped[str] = mapped_column(String(20), default="post")
+
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    # Clock inputs and the cached result (recomputed on every change and calendar edit).
+    clock_start: Mapped[date]
+    extension_days: Mapped[int] = mapped_column(default=0)
+    override_due: Mapped[date | None]
+    reply_due: Mapped[date | None]
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    calendar_version: Mapped[str] = mapped_column(String(100), default="")
+
+    outcome_code: Mapped[str | None] = mapped_column(String(30))
+    closed_on: Mapped[date | None]
+    archived_on: Mapped[date | None]
+    archive_number: Mapped[str] = mapped_column(String(60), default="")
+    retention: Mapped[str] = mapped_column(String(20), default="")
+    current_draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id", use_alter=True))
+    issued_draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id", use_alter=True))
+
+    agency = relationship("Agency")
+    handler = relationship("User", foreign_keys=[handler_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    steps: Mapped[list[Step]] = relationship(back_populates="case", order_by="Step.id")
+    drafts: Mapped[list[Draft]] = relationship(back_populates="case", foreign_keys="Draft.case_id",
+                                               order_by="Draft.revision")
+    current_draft = relationship("Draft", foreign_keys=[current_draft_id], post_update=True)
+    issued_draft = relationship("Draft", foreign_keys=[issued_draft_id], post_update=True)
+    deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")
+    events = relationship("Event", order_by="Event.id", viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNELS.get(self.channel, self.channel)
+
+    @property
+    def applicant_type_label(self) -> str:
+        return APPLICANT_TYPES.get(self.applicant_type, self.applicant_type)
+
+    @property
+    def outcome(self):
+        return OUTCOME_BY_CODE.get(self.outcome_code) if self.outcome_code else None
+
+    def steps_of(self, *kinds: str) -> list[Step]:
+        return [s for s in self.steps if s.kind in kinds]
+
+
+STEP_KINDS = {
+    "correction": "补正",
+    "consultation_third_party": "征求第三方意见",
+    "consultation_agency": "征求其他机关意见",
+    "reasons": "说明理由（第三十五条）",
+    "fee": "收费",
+    "cohandle": "协办",
+}
+CONSULTATION_RESULTS = {"agree": "同意公开", "object": "不同意公开", "no_answer": "逾期未答复"}
+
+
+class Step(db.Model):
+    """A sub-procedure with its own period: correction, consultation, reasons, fee, co-handling."""
+
+    __tablename__ = "step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    party: Mapped[str] = mapped_column(String(200), default="")  # third party, agency, unit
+    started_on: Mapped[date]  # notice/letter sent
+    received_on: Mapped[date | None]  # the other side received it (consultation period runs from here)
+    due_on: Mapped[date | None]
+    answered_on: Mapped[date | None]
+    result: Mapped[str] = mapped_column(String(40), default="")
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship(back_populates="steps")
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.details_json)
+
+    @details.setter
+    def details(self, value: dict) -> None:
+        self.details_json = json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_on is None and not self.result
+
+    @property
+    def kind_label(self) -> str:
+        return STEP_KINDS.get(self.kind, self.kind)
+
+    @property
+    def result_label(self) -> str:
+        return CONSULTATION_RESULTS.get(self.result, self.result)
+
+
+class Draft(db.Model):
+    """One immutable revision of a reply draft; approval and sign-off attach to a revision."""
+
+    __tablename__ = "draft"
+    __table_args__ = (
+        UniqueConstraint("case_id", "revision"),
+        CheckConstraint(
+            "(approved_by_id IS NULL AND approved_at IS NULL AND approved_hash IS NULL) OR "
+            "(approved_by_id IS NOT NULL AND approved_at IS NOT NULL AND approved_hash IS NOT NULL)",
+            name="approval_complete"),
+        CheckConstraint(
+            "(signed_by_id IS NULL AND signed_at IS NULL AND signed_hash IS NULL) OR "
+            "(signed_by_id IS NOT NULL AND signed_at IS NOT NULL AND signed_hash IS NOT NULL "
+            "AND approved_hash IS NOT NULL)",
+            name="signoff_complete"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    revision: Mapped[int]
+    outcome_code: Mapped[str] = mapped_column(String(30))
+    fields_json: Mapped[str] = mapped_column(Text, default="{}")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None]
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    secrecy_note: Mapped[str] = mapped_column(Text, default="")
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    signed_at: Mapped[datetime | None]
+    signed_hash: Mapped[str | None] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="drafts", foreign_keys=[case_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    signed_by = relationship("User", foreign_keys=[signed_by_id])
+
+    @property
+    def fields(self) -> dict:
+        return json.loads(self.fields_json)
+
+    @property
+    def outcome(self):
+        return OUTCOME_BY_CODE[self.outcome_code]
+
+    @staticmethod
+    def hash_content(outcome_code: str, fields: dict) -> str:
+        canonical = json.dumps({"outcome": outcome_code, "fields": fields}, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def recomputed_hash(self) -> str:
+        return self.hash_content(self.outcome_code, self.fields)
+
+
+DELIVERY_METHODS = {
+    "in_person": "直接送达",
+    "post": "邮寄送达",
+    "email": "电子邮件送达",
+    "online": "网上平台送达",
+    "fax": "传真送达",
+    "public_notice": "公告送达",
+}
+
+
+class Delivery(db.Model):
+    """Service of the reply (送达), with its proof."""
+
+    __tablename__ = "delivery"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    delivered_on: Mapped[date]
+    proof: Mapped[str] = mapped_column(String(300), default="")  # tracking number, platform log id
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    case: Mapped[Case] = relationship(back_populates="deliveries")
+
+    @property
+    def method_label(self) -> str:
+        return DELIVERY_METHODS.get(self.method, self.method)

@@ -1,0 +1,765 @@
+"""Case operations: intake and every workflow action (Indico-style named operations)."""
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import date, datetime
+from typing import Any, Callable, Mapping
+
+from flask import current_app
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain import clock as C
+from ..domain.fees import FEE_METHODS, fee_amount
+from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES, IntakeError,
+                             receipt_date, validate_resident_id)
+from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE
+from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, check
+from ..extensions import db
+from ..models import Case, Delivery, Draft, Step, User
+from ..models.case import DELIVERY_METHODS
+from .audit import record
+from .calendar import load_calendar
+from .clocks import refresh_clock
+from .errors import Conflict, NotFound, ServiceError
+from .numbering import next_number
+from .params import Params
+from .time import today as _today
+
+CONSULT_KINDS = {"third_party": "consultation_third_party", "agency": "consultation_agency"}
+RETENTIONS = {"10y": "10年", "30y": "30年", "permanent": "永久"}
+
+
+# ---------------------------------------------------------------- loading and scoping
+
+def get_case(case_id: int, actor: User) -> Case:
+    """A case of the actor's own agency; other agencies' cases do not exist for them."""
+    case = db.session.get(Case, case_id)
+    if case is None or case.agency_id != actor.agency_id:
+        raise NotFound("案件不存在")
+    return case
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict() from None
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("保存时与其他操作冲突，请刷新后重试") from None
+
+
+# ---------------------------------------------------------------- intake
+
+INTAKE_FIELDS = ("channel", "arrived_on", "confirmed_on", "applicant_type", "applicant_name", "id_type",
+                 "id_number", "contact_phone", "contact_address", "contact_email", "agent_name",
+                 "agent_id_number", "power_of_attorney", "description", "doc_number", "requested_form",
+                 "requested_route", "handler_id")
+
+
+def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
+    """登记: register a request and start its clock from the Art. 31 receipt date."""
+    if not actor.has_role("clerk"):
+        raise ServiceError("只有登记员可以登记申请")
+    p = Params(raw)
+    today = _today()
+    cal = load_calendar()
+    channel = p.choice("channel", "申请方式", CHANNELS)
+    arrived = p.date("arrived_on", "收到（提交/签收）日期", required=True)
+    confirmed = p.date("confirmed_on", "确认日期")
+    if arrived > today:
+        raise ServiceError("收到日期不能晚于今天", "arrived_on")
+    if confirmed and confirmed > today:
+        raise ServiceError("确认日期不能晚于今天", "confirmed_on")
+    applicant_type = p.choice("applicant_type", "申请人类型", APPLICANT_TYPES)
+    name = p.text("applicant_name", "申请人姓名或名称", required=True, max_len=200)
+    id_type = p.choice("id_type", "证件类型", ID_TYPES)
+    id_number = p.text("id_number", "证件号码", required=True, max_len=64)
+    try:
+        if id_type == "resident_id":
+            id_number = validate_resident_id(id_number)
+        receipt = receipt_date(channel, arrived, confirmed, cal,
+                               non_workday_rolls_forward=current_app.config["ONLINE_NON_WORKDAY_ROLLS_FORWARD"])
+    except IntakeError as e:
+        raise ServiceError(e.message, e.field) from None
+    phone = p.text("contact_phone", "联系电话", max_len=50)
+    address = p.text("contact_address", "通信地址", max_len=300)
+    email = p.text("contact_email", "电子邮箱", max_len=200)
+    if not (phone or address or email):
+        raise ServiceError("请至少填写一种联系方式（第二十九条）", "contact_phone")
+    if email and "@" not in email:
+        raise ServiceError("电子邮箱格式不正确", "contact_email")
+    agent = p.text("agent_name", "代理人姓名", max_len=100)
+    agent_id = p.text("agent_id_number", "代理人身份证号码", max_len=64)
+    poa = p.text("power_of_attorney", "授权委托书", max_len=300)
+    if agent:
+        if not poa:
+            raise ServiceError("由代理人提交的，请登记授权委托书", "power_of_attorney")
+        if not agent_id:
+            raise ServiceError("请填写代理人身份证号码", "agent_id_number")
+        try:
+            agent_id = validate_resident_id(agent_id)
+        except IntakeError as e:
+            raise ServiceError("代理人" + e.message, "agent_id_number") from None
+    description = p.text("description", "所需政府信息的名称或描述", required=True, max_len=5000)
+    doc_number = p.text("doc_number", "文号", max_len=100)
+    form = p.choice("requested_form", "获取信息的形式", FORMS, default="paper")
+    route = p.choice("requested_route", "获取信息的途径", ROUTES, default="post")
+    handler_id = p.integer("handler_id", "承办人", required=False)
+    if handler_id is not None:
+        _handler(actor, handler_id)
+
+    seq = next_number(actor.agency_id, "case", today.year)
+    case = Case(
+        agency_id=actor.agency_id, year=today.year, seq=seq,
+        number=f"{actor.agency.code}-{today.year}-{seq:04d}", state="registered",
+        channel=channel, arrived_on=arrived, confirmed_on=confirmed, received_on=receipt.received_on,
+        receipt_basis=receipt.basis, logged_at=datetime.utcnow(), applicant_type=applicant_type,
+        applicant_name=name, id_type=id_type, id_number=id_number, contact_phone=phone,
+        contact_address=address, contact_email=email, agent_name=agent, agent_id_number=agent_id,
+        power_of_attorney=poa, description=description, doc_number=doc_number, requested_form=form,
+        requested_route=route, handler_id=handler_id, created_by_id=actor.id,
+        clock_start=receipt.received_on, extension_days=0,
+    )
+    db.session.add(case)
+    db.session.flush()
+    refresh_clock(case, today)
+    record(case, actor, "register", "登记申请", None, "registered", {
+        "number": case.number, "received_on": case.received_on.isoformat(), "receipt_basis": receipt.basis,
+        "channel": channel, "reply_due": case.reply_due.isoformat() if case.reply_due else None,
+        "calendar_version": case.calendar_version, "provisional": case.due_provisional,
+    })
+    _commit()
+    return case
+
+
+def _handler(actor: User, user_id: int) -> User:
+    u = db.session.get(User, user_id)
+    if u is None or u.agency_id != actor.agency_id or not u.has_role("handler") or not u.active:
+        raise ServiceError("承办人无效：须为本机关在职承办人", "handler_id")
+    return u
+
+
+def intake_hints(actor: User, applicant_name: str, id_number: str, description: str, doc_number: str,
+                 on: date | None = None, exclude_id: int | None = None) -> dict:
+    """Art. 35 / fees: this applicant's requests this month; Art. 36(6): possible repeats."""
+    on = on or _today()
+    who = []
+    if id_number:
+        who.append(Case.id_number == id_number.strip().upper())
+    if applicant_name:
+        who.append(Case.applicant_name == applicant_name.strip())
+    if not who:
+        return {"month_count": 0, "month_cases": [], "possible_repeats": []}
+    base = db.select(Case).where(Case.agency_id == actor.agency_id, or_(*who))
+    if exclude_id:
+        base = base.where(Case.id != exclude_id)
+    first = on.replace(day=1)
+    nxt = (first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1))
+    month = list(db.session.scalars(base.where(Case.received_on >= first, Case.received_on < nxt)
+                                    .order_by(Case.received_on)))
+    earlier = list(db.session.scalars(base.order_by(Case.received_on.desc()).limit(200)))
+    repeats = []
+    for c in earlier:
+        same_doc = bool(doc_number and c.doc_number and c.doc_number.strip() == doc_number.strip())
+        ratio = difflib.SequenceMatcher(None, c.description, description or "").ratio() if description else 0
+        if same_doc or ratio >= 0.6:
+            repeats.append({"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
+                            "state": c.state_label, "description": c.description[:100],
+                            "similarity": round(ratio, 2), "same_doc_number": same_doc})
+    return {
+        "month_count": len(month),
+        "month_cases": [{"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
+                         "description": c.description[:100]} for c in month],
+        "possible_repeats": repeats[:10],
+    }
+
+
+# ---------------------------------------------------------------- facts for the guards
+
+def case_facts(case: Case, today: date) -> CaseFacts:
+    cal = load_calendar()
+    from .clocks import case_clock
+    st = case_clock(case, today)
+    correction = case.steps_of("correction")
+    consult = [s for s in case.steps_of(*CONSULT_KINDS.values()) if s.is_open]
+    reasons = [s for s in case.steps_of("reasons") if s.is_open]
+    fee = [s for s in case.steps_of("fee") if s.is_open]
+    draft = case.current_draft
+    return CaseFacts(
+        state=case.state, today=today,
+        correction_notices=len(correction),
+        correction_notice_due=cal.add_working_days(case.received_on, C.CORRECTION_NOTICE_DAYS).due,
+        correction_period_end=correction[-1].due_on if correction else None,
+        open_consultations=len(consult),
+        reasons_pending=bool(reasons), reasons_due=reasons[0].due_on if reasons else None,
+        fee_pending=bool(fee), fee_due=fee[0].due_on if fee else None,
+        open_cohandlings=sum(1 for s in case.steps_of("cohandle") if s.is_open),
+        extension_days=case.extension_days,
+        reply_due=st.due, clock_paused=st.status == "paused",
+        has_draft=draft is not None,
+        draft_hash=draft.content_hash if draft else None,
+        approved_hash=draft.approved_hash if draft else None,
+        signed_hash=draft.signed_hash if draft else None,
+    )
+
+
+# ---------------------------------------------------------------- actions
+
+class Ctx:
+    def __init__(self, case: Case, actor: User, p: Params, today: date) -> None:
+        self.case, self.actor, self.p, self.today = case, actor, p, today
+        self.cal = load_calendar()
+
+    def step(self, step_id_field: str, kinds: tuple[str, ...], label: str) -> Step:
+        sid = self.p.integer(step_id_field, label, required=True)
+        for s in self.case.steps:
+            if s.id == sid and s.kind in kinds:
+                if not s.is_open:
+                    raise ServiceError(f"该{s.kind_label}已办结", step_id_field)
+                return s
+        raise ServiceError(f"{label}无效", step_id_field)
+
+    def not_before(self, d: date, floor: date, field: str, label: str, floor_label: str) -> None:
+        if d < floor:
+            raise ServiceError(f"{label}不能早于{floor_label}（{floor.isoformat()}）", field)
+
+    def not_future(self, d: date, field: str, label: str) -> None:
+        if d > self.today:
+            raise ServiceError(f"{label}不能晚于今天", field)
+
+
+Handler = Callable[[Ctx], tuple[dict, Callable[[], dict]]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(name: str):
+    def deco(fn: Handler) -> Handler:
+        assert name in ACTIONS, name
+        HANDLERS[name] = fn
+        return fn
+    return deco
+
+
+@handles("assign")
+def _assign(x: Ctx):
+    u = _handler(x.actor, x.p.integer("handler_id", "承办人", required=True))
+
+    def apply():
+        old = x.case.handler.name if x.case.handler else None
+        x.case.handler_id = u.id
+        return {"handler": u.name, "previous": old}
+    return {}, apply
+
+
+@handles("start")
+def _start(x: Ctx):
+    def apply():
+        if x.case.handler_id is None:
+            x.case.handler_id = x.actor.id
+        return {}
+    return {}, apply
+
+
+@handles("request_correction")
+def _request_correction(x: Ctx):
+    on = x.p.date("notice_date", "告知日期", default=x.today)
+    x.not_future(on, "notice_date", "告知日期")
+    x.not_before(on, x.case.received_on, "notice_date", "告知日期", "收到申请日期")
+    items = x.p.text("items", "需要补正的事项", required=True)
+    guidance = x.p.text("guidance", "指导和释明")
+    default_end = x.cal.add_working_days(on, C.DEFAULT_CORRECTION_PERIOD_DAYS).due
+    end = x.p.date("period_end", "补正期限", default=default_end)
+
+    def apply():
+        s = Step(kind="correction", started_on=on, due_on=end, created_by_id=x.actor.id)
+        s.details = {"items": items, "guidance": guidance}
+        x.case.steps.append(s)
+        return {"notice_date": on, "period_end": end, "items": items}
+    return {"notice_date": on, "period_end": end}, apply
+
+
+@handles("receive_correction")
+def _receive_correction(x: Ctx):
+    s = x.case.steps_of("correction")[-1]
+    on = x.p.date("received_on", "收到补正材料日期", default=x.today)
+    x.not_future(on, "received_on", "收到补正材料日期")
+    x.not_before(on, s.started_on, "received_on", "收到补正材料日期", "补正告知日期")
+    note = x.p.text("note", "补正内容说明")
+
+    def apply():
+        s.answered_on, s.result = on, "received"
+        s.details = {**s.details, "note": note, "late": bool(s.due_on and on > s.due_on)}
+        # Art. 30: the reply period runs afresh from receipt of the corrected request.
+        x.case.clock_start = on
+        return {"received_on": on, "clock_restarts": on, "late": bool(s.due_on and on > s.due_on)}
+    return {}, apply
+
+
+def _open_step(case: Case, kind: str) -> Step | None:
+    return next((s for s in case.steps_of(kind) if s.is_open), None)
+
+
+def _close(x: Ctx, outcome: str, on: date) -> None:
+    x.case.outcome_code = outcome
+    x.case.closed_on = on
+
+
+@handles("correction_lapsed")
+def _correction_lapsed(x: Ctx):
+    s = x.case.steps_of("correction")[-1]
+
+    def apply():
+        s.result = "lapsed"
+        _close(x, "correction_lapsed", x.today)
+        return {"period_end": s.due_on, "outcome": "correction_lapsed"}
+    return {}, apply
+
+
+@handles("consult")
+def _consult(x: Ctx):
+    kind = CONSULT_KINDS[x.p.choice("kind", "征求对象类型", {"third_party": "第三方", "agency": "其他机关"})]
+    party = x.p.text("party", "征求意见对象", required=True, max_len=200)
+    matter = x.p.text("matter", "征求意见的信息及理由", required=True)
+    sent = x.p.date("sent_on", "发出日期", default=x.today)
+    x.not_future(sent, "sent_on", "发出日期")
+    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
+    received = x.p.date("received_on", "对方收到日期", default=sent)
+    x.not_before(received, sent, "received_on", "对方收到日期", "发出日期")
+    due = x.cal.add_working_days(received, C.CONSULTATION_DAYS).due  # Arts. 32, 34
+
+    def apply():
+        s = Step(kind=kind, party=party, started_on=sent, received_on=received, due_on=due,
+                 created_by_id=x.actor.id)
+        s.details = {"matter": matter}
+        x.case.steps.append(s)
+        db.session.flush()
+        return {"step_id": s.id, "kind": kind, "party": party, "sent_on": sent, "received_on": received,
+                "due_on": due}
+    return {}, apply
+
+
+@handles("consultation_reply")
+def _consultation_reply(x: Ctx):
+    s = x.step("step_id", tuple(CONSULT_KINDS.values()), "征求意见")
+    result = x.p.choice("result", "征求意见结果", {"agree": "", "object": "", "no_answer": ""})
+    opinion = x.p.text("opinion", "意见内容")
+    override = x.p.flag("public_interest_override")
+    override_reason = x.p.text("override_reason", "公共利益理由")
+    if result == "no_answer":
+        if x.today <= s.due_on:
+            raise ServiceError(f"答复期限（{s.due_on.isoformat()}）未届满，不能登记为逾期未答复", "result")
+        on = s.due_on  # the pause ends when the period lapses
+    else:
+        on = x.p.date("answered_on", "收到答复日期", default=x.today)
+        x.not_future(on, "answered_on", "收到答复日期")
+        x.not_before(on, s.started_on, "answered_on", "收到答复日期", "发出日期")
+    if override and (result != "object" or s.kind != "consultation_third_party"):
+        raise ServiceError("公共利益裁量仅适用于第三方不同意公开的情形", "public_interest_override")
+    if override and not override_reason:
+        raise ServiceError("决定公开的，须写明公共利益理由（第三十二条）", "override_reason")
+    # Art. 34: another agency's silence is deemed consent; Art. 32: a third party's silence leaves it to us.
+    effect = {
+        ("consultation_agency", "no_answer"): "视为同意公开（第三十四条）",
+        ("consultation_third_party", "no_answer"): "第三方逾期未提出意见，由本机关依法决定（第三十二条）",
+    }.get((s.kind, result), "")
+
+    def apply():
+        s.answered_on, s.result = on, result
+        s.details = {**s.details, "opinion": opinion, "effect": effect, "public_interest_override": override,
+                     "override_reason": override_reason}
+        return {"step_id": s.id, "party": s.party, "result": result, "answered_on": on, "effect": effect,
+                "public_interest_override": override}
+    return {}, apply
+
+
+@handles("request_reasons")
+def _request_reasons(x: Ctx):
+    sent = x.p.date("sent_on", "发出日期", default=x.today)
+    x.not_future(sent, "sent_on", "发出日期")
+    matter = x.p.text("matter", "要求说明的事项", required=True)
+    default_due = x.cal.add_working_days(sent, C.REASONS_ANSWER_DAYS).due
+    due = x.p.date("due_on", "说明理由期限", default=default_due)
+    if due <= sent:
+        raise ServiceError("说明理由期限必须晚于发出日期", "due_on")
+
+    def apply():
+        s = Step(kind="reasons", started_on=sent, due_on=due, created_by_id=x.actor.id)
+        s.details = {"matter": matter}
+        x.case.steps.append(s)
+        return {"sent_on": sent, "due_on": due}
+    return {}, apply
+
+
+@handles("reasons_reply")
+def _reasons_reply(x: Ctx):
+    s = _open_step(x.case, "reasons")
+    if s is None:
+        return {}, dict  # the guard refuses: no reasons requested
+    result = x.p.choice("result", "审查结论", {"reasonable": "", "unreasonable": "", "no_answer": ""})
+    on = x.p.date("answered_on", "收到说明日期", default=x.today)
+    x.not_future(on, "answered_on", "收到说明日期")
+    x.not_before(on, s.started_on, "answered_on", "收到说明日期", "发出日期")
+    note = x.p.text("note", "说明")
+    new_due = x.p.date("new_due", "合理的延迟答复期限")
+    if new_due and result != "reasonable":
+        raise ServiceError("仅在理由合理时可以确定延迟答复期限（第三十五条）", "new_due")
+    if new_due and new_due <= on:
+        raise ServiceError("延迟答复期限必须晚于今天", "new_due")
+
+    def apply():
+        s.answered_on, s.result = on, result
+        s.details = {**s.details, "note": note}
+        if new_due:
+            x.case.override_due = new_due
+        return {"result": result, "answered_on": on, "new_due": new_due}
+    return {}, apply
+
+
+@handles("fee_notice")
+def _fee_notice(x: Ctx):
+    method = x.p.choice("method", "收费方式", FEE_METHODS)
+    nth = x.p.integer("nth_in_month", "本月累计申请件数", required=method == "per_request", default=0, lo=1, hi=10000)
+    pages = x.p.integer("pages", "页数", required=method == "per_volume", default=0, lo=1, hi=1000000)
+    amount = fee_amount(method, nth_in_month=nth or 0, pages=pages or 0)
+    if amount == 0:
+        raise ServiceError("按收费标准该申请免费，不能发出收费通知", "method")
+    sent = x.p.date("sent_on", "发出日期", default=x.today)
+    x.not_future(sent, "sent_on", "发出日期")
+    served = x.p.date("served_on", "申请人收到通知日期", default=sent)
+    x.not_before(served, sent, "served_on", "申请人收到通知日期", "发出日期")
+    due = x.cal.add_working_days(served, C.FEE_PAYMENT_DAYS).due
+
+    def apply():
+        s = Step(kind="fee", started_on=sent, received_on=served, due_on=due, created_by_id=x.actor.id)
+        s.details = {"method": method, "nth_in_month": nth, "pages": pages, "amount": amount}
+        x.case.steps.append(s)
+        return {"method": method, "amount": amount, "due_on": due}
+    return {}, apply
+
+
+@handles("fee_paid")
+def _fee_paid(x: Ctx):
+    s = _open_step(x.case, "fee")
+    if s is None:
+        return {}, dict  # the guard refuses: nothing to pay
+    on = x.p.date("paid_on", "缴费日期", default=x.today)
+    x.not_future(on, "paid_on", "缴费日期")
+    x.not_before(on, s.started_on, "paid_on", "缴费日期", "收费通知日期")
+    receipt = x.p.text("receipt_no", "票据号码", required=True, max_len=100)
+
+    def apply():
+        s.answered_on, s.result = on, "paid"
+        s.details = {**s.details, "receipt_no": receipt, "late": on > s.due_on}
+        return {"paid_on": on, "receipt_no": receipt}
+    return {}, apply
+
+
+@handles("fee_lapsed")
+def _fee_lapsed(x: Ctx):
+    def apply():
+        s = _open_step(x.case, "fee")
+        s.result = "lapsed"
+        s.answered_on = s.due_on
+        _close(x, "fee_unpaid", x.today)
+        return {"due_on": s.due_on, "outcome": "fee_unpaid"}
+    return {}, apply
+
+
+@handles("cohandle")
+def _cohandle(x: Ctx):
+    unit = x.p.text("party", "协办单位", required=True, max_len=200)
+    matter = x.p.text("matter", "协办事项", required=True)
+    sent = x.p.date("sent_on", "发出日期", default=x.today)
+    x.not_future(sent, "sent_on", "发出日期")
+    due = x.cal.add_working_days(sent, C.COHANDLING_DAYS).due
+
+    def apply():
+        s = Step(kind="cohandle", party=unit, started_on=sent, due_on=due, created_by_id=x.actor.id)
+        s.details = {"matter": matter}
+        x.case.steps.append(s)
+        db.session.flush()
+        return {"step_id": s.id, "party": unit, "due_on": due}
+    return {}, apply
+
+
+@handles("cohandle_reply")
+def _cohandle_reply(x: Ctx):
+    s = x.step("step_id", ("cohandle",), "协办")
+    on = x.p.date("answered_on", "回复日期", default=x.today)
+    x.not_future(on, "answered_on", "回复日期")
+    x.not_before(on, s.started_on, "answered_on", "回复日期", "发出日期")
+    note = x.p.text("note", "回复内容", required=True)
+
+    def apply():
+        s.answered_on, s.result = on, "replied"
+        s.details = {**s.details, "note": note}
+        return {"step_id": s.id, "answered_on": on}
+    return {}, apply
+
+
+@handles("extend")
+def _extend(x: Ctx):
+    days = x.p.integer("days", "延长工作日数", required=True)
+    reason = x.p.text("reason", "延期理由", required=True)
+
+    def apply():
+        old = x.case.reply_due
+        x.case.extension_days = days
+        return {"days": days, "reason": reason, "old_due": old}
+    return {"days": days}, apply
+
+
+DRAFT_FIELDS = {
+    "decision": "答复内容",
+    "reasons": "理由",
+    "search": "检索情况",
+    "obtain": "获取信息的方式、途径和时间",
+    "attachments": "附件清单",
+    "responsible_agency": "负责公开的机关及联系方式",
+    "earlier_reply": "此前答复的文号和日期",
+}
+
+
+@handles("save_draft")
+def _save_draft(x: Ctx):
+    code = x.p.choice("outcome", "办理结果", {o.code: o.label for o in DRAFTABLE})
+    oc = OUTCOME_BY_CODE[code]
+    fields = {k: x.p.text(k, label, max_len=10000) for k, label in DRAFT_FIELDS.items()}
+    fields = {k: v for k, v in fields.items() if v}
+    if oc.needs_reasons and not fields.get("reasons"):
+        raise ServiceError(f"“{oc.label}”须写明理由", "reasons")
+    if code == "not_exist" and not fields.get("search"):
+        raise ServiceError("信息不存在的答复须写明检索情况", "search")
+    if code == "repeat" and not fields.get("earlier_reply"):
+        raise ServiceError("重复申请的答复须写明此前答复的文号和日期", "earlier_reply")
+    if code == "disclose" and not fields.get("obtain"):
+        raise ServiceError("予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）", "obtain")
+    h = Draft.hash_content(code, fields)
+
+    def apply():
+        rev = len(x.case.drafts) + 1
+        d = Draft(case_id=x.case.id, revision=rev, outcome_code=code, content_hash=h, created_by_id=x.actor.id)
+        d.fields_json = json.dumps(fields, ensure_ascii=False, sort_keys=True)
+        x.case.drafts.append(d)
+        db.session.flush()
+        x.case.current_draft_id = d.id
+        x.case.current_draft = d
+        if x.case.handler_id is None:
+            x.case.handler_id = x.actor.id
+        return {"revision": rev, "outcome": code, "content_hash": h}
+    return {}, apply
+
+
+@handles("submit_draft")
+def _submit(x: Ctx):
+    d = x.case.current_draft
+    return {}, lambda: {"revision": d.revision, "content_hash": d.content_hash}
+
+
+@handles("approve")
+def _approve(x: Ctx):
+    d = x.case.current_draft
+    reviewed = x.p.flag("secrecy_reviewed")
+    note = x.p.text("secrecy_note", "保密审查意见")
+    dh = x.p.text("draft_hash", "稿件版本")
+
+    def apply():
+        d.approved_by_id, d.approved_at, d.approved_hash = x.actor.id, datetime.utcnow(), d.content_hash
+        d.secrecy_note = note
+        return {"revision": d.revision, "approved_hash": d.content_hash, "secrecy_reviewed": True,
+                "secrecy_note": note}
+    return {"secrecy_reviewed": reviewed, "draft_hash": dh}, apply
+
+
+@handles("return_draft")
+def _return(x: Ctx):
+    comments = x.p.text("comments", "退回意见")
+    d = x.case.current_draft
+    return {"comments": comments}, lambda: {"revision": d.revision, "comments": comments}
+
+
+@handles("sign_off")
+def _sign(x: Ctx):
+    d = x.case.current_draft
+    note = x.p.text("note", "签发意见")
+
+    def apply():
+        d.signed_by_id, d.signed_at, d.signed_hash = x.actor.id, datetime.utcnow(), d.content_hash
+        return {"revision": d.revision, "signed_hash": d.content_hash, "note": note}
+    return {}, apply
+
+
+@handles("reject_signoff")
+def _reject(x: Ctx):
+    comments = x.p.text("comments", "退回意见")
+    d = x.case.current_draft
+
+    def apply():
+        # Approval belonged to this revision; a changed draft is a new revision needing a new approval.
+        return {"revision": d.revision, "comments": comments}
+    return {"comments": comments}, apply
+
+
+@handles("issue")
+def _issue(x: Ctx):
+    d = x.case.current_draft
+    on = x.p.date("issued_on", "答复日期", default=x.today)
+    x.not_future(on, "issued_on", "答复日期")
+    if d is not None and d.recomputed_hash() != d.content_hash:
+        raise ServiceError("稿件内容与审核时的版本不一致，不能出具")
+
+    def apply():
+        x.case.issued_draft_id = d.id
+        _close(x, d.outcome_code, on)
+        return {"revision": d.revision, "content_hash": d.content_hash, "outcome": d.outcome_code,
+                "issued_on": on, "reply_due": x.case.reply_due, "on_time": bool(x.case.reply_due and on <= x.case.reply_due)}
+    return {}, apply
+
+
+@handles("deliver")
+def _deliver(x: Ctx):
+    method = x.p.choice("method", "送达方式", DELIVERY_METHODS)
+    on = x.p.date("delivered_on", "送达日期", default=x.today)
+    x.not_future(on, "delivered_on", "送达日期")
+    x.not_before(on, x.case.closed_on or x.case.received_on, "delivered_on", "送达日期", "答复日期")
+    proof = x.p.text("proof", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300)
+    recipient = x.p.text("recipient", "签收人", default=x.case.applicant_name, max_len=200)
+    notes = x.p.text("notes", "备注")
+
+    def apply():
+        x.case.deliveries.append(Delivery(method=method, delivered_on=on, proof=proof, recipient=recipient,
+                                          notes=notes, created_by_id=x.actor.id))
+        return {"method": method, "delivered_on": on, "proof": proof, "recipient": recipient}
+    return {}, apply
+
+
+@handles("withdraw")
+def _withdraw(x: Ctx):
+    on = x.p.date("withdrawn_on", "撤回日期", default=x.today)
+    x.not_future(on, "withdrawn_on", "撤回日期")
+    note = x.p.text("note", "撤回方式及说明", required=True)
+
+    def apply():
+        _close(x, "withdrawn", on)
+        return {"withdrawn_on": on, "note": note}
+    return {}, apply
+
+
+@handles("archive")
+def _archive(x: Ctx):
+    no = x.p.text("archive_number", "档号", required=True, max_len=60)
+    retention = x.p.choice("retention", "保管期限", RETENTIONS)
+
+    def apply():
+        x.case.archive_number, x.case.retention, x.case.archived_on = no, retention, x.today
+        return {"archive_number": no, "retention": retention}
+    return {}, apply
+
+
+def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | None = None,
+            expected_version: int | None = None) -> Case:
+    """Take one workflow step. A refused step changes nothing."""
+    if action not in HANDLERS:
+        raise ServiceError(f"未知操作：{action}", "action")
+    case = get_case(case_id, actor)
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict()
+    today = _today()
+    try:
+        facts = case_facts(case, today)
+        check(action, facts, actor.roles, guards=False)
+        x = Ctx(case, actor, Params(raw), today)
+        guard_params, apply = HANDLERS[action](x)
+        target = check(action, facts, actor.roles, **guard_params)
+        from_state = case.state
+        data = apply()
+        case.state = target
+        refresh_clock(case, today)
+        data.update(reply_due=case.reply_due, calendar_version=case.calendar_version,
+                    provisional=case.due_provisional)
+        record(case, actor, action, ACTIONS[action].label, from_state, target, data)
+        _commit()
+    except TransitionError as e:
+        db.session.rollback()
+        raise ServiceError(e.message, e.field) from None
+    except ServiceError:
+        db.session.rollback()
+        raise
+    return case
+
+
+# ---------------------------------------------------------------- queues and lists
+
+QUEUE_STATES = {
+    "clerk": ("registered", "correction", "replied"),
+    "handler": ("registered", "correction", "handling", "signed", "replied"),
+    "legal": ("review",),
+    "head": ("signoff", "registered", "correction", "handling", "review", "signed"),
+    "archivist": ("delivered", "closed"),
+    "admin": tuple(OPEN_STATES),
+}
+_URGENCY = {"overdue": 0, "due_soon": 1, "running": 2, "paused": 3, "stopped": 4}
+
+
+def work_queue(actor: User, limit: int = 200) -> list[tuple[Case, Any]]:
+    """The cases waiting for this user's roles, most urgent first."""
+    from .clocks import case_clock
+    states: set[str] = set()
+    for r in actor.roles:
+        states.update(QUEUE_STATES.get(r, ()))
+    if not states:
+        return []
+    q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states))
+    if actor.roles <= {"handler"}:
+        q = q.where(or_(Case.handler_id == actor.id, Case.handler_id.is_(None)))
+    q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).limit(limit)
+    today = _today()
+    rows = [(c, case_clock(c, today)) for c in db.session.scalars(q)]
+    rows.sort(key=lambda r: (_URGENCY[r[1].status], r[1].days_left if r[1].days_left is not None else 999))
+    return rows
+
+
+def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:
+    """Filtered, paged list of the agency's cases (API and search)."""
+    from ..domain.workflow import STATES
+    p = Params(raw)
+    q = db.select(Case).where(Case.agency_id == actor.agency_id)
+    state = p.choice("state", "状态", STATES, required=False)
+    if state:
+        q = q.where(Case.state == state)
+    channel = p.choice("channel", "申请方式", CHANNELS, required=False)
+    if channel:
+        q = q.where(Case.channel == channel)
+    atype = p.choice("applicant_type", "申请人类型", APPLICANT_TYPES, required=False)
+    if atype:
+        q = q.where(Case.applicant_type == atype)
+    lo = p.date("received_from", "收到日期起")
+    hi = p.date("received_to", "收到日期止")
+    if lo and hi and hi < lo:
+        raise ServiceError("收到日期止不能早于收到日期起", "received_to")
+    if lo:
+        q = q.where(Case.received_on >= lo)
+    if hi:
+        q = q.where(Case.received_on <= hi)
+    text = p.text("q", "关键词", max_len=100)
+    if text:
+        like = f"%{text}%"
+        q = q.where(or_(Case.applicant_name.like(like), Case.description.like(like), Case.number.like(like)))
+    handler = p.integer("handler_id", "承办人")
+    if handler:
+        q = q.where(Case.handler_id == handler)
+    page = p.integer("page", "页码", default=1, lo=1, hi=100000)
+    per = p.integer("per_page", "每页条数", default=50, lo=1, hi=200)
+    unknown = set(raw) - {"state", "channel", "applicant_type", "received_from", "received_to", "q",
+                          "handler_id", "page", "per_page"}
+    if unknown:
+        raise ServiceError(f"不支持的筛选条件：{'、'.join(sorted(unknown))}", sorted(unknown)[0])
+    total = db.session.scalar(db.select(func.count()).select_from(q.subquery()))
+    rows = list(db.session.scalars(q.order_by(Case.received_on.desc(), Case.id.desc())
+                                   .offset((page - 1) * per).limit(per)))
+    return rows, total

@@ -1,0 +1,126 @@
+"""Fixtures: a real database for every test (SQLite by default, PostgreSQL with
+TEST_DATABASE_URL=postgresql://postgres@127.0.0.1/test), migrated by Alembic."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.cli import DEMO_PASSWORD, seed_demo
+from app.extensions import db
+from app.models import User
+
+DB_URL = os.environ.get("TEST_DATABASE_URL", "")
+IS_PG = DB_URL.startswith("postgres")
+_TMP = Path(tempfile.mkdtemp(prefix="ogidesk-test-"))
+_SQLITE = _TMP / "test.sqlite3"
+_TEMPLATE = _TMP / "template.sqlite3"
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + DB_URL if IS_PG else 'SQLite ' + str(_SQLITE)}"
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    url = DB_URL or f"sqlite:///{_SQLITE}"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
+                      "OGI_TODAY": "2026-11-23", "SERVER_NAME": "localhost"})
+    with app.app_context():
+        if IS_PG:
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()  # the schema exists only through migrations
+        if not IS_PG:
+            db.engine.dispose()
+            shutil.copy(_SQLITE, _TEMPLATE)
+    yield app
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+_PG_TABLES = ("event", "delivery", "step", "case", "draft", "sequence", "calendar_year", "user", "agency")
+
+
+@pytest.fixture(autouse=True)
+def fresh_db(request, app):
+    """Every test starts from an empty migrated database with the demo agency and users."""
+    if "no_db" in request.keywords:
+        yield
+        return
+    app.config["OGI_TODAY"] = "2026-11-23"
+    with app.app_context():
+        db.session.remove()
+        if IS_PG:
+            with db.engine.begin() as conn:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in _PG_TABLES)
+                                  + " RESTART IDENTITY CASCADE"))
+        else:
+            db.engine.dispose()
+            shutil.copy(_TEMPLATE, _SQLITE)
+            for suffix in ("-wal", "-shm"):
+                Path(str(_SQLITE) + suffix).unlink(missing_ok=True)
+        seed_demo()
+        db.session.remove()
+    yield
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def user(username: str) -> User:
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = DEMO_PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password},
+                                follow_redirects=False)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+def set_today(app, iso: str) -> None:
+    app.config["OGI_TODAY"] = iso
+
+
+INTAKE = {
+    "channel": "in_person",
+    "arrived_on": "2026-11-02",
+    "applicant_type": "natural",
+    "applicant_name": "张三",
+    "id_type": "resident_id",
+    "id_number": "11010519491231002X",
+    "contact_phone": "13800000000",
+    "contact_address": "示范市幸福路8号",
+    "description": "2025年示范区旧城改造项目的征收补偿方案",
+    "doc_number": "示政发〔2025〕3号",
+    "requested_form": "paper",
+    "requested_route": "post",
+}
