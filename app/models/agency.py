@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,6 +25,8 @@ class Agency(db.Model):
     court: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
+    number_pattern: Mapped[str] = mapped_column(String(100), default="{code}〔{year}〕{seq}号")
+    seal_png: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     users: Mapped[list[User]] = relationship(back_populates="agency")
 

@@ -68,6 +68,7 @@ class Case(db.Model):
 
     outcome_code: Mapped[str | None] = mapped_column(String(30))
     closed_on: Mapped[date | None]
+    imported: Mapped[bool] = mapped_column(default=False)  # historical case from an Excel ledger
     archived_on: Mapped[date | None]
     archive_number: Mapped[str] = mapped_column(String(60), default="")
     retention: Mapped[str] = mapped_column(String(20), default="")
@@ -84,6 +85,8 @@ class Case(db.Model):
     issued_draft = relationship("Draft", foreign_keys=[issued_draft_id], post_update=True)
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")
     events = relationship("Event", order_by="Event.id", viewonly=True)
+    letters = relationship("Letter", back_populates="case", order_by="Letter.id")
+    remedies = relationship("Remedy", back_populates="case", order_by="Remedy.id")
 
     __mapper_args__ = {"version_id_col": version}
 
