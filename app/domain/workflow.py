@@ -76,6 +76,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("deliver", "登记送达", "handler clerk", "replied", "delivered"),
     _a("withdraw", "申请人撤回", "handler clerk", "registered correction handling review signoff", "closed"),
     _a("archive", "归档", "archivist", "delivered closed", "archived"),
+    # Archived files are read-only; only an administrator may reopen one (audited).
+    _a("reopen", "撤销归档", "admin", "archived", None),
 )}
 
 
@@ -222,6 +224,11 @@ def _g_approve(f: CaseFacts, p: dict) -> None:
         raise TransitionError("审核的稿件已被修改，请刷新后重新审核", "draft_hash")
 
 
+def _g_reopen(f: CaseFacts, p: dict) -> None:
+    if not (p.get("reason") or "").strip():
+        raise TransitionError("撤销归档须说明理由", "reason")
+
+
 def _g_return(f: CaseFacts, p: dict) -> None:
     if not (p.get("comments") or "").strip():
         raise TransitionError("退回须填写意见", "comments")
@@ -254,4 +261,5 @@ _GUARDS = {
     "reject_signoff": _g_return,
     "sign_off": _g_sign,
     "issue": _g_issue,
+    "reopen": _g_reopen,
 }

@@ -87,6 +87,7 @@ class Case(db.Model):
     events = relationship("Event", order_by="Event.id", viewonly=True)
     letters = relationship("Letter", back_populates="case", order_by="Letter.id")
     remedies = relationship("Remedy", back_populates="case", order_by="Remedy.id")
+    attachments = relationship("Attachment", back_populates="case", order_by="Attachment.id")
 
     __mapper_args__ = {"version_id_col": version}
 

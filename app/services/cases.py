@@ -661,6 +661,19 @@ def _archive(x: Ctx):
     return {}, apply
 
 
+@handles("reopen")
+def _reopen(x: Ctx):
+    reason = x.p.text("reason", "撤销归档理由")
+
+    def apply():
+        # Back to where it was filed from: delivered replies, or requests that ended without one.
+        x.case.state = "delivered" if x.case.deliveries else "closed"
+        old = (x.case.archive_number, x.case.retention)
+        x.case.archive_number, x.case.retention, x.case.archived_on = "", "", None
+        return {"reason": reason, "archive_number": old[0], "retention": old[1]}
+    return {"reason": reason}, apply
+
+
 def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | None = None,
             expected_version: int | None = None) -> Case:
     """Take one workflow step. A refused step changes nothing."""
@@ -678,7 +691,9 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         target = check(action, facts, actor.roles, **guard_params)
         from_state = case.state
         data = apply()
-        case.state = target
+        if ACTIONS[action].target:
+            case.state = target
+        target = case.state
         refresh_clock(case, today)
         data.update(reply_due=case.reply_due, calendar_version=case.calendar_version,
                     provisional=case.due_provisional)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+ATTACHMENT_CATEGORIES = {
+    "application_form": "申请表",
+    "identity": "身份证明",
+    "envelope": "信封",
+    "postal_receipt": "邮寄凭证",
+    "third_party_reply": "第三方意见",
+    "proof_of_service": "送达凭证",
+    "information_provided": "提供的信息",
+    "other": "其他",
+}
+
+
+class Attachment(db.Model):
+    """A scan attached to a case; the bytes live outside the web root, named by their SHA-256."""
+
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(50))  # detected from the bytes
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    pages: Mapped[int] = mapped_column(default=1)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+
+    case = relationship("Case", back_populates="attachments")
+    uploaded_by = relationship("User")
+
+    @property
+    def category_label(self) -> str:
+        return ATTACHMENT_CATEGORIES.get(self.category, self.category)
+
+
+class CaseFileJob(db.Model):
+    """A background job printing one or many case files (案卷), with progress."""
+
+    __tablename__ = "case_file_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/running/done/failed
+    case_ids_json: Mapped[str] = mapped_column(Text, default="[]")
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    result_path: Mapped[str] = mapped_column(String(300), default="")
