@@ -49,7 +49,8 @@ class Pause:
 
     def effective_end(self, today: date) -> date | None:
         if self.end is not None:
-            return self.end
+            # A late answer cannot stretch the pause past the day the period lapsed.
+            return min(self.end, self.limit) if self.limit is not None else self.end
         if self.limit is not None and self.limit < today:
             return self.limit
         return None

@@ -98,7 +98,8 @@ _ID_CHECK = "10X98765432"
 def validate_resident_id(number: str) -> str:
     """Validate an 18-digit 居民身份证 number (GB 11643) and return it normalised."""
     n = number.strip().upper()
-    if len(n) != 18 or not n[:17].isdigit() or not (n[17].isdigit() or n[17] == "X"):
+    digits = set("0123456789")  # str.isdigit() would accept fullwidth and superscript digits
+    if len(n) != 18 or not set(n[:17]) <= digits or not (n[17] in digits or n[17] == "X"):
         raise IntakeError("id_number", "居民身份证号码应为18位，前17位为数字，末位为数字或X")
     try:
         date(int(n[6:10]), int(n[10:12]), int(n[12:14]))

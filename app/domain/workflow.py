@@ -154,7 +154,9 @@ def _g_correction(f: CaseFacts, p: dict) -> None:
 
 
 def _g_correction_lapsed(f: CaseFacts, p: dict) -> None:
-    if f.correction_period_end and f.today <= f.correction_period_end:
+    if f.correction_period_end is None:
+        raise TransitionError("补正告知未载明补正期限，不能按逾期未补正终止")
+    if f.today <= f.correction_period_end:
         raise TransitionError(f"补正期限（{f.correction_period_end.isoformat()}）尚未届满")
 
 
@@ -200,7 +202,7 @@ def _g_extend(f: CaseFacts, p: dict) -> None:
     days = p.get("days")
     if not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION_DAYS:
         raise TransitionError(f"延长期限应为1至{MAX_EXTENSION_DAYS}个工作日", "days")
-    if f.reply_due is None:
+    if f.reply_due is None or f.clock_paused:
         raise TransitionError("计时暂停或停止期间不能批准延期")
     if f.today > f.reply_due:
         raise TransitionError(f"答复期限已于{f.reply_due.isoformat()}届满，延期须在期限届满前批准")

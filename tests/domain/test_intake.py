@@ -84,6 +84,13 @@ def test_online_confirmed_on_makeup_saturday_does_not_roll(cal, channel):
     assert "顺延" not in r.basis
 
 
+def test_ordinary_post_confirmed_on_non_working_day_does_not_roll(cal):
+    # Handbook §8.3 rolls only online/fax confirmations; Art. 31 (二): the confirmation day counts.
+    r = receipt_date("ordinary_post", SAT, SAT, cal)
+    assert r.received_on == SAT
+    assert "顺延" not in r.basis
+
+
 def test_online_roll_forward_can_be_switched_off(cal):
     r = receipt_date("online", SAT, SAT, cal, non_workday_rolls_forward=False)
     assert r.received_on == SAT
@@ -173,8 +180,6 @@ def test_resident_id_wrong_length_or_characters_refused(number):
     assert "18位" in exc.value.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: str.isdigit() accepts non-ASCII digits; fullwidth digits pass "
-                   "validation un-normalised and a superscript digit crashes with a bare ValueError from int()")
 @pytest.mark.parametrize("number", ["１１０１０５１９４９１２３１００２X",  # fullwidth digits
                                     "²1010519491231002X"])  # superscript two
 def test_resident_id_with_non_ascii_digits_refused_as_intake_error(number):
