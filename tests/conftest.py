@@ -32,7 +32,8 @@ def app():
 
     url = DB_URL or f"sqlite:///{_SQLITE}"
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-                      "OGI_TODAY": "2026-11-23", "SERVER_NAME": "localhost"})
+                      "OGI_TODAY": "2026-11-23", "SERVER_NAME": "localhost",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         if IS_PG:
             with db.engine.begin() as conn:

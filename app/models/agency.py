@@ -70,7 +70,10 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         if len(password) < 8:
             raise ValueError("密码至少8位")
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+        # Tests use a cheaper method; production keeps Werkzeug's default (scrypt).
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from flask import current_app
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import clock as C
@@ -329,6 +330,7 @@ def _consult(x: Ctx):
     x.not_future(sent, "sent_on", "发出日期")
     x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
     received = x.p.date("received_on", "对方收到日期", default=sent)
+    x.not_future(received, "received_on", "对方收到日期")
     x.not_before(received, sent, "received_on", "对方收到日期", "发出日期")
     due = x.cal.add_working_days(received, C.CONSULTATION_DAYS).due  # Arts. 32, 34
 
@@ -381,6 +383,7 @@ def _consultation_reply(x: Ctx):
 def _request_reasons(x: Ctx):
     sent = x.p.date("sent_on", "发出日期", default=x.today)
     x.not_future(sent, "sent_on", "发出日期")
+    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
     matter = x.p.text("matter", "要求说明的事项", required=True)
     default_due = x.cal.add_working_days(sent, C.REASONS_ANSWER_DAYS).due
     due = x.p.date("due_on", "说明理由期限", default=default_due)
@@ -430,7 +433,9 @@ def _fee_notice(x: Ctx):
         raise ServiceError("按收费标准该申请免费，不能发出收费通知", "method")
     sent = x.p.date("sent_on", "发出日期", default=x.today)
     x.not_future(sent, "sent_on", "发出日期")
+    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
     served = x.p.date("served_on", "申请人收到通知日期", default=sent)
+    x.not_future(served, "served_on", "申请人收到通知日期")
     x.not_before(served, sent, "served_on", "申请人收到通知日期", "发出日期")
     due = x.cal.add_working_days(served, C.FEE_PAYMENT_DAYS).due
 
@@ -476,6 +481,7 @@ def _cohandle(x: Ctx):
     matter = x.p.text("matter", "协办事项", required=True)
     sent = x.p.date("sent_on", "发出日期", default=x.today)
     x.not_future(sent, "sent_on", "发出日期")
+    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
     due = x.cal.add_working_days(sent, C.COHANDLING_DAYS).due
 
     def apply():
@@ -504,6 +510,8 @@ def _cohandle_reply(x: Ctx):
 
 @handles("extend")
 def _extend(x: Ctx):
+    if x.case.override_due:
+        raise ServiceError("已按第三十五条确定合理的延迟答复期限，不再适用第三十三条延期")
     days = x.p.integer("days", "延长工作日数", required=True)
     reason = x.p.text("reason", "延期理由", required=True)
 
@@ -587,6 +595,8 @@ def _return(x: Ctx):
 def _sign(x: Ctx):
     d = x.case.current_draft
     note = x.p.text("note", "签发意见")
+    if d is not None and d.recomputed_hash() != d.content_hash:
+        raise ServiceError("稿件内容与审核时的版本不一致，不能签发")
 
     def apply():
         d.signed_by_id, d.signed_at, d.signed_hash = x.actor.id, datetime.utcnow(), d.content_hash
@@ -610,6 +620,7 @@ def _issue(x: Ctx):
     d = x.case.current_draft
     on = x.p.date("issued_on", "答复日期", default=x.today)
     x.not_future(on, "issued_on", "答复日期")
+    x.not_before(on, x.case.received_on, "issued_on", "答复日期", "收到申请日期")
     if d is not None and d.recomputed_hash() != d.content_hash:
         raise ServiceError("稿件内容与审核时的版本不一致，不能出具")
 
@@ -642,6 +653,7 @@ def _deliver(x: Ctx):
 def _withdraw(x: Ctx):
     on = x.p.date("withdrawn_on", "撤回日期", default=x.today)
     x.not_future(on, "withdrawn_on", "撤回日期")
+    x.not_before(on, x.case.received_on, "withdrawn_on", "撤回日期", "收到申请日期")
     note = x.p.text("note", "撤回方式及说明", required=True)
 
     def apply():
@@ -694,6 +706,9 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         if ACTIONS[action].target:
             case.state = target
         target = case.state
+        # Every step bumps the version, even one that only touches a sub-procedure,
+        # so a concurrent edit of the same case is always detected.
+        flag_modified(case, "state")
         refresh_clock(case, today)
         data.update(reply_due=case.reply_due, calendar_version=case.calendar_version,
                     provisional=case.due_provisional)
