@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-noto-cjk-extra fonts-arphic-ukai poppler-utils
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono poppler-utils
 
 .PHONY: run test test-sqlite test-pg deps system-deps postgres lint clean
 
@@ -15,6 +15,8 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 deps: $(VENV)/.installed system-deps
+	@# Letter fonts are cut once per machine (about a minute) and cached under instance/fonts/.
+	$(PY) -m app.letters prepare-fonts
 
 # Debian packages the app and its tests need: CJK fonts for the letters, Chromium for the browser test.
 system-deps:

@@ -30,17 +30,13 @@ def create_agency(code: str, name: str, **kw) -> Agency:
 
 
 def create_user(agency: Agency, username: str, name: str, password: str, roles: list[str]) -> User:
-    if db.session.scalar(db.select(User).where(User.username == username)):
-        raise click.ClickException(f"用户名 {username} 已存在")
-    u = User(agency_id=agency.id, username=username, name=name)
+    from .services.errors import ServiceError
+    from .services.views import new_user
+
     try:
-        u.roles = roles
-        u.set_password(password)
-    except ValueError as e:
-        raise click.ClickException(str(e)) from None
-    db.session.add(u)
-    db.session.commit()
-    return u
+        return new_user(agency.id, username, name, password, roles)
+    except ServiceError as e:
+        raise click.ClickException(e.message) from None
 
 
 def seed_demo() -> list[tuple[str, str, str]]:

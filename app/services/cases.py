@@ -412,7 +412,7 @@ def _reasons_reply(x: Ctx):
     if new_due and result != "reasonable":
         raise ServiceError("仅在理由合理时可以确定延迟答复期限（第三十五条）", "new_due")
     if new_due and new_due <= on:
-        raise ServiceError("延迟答复期限必须晚于今天", "new_due")
+        raise ServiceError("延迟答复期限必须晚于收到说明的日期", "new_due")
 
     def apply():
         s.answered_on, s.result = on, result

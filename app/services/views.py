@@ -1,0 +1,140 @@
+"""Read-only queries for the web pages, plus the two small account operations the admin
+pages need (user creation, API token). Nothing here writes to a case or its audit trail."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Mapping
+
+from ..domain.calendar import WorkCalendar
+from ..domain.clock import CORRECTION_NOTICE_DAYS
+from ..domain.workflow import ROLES
+from ..extensions import db
+from ..models import CalendarYear, Case, User
+from .calendar import load_calendar
+from .errors import ServiceError
+from .params import Params
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+
+
+# ---------------------------------------------------------------- users
+
+def agency_users(actor: User) -> list[User]:
+    return list(db.session.scalars(
+        db.select(User).where(User.agency_id == actor.agency_id).order_by(User.username)))
+
+
+def agency_handlers(actor: User) -> list[User]:
+    """Active users of the actor's agency who may be assigned a case (role 承办人)."""
+    return [u for u in agency_users(actor) if u.active and u.has_role("handler")]
+
+
+def create_user(actor: User, raw: Mapping[str, Any]) -> User:
+    """Create a user of the actor's own agency (admin only)."""
+    if not actor.has_role("admin"):
+        raise ServiceError("只有管理员可以创建用户")
+    p = Params(raw)
+    roles = raw.get("roles") or []
+    if isinstance(roles, str):
+        roles = [roles]
+    return new_user(actor.agency_id, p.text("username", "用户名", required=True, max_len=64),
+                    p.text("name", "姓名", required=True, max_len=100), raw.get("password") or "", roles)
+
+
+def new_user(agency_id: int, username: str, name: str, password: str, roles: list[str]) -> User:
+    """Validate and store a user (the admin page and the CLI both come here)."""
+    if not USERNAME_RE.match(username):
+        raise ServiceError("用户名应为3至64位字母、数字、下划线、点或连字符", "username")
+    if db.session.scalar(db.select(User.id).where(User.username == username)):
+        raise ServiceError(f"用户名 {username} 已存在", "username")
+    if not name:
+        raise ServiceError("请填写姓名", "name")
+    roles = [r for r in roles if r]
+    if not roles:
+        raise ServiceError("请至少选择一个角色", "roles")
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise ServiceError(f"未知角色：{bad[0]}", "roles")
+    u = User(agency_id=agency_id, username=username, name=name)
+    u.roles = roles
+    try:
+        u.set_password(password)
+    except ValueError as e:
+        raise ServiceError(str(e), "password") from None
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+def issue_api_token(user: User) -> str:
+    """A fresh API token for the user; the previous one stops working. Only its hash is kept."""
+    token = user.new_api_token()
+    db.session.commit()
+    return token
+
+
+# ---------------------------------------------------------------- calendar
+
+def calendar_overview(today: date) -> tuple[list[dict], list[int]]:
+    """Confirmed years for the admin page, and the years around today still unconfirmed."""
+    rows = list(db.session.scalars(db.select(CalendarYear).order_by(CalendarYear.year)))
+    names = {u.id: u.name for u in db.session.scalars(
+        db.select(User).where(User.id.in_({r.updated_by_id for r in rows if r.updated_by_id})))}
+    out = [{
+        "year": r.year, "revision": r.revision, "holidays": len(r.holidays),
+        "makeup": len(r.makeup_workdays), "source": r.source, "updated_at": r.updated_at,
+        "updated_by": names.get(r.updated_by_id, ""),
+    } for r in rows]
+    confirmed = {r.year for r in rows}
+    first = min(confirmed | {today.year})
+    missing = [y for y in range(first, today.year + 2) if y not in confirmed]
+    return out, missing
+
+
+def year_text(year: int) -> dict[str, str] | None:
+    """A confirmed year as the text the admin form takes (runs of days as ranges)."""
+    row = db.session.get(CalendarYear, year)
+    if row is None:
+        return None
+    makeup = set(row.makeup_workdays)
+    return {"year": str(year), "holidays": _ranges(row.holidays, bridge_weekends=makeup),
+            "makeup": _ranges(row.makeup_workdays), "source": row.source}
+
+
+def _ranges(days: list[date], bridge_weekends: set[date] | None = None) -> str:
+    """Dates as lines, consecutive runs as a~b. With bridge_weekends (the year's make-up days),
+    a run also continues over a weekend that is not worked: the stored holidays are weekdays only,
+    and the save drops weekend days again, so the text means the same set."""
+    days = sorted(days)
+
+    def joins(a: date, b: date) -> bool:
+        gap = [date.fromordinal(o) for o in range(a.toordinal() + 1, b.toordinal())]
+        if bridge_weekends is None:
+            return not gap
+        return all(d.weekday() >= 5 and d not in bridge_weekends for d in gap)
+
+    out: list[str] = []
+    i = 0
+    while i < len(days):
+        j = i
+        while j + 1 < len(days) and joins(days[j], days[j + 1]):
+            j += 1
+        out.append(days[i].isoformat() if i == j else f"{days[i].isoformat()}~{days[j].isoformat()}")
+        i = j + 1
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- cases
+
+def correction_notice_due(case: Case, cal: WorkCalendar | None = None):
+    """Art. 30: the one correction notice must go out within 7 working days of receipt."""
+    cal = cal or load_calendar()
+    return cal.add_working_days(case.received_on, CORRECTION_NOTICE_DAYS)
+
+
+def user_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {u.id: u.name for u in db.session.scalars(db.select(User).where(User.id.in_(ids)))}

@@ -1,0 +1,70 @@
+"""Administration: the working-day calendar and the agency's users."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..domain.workflow import ROLES
+from ..services import calendar as cal_service
+from ..services import views
+from ..services.errors import ServiceError
+from ..services.time import today
+from .decorators import me, roles_required
+from .forms import CalendarForm, UserForm
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@roles_required("admin")
+def calendar():
+    if request.method == "GET" and request.args.get("year", "").isdigit():
+        form = CalendarForm(data=views.year_text(int(request.args["year"])) or {"year": request.args["year"]})
+    else:
+        form = CalendarForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            year = int((form.year.data or "").strip())
+        except ValueError:
+            form.year.errors = ["请填写四位数年份，如 2027"]
+            error, status = "保存未成功，请检查标出的内容。", 400
+        else:
+            try:
+                row, changed = cal_service.save_year(me(), year, form.holidays.data or "",
+                                                     form.makeup.data or "", form.source.data or "")
+            except ServiceError as e:
+                if e.field in ("year", "holidays", "makeup", "source"):
+                    form[e.field].errors = [e.message]
+                    error = "保存未成功，请检查标出的内容。"
+                else:
+                    error = e.message
+                status = e.status
+            else:
+                flash(f"已保存 {row.year} 年工作日历（第{row.revision}版），"
+                      f"已重新计算 {changed} 件在办案件的答复期限", "success")
+                return redirect(url_for("admin.calendar"))
+    rows, missing = views.calendar_overview(today())
+    return render_template("admin/calendar.html", form=form, rows=rows, missing=missing, error=error), status
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("admin")
+def users():
+    form = UserForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        try:
+            u = views.create_user(me(), {"username": form.username.data, "name": form.name.data,
+                                                 "password": form.password.data, "roles": form.roles.data})
+        except ServiceError as e:
+            if e.field in ("username", "name", "password", "roles"):
+                form[e.field].errors = [e.message]
+                error = "创建未成功，请检查标出的内容。"
+            else:
+                error = e.message
+            status = e.status
+        else:
+            flash(f"已创建用户 {u.username}（{u.name}，{u.role_labels}）", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", form=form, users=views.agency_users(me()),
+                           roles=ROLES, error=error), status

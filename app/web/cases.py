@@ -1,0 +1,169 @@
+"""Work queue, intake, case page and the workflow action forms."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain.workflow import ACTIONS, STATES, allowed, available_actions
+from ..services import cases as S
+from ..services.clocks import case_clock
+from ..services.errors import Conflict, NotFound, ServiceError
+from ..services.time import today
+from ..services.views import agency_handlers, correction_notice_due
+from .actions import INTROS, SHOWS_DRAFT, build_form, fields_for, form_values, unavailable_reason
+from .decorators import me, roles_required
+from .forms import CONFIRMING_CHANNELS, IntakeForm, choices
+
+bp = Blueprint("cases", __name__)
+
+
+def load_case(case_id: int):
+    try:
+        return S.get_case(case_id, me())
+    except NotFound:
+        abort(404)
+
+
+def put_error(form, err: ServiceError, fields) -> str | None:
+    """Attach the service's message to the field it names; return it if no field shows it."""
+    if err.field in fields and err.field in form and form[err.field].type != "HiddenField":
+        form[err.field].errors = [err.message]
+        return None
+    return err.message
+
+
+def due_text(case) -> str:
+    if not case.reply_due:
+        return "暂无（计时暂停或停止）"
+    return case.reply_due.isoformat() + ("（暂定）" if case.due_provisional else "")
+
+
+# ---------------------------------------------------------------- queue and search
+
+@bp.route("/")
+@roles_required()
+def queue():
+    rows = S.work_queue(me())
+    return render_template("cases/queue.html", rows=rows, today=today())
+
+
+@bp.route("/cases")
+@roles_required()
+def search():
+    raw = {k: v for k, v in request.args.items() if k in ("q", "state", "page") and v.strip()}
+    error = None
+    try:
+        cases, total = S.list_cases(me(), raw)
+    except ServiceError as e:
+        cases, total, error = [], 0, e.message
+    page = int(raw.get("page", 1)) if str(raw.get("page", "1")).isdigit() else 1
+    return render_template("cases/search.html", cases=cases, total=total, error=error, args=raw,
+                           page=page, per_page=50)
+
+
+# ---------------------------------------------------------------- intake
+
+def _intake_form() -> IntakeForm:
+    form = IntakeForm() if request.method == "POST" else IntakeForm(data={
+        "arrived_on": today().isoformat(), "id_type": "resident_id",
+        "requested_form": "paper", "requested_route": "post"})
+    form.handler_id.choices = choices([(u.id, f"{u.name}（{u.username}）") for u in agency_handlers(me())],
+                                      "暂不分派")
+    return form
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles_required("clerk")
+def intake():
+    form = _intake_form()
+    error = None
+    if form.validate_on_submit():
+        try:
+            case = S.register_case(me(), {k: form[k].data for k in S.INTAKE_FIELDS})
+        except ServiceError as e:
+            error = put_error(form, e, S.INTAKE_FIELDS) or "登记未成功，请检查标出的内容。"
+            return render_template("cases/intake.html", form=form, error=error,
+                                   confirming=CONFIRMING_CHANNELS), e.status
+        flash(f"已登记，案号 {case.number}，答复期限 {due_text(case)}", "success")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/intake.html", form=form, error=error, confirming=CONFIRMING_CHANNELS)
+
+
+@bp.route("/cases/intake-hints")
+@roles_required("clerk")
+def intake_hints():
+    a = request.args
+    hints = S.intake_hints(me(), a.get("applicant_name", ""), a.get("id_number", ""),
+                           a.get("description", ""), a.get("doc_number", ""),
+                           exclude_id=a.get("exclude_id", type=int))
+    for group in ("month_cases", "possible_repeats"):
+        for row in hints[group]:
+            row["url"] = url_for("cases.detail", case_id=row["id"])
+    return jsonify(hints)
+
+
+# ---------------------------------------------------------------- case page
+
+@bp.route("/cases/<int:case_id>")
+@roles_required()
+def detail(case_id: int):
+    case = load_case(case_id)
+    clock = case_clock(case)
+    actions = [(a, unavailable_reason(a.name, case)) for a in available_actions(case.state, current_user.roles)]
+    correction_due = None
+    if case.state in ("registered", "handling") and not case.steps_of("correction"):
+        correction_due = correction_notice_due(case)
+    hints = S.intake_hints(me(), case.applicant_name, case.id_number, case.description,
+                           case.doc_number, on=case.received_on, exclude_id=case.id)
+    return render_template("cases/detail.html", case=case, clock=clock, actions=actions,
+                           correction_due=correction_due, hints=hints, today=today())
+
+
+# ---------------------------------------------------------------- actions
+
+@bp.route("/cases/<int:case_id>/action/<name>", methods=["GET", "POST"])
+@roles_required()
+def action(case_id: int, name: str):
+    if name not in ACTIONS:
+        abort(404)
+    act = ACTIONS[name]
+    case = load_case(case_id)
+    if not current_user.has_role(*act.roles):
+        abort(403)
+    error = notice = None
+    status = 200
+    if request.method == "GET":
+        if not allowed(name, case.state, current_user.roles):
+            flash(f"案件当前状态为“{STATES[case.state]}”，不能{act.label}", "warning")
+            return redirect(url_for("cases.detail", case_id=case.id))
+        form = build_form(name, case, me(), today(), fresh=True)
+    else:
+        form = build_form(name, case, me(), today(), fresh=False)
+        if form.validate_on_submit():
+            try:
+                expected = int(form.version.data or "")
+            except ValueError:
+                expected = -1  # a form without its version cannot prove it saw the current case
+            try:
+                case = S.perform(case.id, me(), name, form_values(name, form), expected_version=expected)
+            except Conflict as e:
+                case = load_case(case_id)
+                error, status = e.message, e.status
+                # Keep what was typed; the page now shows the case as it is, so the user can
+                # check it and submit again deliberately.
+                form.version.data = str(case.version)
+                notice = "页面已显示案件的最新情况。如仍需办理，请核对后再次提交。"
+            except ServiceError as e:
+                error = put_error(form, e, {f.name for f in fields_for(name)})
+                if error is None:
+                    error = "提交未成功，请检查标出的内容。"
+                status = e.status
+            else:
+                flash(f"已办理：{act.label}。案件状态：{case.state_label}；答复期限：{due_text(case)}", "success")
+                return redirect(url_for("cases.detail", case_id=case.id))
+        else:
+            status = 400
+            error = "提交未成功，请检查标出的内容。"
+    return render_template("cases/action.html", case=case, action=act, form=form, fields=fields_for(name),
+                           error=error, notice=notice, intro=INTROS.get(name),
+                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case)), status

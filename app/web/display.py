@@ -1,0 +1,113 @@
+"""Jinja filters and globals: dates, clocks and audit data shown in Chinese."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from flask import Flask, current_app
+
+from ..domain.clock import PAUSE_REASONS, STATUS_LABELS
+from ..domain.fees import FEE_METHODS
+from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
+from ..domain.outcomes import OUTCOME_BY_CODE
+from ..domain.workflow import ROLES, STATES
+from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
+from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from .actions import REASONS_RESULTS
+
+# Timestamps are stored in UTC; the office reads Beijing time (no daylight saving).
+BEIJING = timezone(timedelta(hours=8))
+WEEKDAYS = "一二三四五六日"
+
+PROVISIONAL_TIP = ("该期限涉及尚未确认节假日安排的年度（国务院办公厅尚未发布或管理员尚未录入），"
+                   "暂按仅扣除周末计算；录入该年度工作日历后将自动重新计算。")
+
+# Labels of the keys the services write into audit events.
+DATA_LABELS = {
+    "number": "案号", "received_on": "收到日期", "receipt_basis": "认定依据", "channel": "申请方式",
+    "reply_due": "答复期限", "calendar_version": "日历版本", "provisional": "期限暂定",
+    "handler": "承办人", "previous": "原承办人", "notice_date": "告知日期", "period_end": "补正期限",
+    "items": "补正事项", "clock_restarts": "重新起算日", "late": "逾期", "outcome": "办理结果",
+    "step_id": "环节编号", "kind": "类型", "party": "对象", "sent_on": "发出日期", "due_on": "期限",
+    "result": "结果", "answered_on": "答复日期", "effect": "法律效果",
+    "public_interest_override": "基于公共利益决定公开", "new_due": "延迟答复期限", "method": "方式",
+    "amount": "金额（元）", "paid_on": "缴费日期", "receipt_no": "票据号码", "days": "延长工作日数",
+    "reason": "理由", "old_due": "原答复期限", "revision": "稿件版本号", "content_hash": "稿件指纹",
+    "approved_hash": "审核稿件指纹", "signed_hash": "签发稿件指纹", "secrecy_reviewed": "已保密审查",
+    "secrecy_note": "保密审查意见", "comments": "意见", "note": "说明", "issued_on": "答复日期",
+    "on_time": "按期答复", "delivered_on": "送达日期", "proof": "送达凭证", "recipient": "签收人",
+    "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
+    "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本",
+}
+_VALUE_LABELS = {
+    "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
+    "kind": STEP_KINDS, "retention": RETENTIONS,
+}
+_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash"}
+
+
+_ORDER = {k: i for i, k in enumerate(DATA_LABELS)}
+# Internal or default values that say nothing to the reader of the timeline.
+_QUIET = {"calendar_version", "step_id"}
+
+
+def event_items(ev) -> list[tuple[str, str]]:
+    """The event's data as (label, value) pairs, in a reading order; empty and internal ones left out."""
+    out = []
+    for key, value in sorted(ev.data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
+        if value is None or value == "" or key in _QUIET or (key == "provisional" and not value):
+            continue
+        out.append((DATA_LABELS.get(key, key), _value(key, value)))
+    return out
+
+
+def _value(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key in _HASH_KEYS and isinstance(value, str):
+        return value[:12]
+    if key == "method":
+        return DELIVERY_METHODS.get(value) or FEE_METHODS.get(value) or str(value)
+    if key == "result":
+        return CONSULTATION_RESULTS.get(value) or REASONS_RESULTS.get(value) or str(value)
+    labels = _VALUE_LABELS.get(key)
+    if labels and value in labels:
+        return labels[value]
+    return str(value)
+
+
+def fmt_date(d) -> str:
+    if not d:
+        return "—"
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    return d.isoformat()
+
+
+def fmt_date_wd(d) -> str:
+    if not d:
+        return "—"
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    return f"{d.isoformat()}（周{WEEKDAYS[d.weekday()]}）"
+
+
+def fmt_datetime(dt: datetime | None) -> str:
+    if not dt:
+        return "—"
+    return dt.replace(tzinfo=timezone.utc).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def has_endpoint(name: str) -> bool:
+    """Lets the layout link to pages of other blueprints only when they are installed."""
+    return name in current_app.view_functions
+
+
+def register_display(app: Flask) -> None:
+    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime)
+    app.jinja_env.globals.update(
+        STATES=STATES, ROLES=ROLES, STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
+        PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,
+        ID_TYPES=ID_TYPES, FORMS=FORMS, ROUTES=ROUTES, DRAFT_FIELDS=DRAFT_FIELDS, RETENTIONS=RETENTIONS,
+        event_items=event_items, has_endpoint=has_endpoint,
+        config_endpoints=lambda: current_app.view_functions,
+    )

@@ -1,0 +1,58 @@
+"""Error pages in Chinese for the web; JSON (never HTML) for everything under /api/."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import ServiceError
+
+TITLES = {
+    400: "请求无效",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "操作冲突",
+    413: "提交的内容过大",
+    500: "系统内部错误",
+}
+MESSAGES = {
+    400: "提交的内容无法处理，请返回后重试。",
+    401: "请先登录。",
+    403: "您的账号没有办理此项工作的权限。如需开通，请联系系统管理员。",
+    404: "您要找的页面或案件不存在，或不属于本机关。",
+    405: "不支持以这种方式访问该页面。",
+    409: "该记录已被他人修改，请刷新页面后重试。",
+    413: "提交的内容过大。",
+    500: "系统出现内部错误，已记录。请稍后重试；如问题持续，请联系系统管理员。",
+}
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, field: str | None = None):
+    message = message or MESSAGES.get(status, TITLES.get(status, "出错了"))
+    if is_api():
+        return jsonify({"error": {"message": message, "field": field}}), status
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, "出错了"),
+                           message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(e: CSRFError):
+        return error_response(400, "页面已过期或缺少安全校验信息（CSRF），请返回、刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        status = e.code or 500
+        # Our own abort(…, description=…) messages are Chinese; Werkzeug's defaults are not.
+        custom = e.description if e.description and e.description != type(e).description else None
+        return error_response(status, custom)
+
+    @app.errorhandler(ServiceError)
+    def _service(e: ServiceError):
+        return error_response(e.status, e.message, e.field)

@@ -1,0 +1,110 @@
+"""Who may open which page: a role matrix over every route of the UI, generated from the URL map
+and, for the action forms, from the workflow's ACTIONS table; agencies are kept apart."""
+from __future__ import annotations
+
+import pytest
+
+from app.domain.workflow import ACTIONS, allowed
+from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
+from tests.conftest import user
+
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account")
+EVERYONE = None
+# endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
+PAGE_ROLES = {
+    "cases.queue": EVERYONE,
+    "cases.search": EVERYONE,
+    "cases.intake": {"clerk"},
+    "cases.intake_hints": {"clerk"},
+    "cases.detail": EVERYONE,
+    "admin.calendar": {"admin"},
+    "admin.users": {"admin"},
+    "account.token": EVERYONE,
+}
+SPECIAL = {"auth.login", "auth.logout", "cases.action"}
+
+
+def test_matrix_covers_every_ui_route(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.split(".")[0] in UI_BLUEPRINTS}
+    assert endpoints == set(PAGE_ROLES) | SPECIAL
+
+
+@pytest.mark.parametrize("username", DEMO_USERNAMES)
+def test_page_access_by_role(web, username):
+    case_id = web.run(lambda: register().id)
+    urls = {"cases.queue": "/", "cases.search": "/cases", "cases.intake": "/cases/new",
+            "cases.intake_hints": "/cases/intake-hints?applicant_name=张三", "cases.detail": f"/cases/{case_id}",
+            "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token"}
+    roles = web.run(lambda: set(user(username).roles))
+    web.as_user(username)
+    for endpoint, need in PAGE_ROLES.items():
+        expected = 200 if need is None or roles & need else 403
+        r = web.client.get(urls[endpoint])
+        assert r.status_code == expected, (username, endpoint, r.status_code)
+        if expected == 403:
+            assert "无权访问" in r.get_data(as_text=True)
+    # Logged in, the login page sends the user to the work queue.
+    assert web.client.get("/login").location == "/"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_action_forms_open_only_for_the_right_role_and_stage(web, stage):
+    case_id = web.run(lambda: build_case(stage).id)
+    for username in DEMO_USERNAMES:
+        roles = web.run(lambda: set(user(username).roles))
+        web.as_user(username)
+        page = web.get(f"/cases/{case_id}")
+        for name, act in ACTIONS.items():
+            r = web.client.get(f"/cases/{case_id}/action/{name}")
+            if not roles & act.roles:
+                expected = 403
+            elif allowed(name, stage, roles):
+                expected = 200
+            else:
+                expected = 302  # right role, wrong stage: back to the case page with the reason
+            assert r.status_code == expected, (stage, username, name, r.status_code)
+            if expected == 302:
+                assert r.location == f"/cases/{case_id}"
+            # The case page offers exactly the actions of this role in this stage.
+            offered = page.has_id(f"action-{name}") or page.has_id(f"action-{name}-unavailable")
+            assert offered == allowed(name, stage, roles), (stage, username, name)
+
+
+def test_unknown_action_is_404(web):
+    case_id = web.run(lambda: register().id)
+    web.as_user("handler")
+    assert web.client.get(f"/cases/{case_id}/action/no_such_action").status_code == 404
+
+
+def test_another_agencys_case_does_not_exist_here(web):
+    def setup():
+        _, others = other_agency("OTHER")
+        return register(clerk=others["clerk"]).id
+    foreign = web.run(setup)
+    web.as_user("handler")
+    r = web.client.get(f"/cases/{foreign}")
+    assert r.status_code == 404 and "不存在" in r.get_data(as_text=True)
+    assert web.client.get(f"/cases/{foreign}/action/start").status_code == 404
+    assert web.client.post(f"/cases/{foreign}/action/start", data={"version": "1"}).status_code == 404
+    web.as_user("clerk")
+    hints = web.client.get("/cases/intake-hints?applicant_name=张三").get_json()
+    assert hints["month_count"] == 0 and hints["possible_repeats"] == []  # not the other agency's request
+    # The other agency's own user sees it.
+    web.client.post("/logout")
+    web.client.post("/login", data={"username": "other_handler", "password": "ogidesk-demo"})
+    assert web.client.get(f"/cases/{foreign}").status_code == 200
+
+
+def test_navigation_links_follow_roles(web):
+    expected = {
+        "clerk": {"nav-queue", "nav-intake", "nav-search"},
+        "handler": {"nav-queue", "nav-search"},
+        "admin": {"nav-queue", "nav-search", "nav-calendar", "nav-users"},
+    }
+    for username, ids in expected.items():
+        web.as_user(username)
+        page = web.get("/")
+        present = {i for i in ("nav-queue", "nav-intake", "nav-search", "nav-calendar", "nav-users")
+                   if page.has_id(i)}
+        assert present == ids, username
+        assert page.has_id("nav-token") and page.has_id("logout")
