@@ -21,6 +21,7 @@ from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, 
 from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
+from . import letters
 from .audit import record
 from .calendar import load_calendar
 from .clocks import refresh_clock
@@ -539,6 +540,9 @@ def _save_draft(x: Ctx):
     oc = OUTCOME_BY_CODE[code]
     fields = {k: x.p.text(k, label, max_len=10000) for k, label in DRAFT_FIELDS.items()}
     fields = {k: v for k, v in fields.items() if v}
+    letter = letters.reply_letter(code)
+    if letter is not None:
+        fields.update(letters.read_letter_fields(letter, x.p.raw))
     if oc.needs_reasons and not fields.get("reasons"):
         raise ServiceError(f"“{oc.label}”须写明理由", "reasons")
     if code == "not_exist" and not fields.get("search"):
@@ -547,6 +551,7 @@ def _save_draft(x: Ctx):
         raise ServiceError("重复申请的答复须写明此前答复的文号和日期", "earlier_reply")
     if code == "disclose" and not fields.get("obtain"):
         raise ServiceError("予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）", "obtain")
+    letters.check_draft(x.case, code, fields)  # the reply letter must be producible from it
     h = Draft.hash_content(code, fields)
 
     def apply():
@@ -627,8 +632,17 @@ def _issue(x: Ctx):
     def apply():
         x.case.issued_draft_id = d.id
         _close(x, d.outcome_code, on)
+        letter = letters.reply_letter(d.outcome_code)
+        if letter is not None:
+            # Numbered, rendered once and stored in this same transaction.
+            row = letters.issue_letter(x.case, x.actor, letter.key, letters.draft_context(x.case, d),
+                                       content_hash=d.content_hash, on=on, draft=d)
+            issued = {"letter_number": row.number, "letter_sha256": row.sha256}
+        else:
+            issued = {}
         return {"revision": d.revision, "content_hash": d.content_hash, "outcome": d.outcome_code,
-                "issued_on": on, "reply_due": x.case.reply_due, "on_time": bool(x.case.reply_due and on <= x.case.reply_due)}
+                "issued_on": on, "reply_due": x.case.reply_due,
+                "on_time": bool(x.case.reply_due and on <= x.case.reply_due), **issued}
     return {}, apply
 
 

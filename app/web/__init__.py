@@ -31,11 +31,13 @@ def init_web(app: Flask) -> None:
     from .cases import bp as cases_bp
     from .display import register_display
     from .errors import register_error_handlers
+    from .letters import bp as letters_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(letters_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -40,6 +40,31 @@ class Field:
 
 
 F = Field
+
+
+def _letter_fields() -> list[Field]:
+    """Fields of the reply letters beyond the common ones, shown only for their outcomes."""
+    from ..letters import letter_for_outcome
+    from ..services.letters import draft_fields, form_name
+
+    kinds = {"date": "date", "int": "number", "text": "textarea", "list": "textarea", "items": "textarea",
+             "money": "text", "choice": "select"}
+    hints = {"list": "每行一项", "items": "每行一项：部分｜理由｜依据"}
+    by_name: dict[str, tuple[Field, list[str]]] = {}
+    for o in DRAFTABLE:
+        letter = letter_for_outcome(o.code)
+        for f in draft_fields(letter) if letter else ():
+            name = form_name(f.name)
+            if name in DRAFT_FIELDS:
+                continue
+            if name not in by_name:
+                choices = {c: c for c in f.choices} if f.type == "choice" and f.choices else None
+                by_name[name] = (F(name, f.label, kinds.get(f.type, "text") if choices or f.type != "choice" else "text",
+                                   hint=(f.help or hints.get(f.type, "")), choices=choices), [])
+            by_name[name][1].append(o.code)
+    return [F(**{**fld.__dict__, "show_if": "outcome=" + ",".join(codes)}) for fld, codes in by_name.values()]
+
+
 ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "assign": (F("handler_id", "承办人", "select", True, source="handlers"),),
     "start": (),
@@ -115,6 +140,7 @@ ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
     "save_draft": (
         F("outcome", "办理结果", "select", True, choices={o.code: o.label for o in DRAFTABLE}),
         *(F(k, label, "textarea") for k, label in DRAFT_FIELDS.items()),
+        *_letter_fields(),
     ),
     "submit_draft": (),
     "approve": (

@@ -1,0 +1,303 @@
+"""Letters of a case: context from the case, draft previews, and issue (number + PDF, once).
+
+The catalogue (app/letters) says which letter serves which outcome or step and which fields it
+needs; this module only maps a stored case onto those fields.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from ..domain.clock import format_cn_date
+from ..extensions import db
+from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
+from ..letters.catalogue import Field, Letter as LetterType
+from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
+from .errors import ServiceError
+from .numbering import next_number
+
+# Supplied by the case, the agency and the issue itself, never typed into a draft.
+CASE_SUPPLIED = ("agency.", "number", "issued_on", "contact.", "applicant.", "received_on", "request",
+                 "case_ref", "basis", "outcome")
+
+
+def _case_supplied(name: str) -> bool:
+    return any(name == p or (p.endswith(".") and name.startswith(p)) for p in CASE_SUPPLIED)
+
+
+def reply_letter(outcome_code: str) -> LetterType | None:
+    return letter_for_outcome(outcome_code)
+
+
+def draft_fields(letter: LetterType) -> list[Field]:
+    """The fields a handler writes for this letter (the rest come from the case)."""
+    return [f for f in letter.fields if not _case_supplied(f.name)]
+
+
+def form_name(field_name: str) -> str:
+    """Form and JSON key of a dotted letter field (earlier.replied_on → earlier__replied_on)."""
+    return field_name.replace(".", "__")
+
+
+def read_letter_fields(letter: LetterType, raw: Mapping[str, Any]) -> dict:
+    """Flat {dotted name: value} from a form or JSON body; text as typed, items parsed from lines."""
+    out: dict[str, Any] = {}
+    for f in draft_fields(letter):
+        v = raw.get(form_name(f.name), raw.get(f.name))
+        if v is None or (isinstance(v, str) and not v.strip()):
+            continue
+        if f.type == "items" and isinstance(v, str):
+            # One withheld part per line: 部分｜理由｜依据 (依据 optional).
+            items = []
+            for line in v.splitlines():
+                if line.strip():
+                    parts = [p.strip() for p in line.replace("|", "｜").split("｜")]
+                    items.append({"part": parts[0], "reason": parts[1] if len(parts) > 1 else "",
+                                  "basis": parts[2] if len(parts) > 2 else ""})
+            v = items
+        elif isinstance(v, str):
+            v = v.strip()
+        out[f.name] = v
+    return out
+
+
+def _nest(flat: Mapping[str, Any]) -> dict:
+    out: dict = {}
+    for name, value in flat.items():
+        node = out
+        *parents, leaf = name.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return out
+
+
+def case_context(case: Case, extra: Mapping[str, Any] | None = None, *, number: str | None = None,
+                 issued_on: date | None = None, outcome: str | None = None) -> dict:
+    a = case.agency
+    ctx = _nest(extra or {})
+    ctx.update({
+        "agency": {"name": a.name, "reconsideration_body": a.reconsideration_body or None,
+                   "court": a.court or None, "address": a.address or None, "phone": a.phone or None,
+                   "seal_png": a.seal_png},
+        "applicant": {"name": case.applicant_name,
+                      "kind": "person" if case.applicant_type == "natural" else "organisation"},
+        "received_on": case.received_on,
+        "request": case.description,
+        "case_ref": case.number,
+        "contact": {"name": case.handler.name if case.handler else None, "phone": a.phone or None},
+        "number": number,
+        "issued_on": issued_on,
+    })
+    if outcome:
+        ctx["outcome"] = outcome
+    return ctx
+
+
+def draft_context(case: Case, draft: Draft, **kw) -> dict:
+    fields = dict(draft.fields)
+    # Older generic draft fields feed the letter fields of the same meaning.
+    if "responsible_agency" in fields:
+        fields.setdefault("responsible.name", fields.pop("responsible_agency"))
+    if "earlier_reply" in fields:
+        fields.setdefault("earlier.number", fields.pop("earlier_reply"))
+    letter = reply_letter(draft.outcome_code)
+    known = {f.name for f in letter.fields} if letter else set()
+    fields = {k: v for k, v in fields.items() if k in known}
+    return case_context(case, fields, outcome=draft.outcome_code, **kw)
+
+
+def check_draft(case: Case, outcome_code: str, fields: Mapping[str, Any]) -> None:
+    """Refuse a draft whose letter could not be produced, naming the missing field."""
+    letter = reply_letter(outcome_code)
+    if letter is None:
+        return
+    ctx = case_context(case, fields, outcome=outcome_code)
+    try:
+        prepare_context(letter.key, ctx, draft=True)
+    except LetterError as e:
+        field = e.field or ""
+        if field.startswith("agency."):
+            raise ServiceError(f"{e.message}。请管理员在“机关设置”中补充。", "outcome") from None
+        raise ServiceError(e.message, form_name(field.split(".")[0] if field.count(".") > 1 else field)) from None
+
+
+def _overrides(case: Case, key: str) -> dict | None:
+    row = db.session.scalar(db.select(LetterTemplateOverride).where(
+        LetterTemplateOverride.agency_id == case.agency_id, LetterTemplateOverride.key == key))
+    return {key: row.source} if row else None
+
+
+def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
+    try:
+        return render_pdf(key, ctx, draft=draft, overrides=_overrides(case, key))
+    except LetterError as e:
+        raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
+
+
+def preview_reply(case: Case) -> tuple[str, bytes]:
+    """The current draft as a PDF marked 草稿."""
+    d = case.current_draft
+    if d is None:
+        raise ServiceError("尚未起草答复")
+    letter = reply_letter(d.outcome_code)
+    if letter is None:
+        raise ServiceError("该办理结果不出具答复书")
+    return letter.title, render(case, letter.key, draft_context(case, d), draft=True)
+
+
+def format_number(pattern: str, code: str, year: int, seq: int) -> str:
+    try:
+        return pattern.format(code=code, year=year, seq=seq)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ServiceError(f"文号格式无效：{e}", "number_pattern") from None
+
+
+def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: str, on: date,
+                 draft: Draft | None = None, supersedes: Letter | None = None) -> Letter:
+    """Number, render once and store, inside the caller's transaction: a failure rolls back
+    the number with everything else, so no number is consumed without its stored PDF."""
+    letter = get_letter(key)
+    seq = next_number(case.agency_id, "letter", on.year)
+    number = format_number(case.agency.number_pattern, case.agency.doc_code or case.agency.code, on.year, seq)
+    ctx = {**ctx, "number": number, "issued_on": on}
+    pdf = render(case, key, ctx, draft=False)
+    row = Letter(agency_id=case.agency_id, case_id=case.id, draft_id=draft.id if draft else None, key=key,
+                 title=letter.title, number=number, year=on.year, seq=seq, content_hash=content_hash, pdf=pdf,
+                 sha256=hashlib.sha256(pdf).hexdigest(), pages=_pages(pdf), issued_by_id=actor.id,
+                 issued_at=datetime.utcnow(), supersedes_id=supersedes.id if supersedes else None)
+    case.letters.append(row)
+    db.session.flush()
+    return row
+
+
+def _pages(pdf: bytes) -> int:
+    return max(1, pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"))
+
+
+# ---------------------------------------------------------------- procedural letters of steps
+
+STEP_LETTERS = {
+    "correction": "correction_notice",
+    "consultation_third_party": "consult_third_party",
+    "consultation_agency": "consult_agency",
+    "reasons": "reasons_notice",
+    "fee": "fee_notice",
+    "cohandle": "cohandle",
+}
+
+
+def step_context(case: Case, step: Step) -> dict:
+    d = step.details
+    extra: dict[str, Any] = {}
+    if step.kind == "correction":
+        extra = {"items": [i for i in (d.get("items") or "").splitlines() if i.strip()],
+                 "guidance": d.get("guidance") or None, "correction_due": step.due_on}
+    elif step.kind == "consultation_third_party":
+        extra = {"third_party.name": step.party, "information": case.description, "why": d.get("matter"),
+                 "reply_days": 15, "reply_due": step.due_on}
+    elif step.kind == "consultation_agency":
+        extra = {"consulted_agency.name": step.party, "information": d.get("matter") or case.description,
+                 "reply_days": 15, "reply_due": step.due_on}
+    elif step.kind == "reasons":
+        extra = {"facts": d.get("matter"), "reasons_due": step.due_on}
+    elif step.kind == "fee":
+        from ..domain.fees import FEE_METHODS
+        method = d.get("method")
+        calc = (f"本月第{d.get('nth_in_month')}件申请" if method == "per_request" else f"共{d.get('pages')}页")
+        extra = {"fee.reason": "申请数量、频次明显超过合理范围", "fee.method": method,
+                 "fee.basis": "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）",
+                 "fee.calculation": f"{FEE_METHODS.get(method, method)}：{calc}", "fee.amount": d.get("amount"),
+                 "fee.payment": "请按缴款通知通过非税收入收缴系统缴纳", "fee.due": step.due_on}
+    elif step.kind == "cohandle":
+        extra = {"cohandler.name": step.party, "tasks": d.get("matter"), "reply_due": step.due_on}
+    return case_context(case, extra)
+
+
+def content_hash(ctx: Mapping[str, Any]) -> str:
+    plain = {k: v for k, v in ctx.items() if k not in ("number", "issued_on")}
+    if isinstance(plain.get("agency"), dict):
+        plain["agency"] = {k: v for k, v in plain["agency"].items() if k != "seal_png"}
+    return hashlib.sha256(json.dumps(plain, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def step_letter(case: Case, step: Step) -> tuple[LetterType, dict]:
+    key = STEP_LETTERS.get(step.kind)
+    if key is None:
+        raise ServiceError("该环节没有对应的文书")
+    return get_letter(key), step_context(case, step)
+
+
+def cn(d: date | None) -> str:
+    return format_cn_date(d) if d else ""
+
+
+# ---------------------------------------------------------------- approving and issuing step notices
+
+def _notice_events(case: Case, action: str) -> list:
+    return [e for e in case.events if e.action == action]
+
+
+def notice_status(case: Case, step: Step) -> dict:
+    """What has happened to a step's notice: approvals (by content hash) and the issued letter."""
+    letter, ctx = step_letter(case, step)
+    h = content_hash(ctx)
+    approved = any(e.data.get("step_id") == step.id and e.data.get("content_hash") == h
+                   for e in _notice_events(case, "approve_notice"))
+    issued = next((l for l in case.letters if l.key == letter.key and l.content_hash == h), None)
+    return {"letter": letter, "hash": h, "approved": approved, "issued": issued,
+            "needs_review": letter.needs_review}
+
+
+def _load_step(case: Case, step_id: int) -> Step:
+    step = next((s for s in case.steps if s.id == step_id), None)
+    if step is None or step.kind not in STEP_LETTERS:
+        raise ServiceError("文书对应的环节不存在", "step_id")
+    return step
+
+
+def approve_notice(case_id: int, actor: User, step_id: int) -> None:
+    from .audit import record
+    from .cases import get_case, _commit
+
+    case = get_case(case_id, actor)
+    if not actor.has_role("legal"):
+        raise ServiceError("文书审核只能由法律顾问办理")
+    if case.state == "archived":
+        raise ServiceError("案件已归档，不能再修改")
+    step = _load_step(case, step_id)
+    st = notice_status(case, step)
+    if not st["needs_review"]:
+        raise ServiceError(f"《{st['letter'].name}》无需法制审核")
+    record(case, actor, "approve_notice", f"审核通过《{st['letter'].name}》", case.state, case.state,
+           {"step_id": step.id, "key": st["letter"].key, "content_hash": st["hash"]})
+    _commit()
+
+
+def issue_notice(case_id: int, actor: User, step_id: int, on: date) -> Letter:
+    from .audit import record
+    from .cases import get_case, _commit
+
+    case = get_case(case_id, actor)
+    if not actor.has_role("handler"):
+        raise ServiceError("文书只能由承办人出具")
+    if case.state == "archived":
+        raise ServiceError("案件已归档，不能再修改")
+    step = _load_step(case, step_id)
+    st = notice_status(case, step)
+    if st["issued"] is not None:
+        raise ServiceError(f"《{st['letter'].name}》已出具（{st['issued'].number}），更正须另行出具新文书")
+    if st["needs_review"] and not st["approved"]:
+        raise ServiceError(f"《{st['letter'].name}》须经法制审核通过后出具，且内容须与审核时一致")
+    try:
+        _, ctx = step_letter(case, step)
+        row = issue_letter(case, actor, st["letter"].key, ctx, content_hash=st["hash"], on=on)
+        record(case, actor, "issue_notice", f"出具《{st['letter'].name}》", case.state, case.state,
+               {"step_id": step.id, "key": row.key, "number": row.number, "sha256": row.sha256})
+        _commit()
+    except ServiceError:
+        db.session.rollback()
+        raise
+    return row

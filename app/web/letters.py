@@ -1,0 +1,203 @@
+"""Letters on the case page: previews marked 草稿, issued PDFs as stored, step notices;
+agency letter settings and template wording for administrators."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..letters import all_letters, get_letter, validate_template
+from ..letters.catalogue import CatalogueError
+from ..models import Letter, LetterTemplateOverride
+from ..services import letters as L
+from ..services.cases import get_case
+from ..services.errors import NotFound, ServiceError
+from ..services.time import today
+from .decorators import me, roles_required
+
+bp = Blueprint("letters", __name__)
+
+
+def _case(case_id: int):
+    try:
+        return get_case(case_id, me())
+    except NotFound:
+        abort(404)
+
+
+def _pdf(data: bytes, filename: str, *, inline: bool = True) -> Response:
+    from urllib.parse import quote
+    disp = "inline" if inline else "attachment"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f"{disp}; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/cases/<int:case_id>/reply-preview.pdf")
+@roles_required("handler", "legal", "head")
+def reply_preview(case_id: int):
+    case = _case(case_id)
+    try:
+        title, pdf = L.preview_reply(case)
+    except ServiceError as e:
+        flash(e.message, "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return _pdf(pdf, f"{case.number}-{title}-草稿.pdf")
+
+
+@bp.route("/cases/<int:case_id>/letters/<int:letter_id>.pdf")
+@roles_required()
+def issued(case_id: int, letter_id: int):
+    case = _case(case_id)
+    row = db.session.get(Letter, letter_id)
+    if row is None or row.case_id != case.id:
+        abort(404)
+    return _pdf(row.pdf, f"{row.number}-{row.title}.pdf")
+
+
+@bp.route("/cases/<int:case_id>/steps/<int:step_id>/notice.pdf")
+@roles_required("handler", "legal", "head")
+def notice_preview(case_id: int, step_id: int):
+    case = _case(case_id)
+    try:
+        letter, ctx = L.step_letter(case, L._load_step(case, step_id))
+        pdf = L.render(case, letter.key, ctx, draft=True)
+    except ServiceError as e:
+        flash(e.message, "error")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return _pdf(pdf, f"{case.number}-{letter.name}-草稿.pdf")
+
+
+@bp.route("/cases/<int:case_id>/steps/<int:step_id>/notice/<op>", methods=["POST"])
+@roles_required("handler", "legal")
+def notice_op(case_id: int, step_id: int, op: str):
+    if op not in ("approve", "issue"):
+        abort(404)
+    case = _case(case_id)
+    try:
+        if op == "approve":
+            L.approve_notice(case.id, me(), step_id)
+            flash("文书已审核通过", "success")
+        else:
+            row = L.issue_notice(case.id, me(), step_id, today())
+            flash(f"已出具《{row.title}》，文号 {row.number}", "success")
+    except ServiceError as e:
+        flash(e.message, "error")
+    return redirect(url_for("cases.detail", case_id=case.id) + "#letters")
+
+
+# ---------------------------------------------------------------- administration
+
+AGENCY_FIELDS = (
+    ("name", "机关名称", 200), ("doc_code", "发文代字（文号中的机关代字）", 50),
+    ("number_pattern", "文号格式", 100), ("reconsideration_body", "行政复议机关", 200),
+    ("court", "管辖人民法院", 200), ("address", "机关地址", 300), ("phone", "联系电话", 50),
+)
+
+
+@bp.route("/admin/agency", methods=["GET", "POST"])
+@roles_required("admin")
+def agency_settings():
+    agency = me().agency
+    errors: dict[str, str] = {}
+    values = {k: getattr(agency, k) or "" for k, _, _ in AGENCY_FIELDS}
+    if request.method == "POST":
+        values = {k: (request.form.get(k) or "").strip() for k, _, _ in AGENCY_FIELDS}
+        for k, label, n in AGENCY_FIELDS:
+            if k in ("name", "number_pattern") and not values[k]:
+                errors[k] = f"请填写{label}"
+            elif len(values[k]) > n:
+                errors[k] = f"{label}不能超过{n}字"
+        if "number_pattern" not in errors:
+            try:
+                sample = L.format_number(values["number_pattern"], values["doc_code"] or agency.code, 2026, 12)
+                if "12" not in sample:
+                    errors["number_pattern"] = "文号格式须包含序号 {seq}"
+            except ServiceError as e:
+                errors["number_pattern"] = e.message + "（可用 {code}、{year}、{seq}）"
+        seal = request.files.get("seal_png")
+        seal_bytes = seal.read() if seal and seal.filename else None
+        if seal_bytes is not None:
+            msg = _check_seal(seal_bytes)
+            if msg:
+                errors["seal_png"] = msg
+        if not errors:
+            before = {k: getattr(agency, k) for k, _, _ in AGENCY_FIELDS}
+            for k, _, _ in AGENCY_FIELDS:
+                setattr(agency, k, values[k])
+            if seal_bytes is not None:
+                agency.seal_png = seal_bytes
+            if request.form.get("remove_seal"):
+                agency.seal_png = None
+            db.session.commit()
+            changed = [label for k, label, _ in AGENCY_FIELDS if before[k] != values[k]]
+            flash("机关设置已保存" + (f"（修改：{'、'.join(changed)}）" if changed else ""), "success")
+            return redirect(url_for("letters.agency_settings"))
+    return render_template("letters/agency.html", fields=AGENCY_FIELDS, values=values, errors=errors,
+                           agency=agency), (400 if errors else 200)
+
+
+def _check_seal(data: bytes) -> str | None:
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "印章须为PNG图片"
+    if len(data) > 2 * 1024 * 1024:
+        return "印章图片不能超过2MB"
+    try:
+        from io import BytesIO
+
+        from PIL import Image
+        img = Image.open(BytesIO(data))
+        img.verify()
+        img = Image.open(BytesIO(data))
+        if img.width > 4000 or img.height > 4000:
+            return "印章图片尺寸过大"
+        if img.mode not in ("RGBA", "LA", "P") and "transparency" not in img.info:
+            return "印章图片须有透明背景（RGBA PNG）"
+    except Exception:
+        return "印章图片已损坏，无法读取"
+    return None
+
+
+@bp.route("/admin/letter-templates")
+@roles_required("admin")
+def templates_index():
+    rows = {o.key: o for o in db.session.scalars(db.select(LetterTemplateOverride).where(
+        LetterTemplateOverride.agency_id == me().agency_id))}
+    return render_template("letters/templates.html", letters=all_letters(), overrides=rows)
+
+
+@bp.route("/admin/letter-templates/<key>", methods=["GET", "POST"])
+@roles_required("admin")
+def template_edit(key: str):
+    try:
+        letter = get_letter(key)
+    except (CatalogueError, KeyError, LookupError):
+        abort(404)
+    row = db.session.scalar(db.select(LetterTemplateOverride).where(
+        LetterTemplateOverride.agency_id == me().agency_id, LetterTemplateOverride.key == key))
+    from pathlib import Path
+
+    from ..config import ROOT
+    default_source = (Path(ROOT) / "letter_templates" / letter.template_name).read_text(encoding="utf-8")
+    source = row.source if row else default_source
+    error = None
+    if request.method == "POST":
+        if request.form.get("reset"):
+            if row:
+                db.session.delete(row)
+                db.session.commit()
+            flash(f"《{letter.name}》已恢复为系统默认措辞", "success")
+            return redirect(url_for("letters.templates_index"))
+        source = request.form.get("source") or ""
+        error = validate_template(source, key)
+        if error is None:
+            if row is None:
+                row = LetterTemplateOverride(agency_id=me().agency_id, key=key, source=source)
+                db.session.add(row)
+            row.source, row.updated_by_id = source, me().id
+            from datetime import datetime
+            row.updated_at = datetime.utcnow()
+            db.session.commit()
+            flash(f"《{letter.name}》的措辞已保存，之后生成的文书将使用新措辞", "success")
+            return redirect(url_for("letters.templates_index"))
+    return render_template("letters/template_edit.html", letter=letter, source=source, error=error,
+                           overridden=row is not None), (400 if error else 200)
