@@ -64,7 +64,7 @@ class Case(db.Model):
     override_due: Mapped[date | None]
     reply_due: Mapped[date | None]
     due_provisional: Mapped[bool] = mapped_column(default=False)
-    calendar_version: Mapped[str] = mapped_column(String(100), default="")
+    calendar_version: Mapped[str] = mapped_column(Text, default="")  # one tag per year touched
 
     outcome_code: Mapped[str | None] = mapped_column(String(30))
     closed_on: Mapped[date | None]

@@ -1,10 +1,14 @@
 """Parsing of untrusted input (form fields or JSON) into typed values with Chinese messages."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, Mapping
 
 from .errors import ServiceError
+
+# NUL and other C0 controls (tabs and line breaks allowed) and lone surrogates cannot be stored.
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 class Params:
@@ -25,6 +29,8 @@ class Params:
             return default
         if not isinstance(v, str):
             raise ServiceError(f"{label}应为文字", name)
+        if _BAD_CHARS.search(v):
+            raise ServiceError(f"{label}含有无法保存的控制字符", name)
         if len(v) > max_len:
             raise ServiceError(f"{label}不能超过{max_len}字", name)
         return v
@@ -58,6 +64,8 @@ class Params:
             n = int(v)
         except (TypeError, ValueError):
             raise ServiceError(f"{label}应为整数", name) from None
+        if not -2**31 < n < 2**31:  # database integers are 32-bit
+            raise ServiceError(f"{label}超出范围", name)
         if (lo is not None and n < lo) or (hi is not None and n > hi):
             raise ServiceError(f"{label}应在{lo}至{hi}之间", name)
         return n
@@ -69,7 +77,7 @@ class Params:
             if required and default is None:
                 raise ServiceError(f"请选择{label}", name)
             return default
-        if v not in choices:
+        if not isinstance(v, str) or v not in choices:
             raise ServiceError(f"{label}的取值无效", name)
         return v
 

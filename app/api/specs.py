@@ -1,0 +1,382 @@
+"""The API's input tables: one entry per parameter the services read.
+
+Everything that describes input is derived from here: JSON type checks before the services are
+called, the OpenAPI request schemas, and the parameter reference in docs/api.md. Tests compare
+these tables with app.domain.workflow.ACTIONS and with what the services' handlers actually read,
+so an action or a parameter cannot be added on one side only.
+
+The services (app/services/params.py) parse strings and scalars; this layer makes sure only the
+JSON types they expect reach them, so a list, an object, a float or a null never turns into a 500.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from ..domain.fees import FEE_METHODS
+from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
+from ..domain.outcomes import DRAFTABLE
+from ..domain.workflow import ACTIONS, STATES
+from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
+from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..services.errors import ServiceError
+from ..services.time import today as current_today
+
+# Database ids and counters are 32-bit on PostgreSQL; a larger number is refused here, not by the driver.
+INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # text | date | integer | boolean | choice | days
+    label: str  # the Chinese label used in messages
+    required: bool = False
+    choices: Mapping[str, str] | None = None
+    max_len: int | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    default: str = ""  # what the service uses when the field is omitted (documentation)
+    note: str = ""  # extra rule, in Chinese (documentation)
+
+    def describe(self) -> str:
+        parts = [self.label]
+        if self.choices:
+            parts.append("取值：" + "；".join(f"{k}={v}" if v else k for k, v in self.choices.items()))
+        if self.max_len:
+            parts.append(f"最长{self.max_len}字")
+        if self.kind == "integer" and self.maximum is not None and self.maximum != INT_MAX:
+            parts.append(f"范围{self.minimum}至{self.maximum}")
+        if self.default:
+            parts.append("省略时：" + self.default)
+        if self.note:
+            parts.append(self.note)
+        return "。".join(parts)
+
+
+KINDS = ("text", "date", "integer", "boolean", "choice", "days")
+
+
+def _p(name: str, kind: str, label: str, **kw: Any) -> Param:
+    assert kind in KINDS, kind
+    return Param(name, kind, label, **kw)
+
+
+TODAY = "今天"
+ID_RANGE = {"minimum": 1, "maximum": INT_MAX}
+
+# ---------------------------------------------------------------- POST /cases (register_case)
+
+INTAKE_PARAMS: tuple[Param, ...] = (
+    _p("channel", "choice", "申请方式", required=True, choices=CHANNELS),
+    _p("arrived_on", "date", "收到（提交/签收）日期", required=True, note="不能晚于今天"),
+    _p("confirmed_on", "date", "确认日期",
+       note="平常信函、互联网和传真申请必填：与申请人确认的日期（第三十一条）"),
+    _p("applicant_type", "choice", "申请人类型", required=True, choices=APPLICANT_TYPES),
+    _p("applicant_name", "text", "申请人姓名或名称", required=True, max_len=200),
+    _p("id_type", "choice", "证件类型", required=True, choices=ID_TYPES),
+    _p("id_number", "text", "证件号码", required=True, max_len=64, note="居民身份证校验位须正确"),
+    _p("contact_phone", "text", "联系电话", max_len=50, note="联系电话、通信地址、电子邮箱至少填写一项"),
+    _p("contact_address", "text", "通信地址", max_len=300),
+    _p("contact_email", "text", "电子邮箱", max_len=200),
+    _p("agent_name", "text", "代理人姓名", max_len=100),
+    _p("agent_id_number", "text", "代理人身份证号码", max_len=64, note="填写代理人时必填"),
+    _p("power_of_attorney", "text", "授权委托书", max_len=300, note="填写代理人时必填"),
+    _p("description", "text", "所需政府信息的名称或描述", required=True, max_len=5000),
+    _p("doc_number", "text", "文号", max_len=100),
+    _p("requested_form", "choice", "获取信息的形式", choices=FORMS, default="paper"),
+    _p("requested_route", "choice", "获取信息的途径", choices=ROUTES, default="post"),
+    _p("handler_id", "integer", "承办人", **ID_RANGE, note="本机关在职承办人的用户 id；可稍后分派"),
+)
+
+# ---------------------------------------------------------------- POST /cases/{id}/actions/{action}
+
+CONSULT_KIND_CHOICES = {"third_party": "第三方", "agency": "其他机关"}
+REASONS_RESULTS = {"reasonable": "理由合理", "unreasonable": "理由不合理", "no_answer": "逾期未说明"}
+OUTCOME_CHOICES = {o.code: o.label for o in DRAFTABLE}
+
+ACTION_PARAMS: dict[str, tuple[Param, ...]] = {
+    "assign": (
+        _p("handler_id", "integer", "承办人", required=True, **ID_RANGE, note="本机关在职承办人的用户 id"),
+    ),
+    "start": (),
+    "request_correction": (
+        _p("notice_date", "date", "告知日期", default=TODAY,
+           note="不早于收到申请日期，且在收到申请后7个工作日内（第三十条）"),
+        _p("items", "text", "需要补正的事项", required=True, max_len=2000),
+        _p("guidance", "text", "指导和释明", max_len=2000),
+        _p("period_end", "date", "补正期限", default="告知日期后15个工作日", note="须晚于告知日期"),
+    ),
+    "receive_correction": (
+        _p("received_on", "date", "收到补正材料日期", default=TODAY, note="答复期限自该日重新计算"),
+        _p("note", "text", "补正内容说明", max_len=2000),
+    ),
+    "correction_lapsed": (),
+    "consult": (
+        _p("kind", "choice", "征求对象类型", required=True, choices=CONSULT_KIND_CHOICES),
+        _p("party", "text", "征求意见对象", required=True, max_len=200),
+        _p("matter", "text", "征求意见的信息及理由", required=True, max_len=2000),
+        _p("sent_on", "date", "发出日期", default=TODAY),
+        _p("received_on", "date", "对方收到日期", default="发出日期", note="征求意见期限15个工作日自该日起算"),
+    ),
+    "consultation_reply": (
+        _p("step_id", "integer", "征求意见", required=True, **ID_RANGE, note="案件 steps 中征求意见环节的 id"),
+        _p("result", "choice", "征求意见结果", required=True, choices=CONSULTATION_RESULTS,
+           note="no_answer 仅在对方答复期限届满后可选"),
+        _p("opinion", "text", "意见内容", max_len=2000),
+        _p("public_interest_override", "boolean", "公共利益裁量",
+           note="第三方不同意公开但不公开可能对公共利益造成重大影响时为 true（第三十二条）"),
+        _p("override_reason", "text", "公共利益理由", max_len=2000, note="public_interest_override 为 true 时必填"),
+        _p("answered_on", "date", "收到答复日期", default=TODAY, note="result 为 no_answer 时不适用"),
+    ),
+    "request_reasons": (
+        _p("sent_on", "date", "发出日期", default=TODAY),
+        _p("matter", "text", "要求说明的事项", required=True, max_len=2000),
+        _p("due_on", "date", "说明理由期限", default="发出日期后15个工作日", note="须晚于发出日期"),
+    ),
+    "reasons_reply": (
+        _p("result", "choice", "审查结论", required=True, choices=REASONS_RESULTS),
+        _p("answered_on", "date", "收到说明日期", default=TODAY),
+        _p("note", "text", "说明", max_len=2000),
+        _p("new_due", "date", "合理的延迟答复期限", note="仅 result 为 reasonable 时可填（第三十五条）"),
+    ),
+    "fee_notice": (
+        _p("method", "choice", "收费方式", required=True, choices=FEE_METHODS),
+        _p("nth_in_month", "integer", "本月累计申请件数", minimum=1, maximum=10000,
+           note="method 为 per_request 时必填"),
+        _p("pages", "integer", "页数", minimum=1, maximum=1000000, note="method 为 per_volume 时必填"),
+        _p("sent_on", "date", "发出日期", default=TODAY),
+        _p("served_on", "date", "申请人收到通知日期", default="发出日期", note="缴费期限20个工作日自该日起算"),
+    ),
+    "fee_paid": (
+        _p("paid_on", "date", "缴费日期", default=TODAY),
+        _p("receipt_no", "text", "票据号码", required=True, max_len=100),
+    ),
+    "fee_lapsed": (),
+    "cohandle": (
+        _p("party", "text", "协办单位", required=True, max_len=200),
+        _p("matter", "text", "协办事项", required=True, max_len=2000),
+        _p("sent_on", "date", "发出日期", default=TODAY),
+    ),
+    "cohandle_reply": (
+        _p("step_id", "integer", "协办", required=True, **ID_RANGE, note="案件 steps 中协办环节的 id"),
+        _p("answered_on", "date", "回复日期", default=TODAY),
+        _p("note", "text", "回复内容", required=True, max_len=2000),
+    ),
+    "extend": (
+        _p("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
+           note="只能延长一次，且须在答复期限届满前（第三十三条）"),
+        _p("reason", "text", "延期理由", required=True, max_len=2000),
+    ),
+    "save_draft": (
+        _p("outcome", "choice", "办理结果", required=True, choices=OUTCOME_CHOICES,
+           note="部分公开、不予公开等须写 reasons；not_exist 须写 search；repeat 须写 earlier_reply；"
+                "disclose 须写 obtain"),
+        *(_p(k, "text", label, max_len=10000) for k, label in DRAFT_FIELDS.items()),
+    ),
+    "submit_draft": (),
+    "approve": (
+        _p("secrecy_reviewed", "boolean", "保密审查", required=True,
+           note="须为 true：先审查、后公开（第十七条）"),
+        _p("secrecy_note", "text", "保密审查意见", max_len=2000),
+        _p("draft_hash", "text", "稿件版本", max_len=2000,
+           note="审核时看到的 current_draft.content_hash；稿件已被修改时拒绝"),
+    ),
+    "return_draft": (
+        _p("comments", "text", "退回意见", required=True, max_len=2000),
+    ),
+    "sign_off": (
+        _p("note", "text", "签发意见", max_len=2000),
+    ),
+    "reject_signoff": (
+        _p("comments", "text", "退回意见", required=True, max_len=2000),
+    ),
+    "issue": (
+        _p("issued_on", "date", "答复日期", default=TODAY),
+    ),
+    "deliver": (
+        _p("method", "choice", "送达方式", required=True, choices=DELIVERY_METHODS),
+        _p("delivered_on", "date", "送达日期", default=TODAY, note="不早于答复日期"),
+        _p("proof", "text", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300),
+        _p("recipient", "text", "签收人", max_len=200, default="申请人姓名或名称"),
+        _p("notes", "text", "备注", max_len=2000),
+    ),
+    "withdraw": (
+        _p("withdrawn_on", "date", "撤回日期", default=TODAY),
+        _p("note", "text", "撤回方式及说明", required=True, max_len=2000),
+    ),
+    "archive": (
+        _p("archive_number", "text", "档号", required=True, max_len=60),
+        _p("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
+    ),
+    "reopen": (
+        _p("reason", "text", "撤销归档理由", required=True, max_len=2000,
+           note="案件回到归档前的状态（已送达或已终止）"),
+    ),
+}
+# Where an action leads when ACTIONS[...].target is None and the stage does change anyway.
+TARGET_NOTES = {"reopen": "回到归档前的状态（已送达或已终止）"}
+
+
+def target_text(action: str) -> str:
+    a = ACTIONS[action]
+    if a.target:
+        return STATES[a.target]
+    return TARGET_NOTES.get(action, "状态不变")
+
+
+# Required by a workflow guard rather than by the handler's parsing (the message comes from the guard).
+GUARD_REQUIRED = frozenset({("approve", "secrecy_reviewed"), ("return_draft", "comments"),
+                            ("reject_signoff", "comments"), ("reopen", "reason")})
+
+VERSION_PARAM = _p("version", "integer", "版本号", **ID_RANGE,
+                   note="案件的 version；给出时按乐观锁校验，案件已被他人修改则返回 409")
+
+# ---------------------------------------------------------------- query strings and other bodies
+
+LIST_FILTERS: tuple[Param, ...] = (
+    _p("state", "choice", "状态", choices=STATES),
+    _p("channel", "choice", "申请方式", choices=CHANNELS),
+    _p("applicant_type", "choice", "申请人类型", choices=APPLICANT_TYPES),
+    _p("received_from", "date", "收到日期起"),
+    _p("received_to", "date", "收到日期止"),
+    _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述或案件编号"),
+    _p("handler_id", "integer", "承办人", **ID_RANGE),
+    _p("page", "integer", "页码", minimum=1, maximum=100000, default="1"),
+    _p("per_page", "integer", "每页条数", minimum=1, maximum=200, default="50"),
+)
+
+HINT_PARAMS: tuple[Param, ...] = (
+    _p("applicant_name", "text", "申请人姓名或名称", max_len=200),
+    _p("id_number", "text", "证件号码", max_len=64),
+    _p("description", "text", "所需政府信息的名称或描述", max_len=5000),
+    _p("doc_number", "text", "文号", max_len=100),
+    _p("exclude_id", "integer", "排除的案件", **ID_RANGE, note="查看已登记案件时排除其本身"),
+)
+
+TOKEN_PARAMS: tuple[Param, ...] = (
+    _p("username", "text", "用户名", required=True, max_len=64),
+    _p("password", "text", "密码", required=True, max_len=200),
+)
+
+CALENDAR_PARAMS: tuple[Param, ...] = (
+    _p("holidays", "days", "放假日期", required=True,
+       note="ISO 日期的数组，或逗号/换行分隔的文本；区间写作 2027-02-05~2027-02-11；周末放假日自动忽略"),
+    _p("makeup", "days", "调休上班日期", required=True, note="同上；只能是周六或周日"),
+    _p("source", "text", "依据（通知文号）", max_len=300),
+)
+
+# ---------------------------------------------------------------- type checks
+
+
+def _bad(message: str, name: str) -> ServiceError:
+    return ServiceError(message, name)
+
+
+def _check_text(value: str, p: Param) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(f"{p.label}包含无效字符", p.name) from None
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+        raise _bad(f"{p.label}包含控制字符", p.name)
+
+
+# Dates a request body may carry: a few years either side of today. The services accept 2000–2100, but
+# a clock spanning decades overflows Case.calendar_version (String(100)) on PostgreSQL, and no real
+# receipt, notice or deadline is that far off.
+YEARS_BACK, YEARS_AHEAD = 5, 3
+
+
+def date_window() -> tuple[date, date]:
+    today = current_today()
+    return date(today.year - YEARS_BACK, 1, 1), date(today.year + YEARS_AHEAD, 12, 31)
+
+
+def _check_date_window(value: str, p: Param) -> None:
+    try:
+        d = date.fromisoformat(value.strip())
+    except ValueError:
+        return  # not a date at all: the service says so, with the expected format
+    lo, hi = date_window()
+    if not lo <= d <= hi:
+        raise _bad(f"{p.label}应在{lo.isoformat()}至{hi.isoformat()}之间", p.name)
+
+
+def _check_range(n: int, p: Param) -> None:
+    lo = INT_MIN if p.minimum is None else p.minimum
+    hi = INT_MAX if p.maximum is None else p.maximum
+    if not lo <= n <= hi:
+        raise _bad(f"{p.label}应在{lo}至{hi}之间", p.name)
+
+
+def check_json_value(p: Param, value: Any) -> None:
+    """Refuse a JSON value of the wrong type with a Chinese message naming the field."""
+    if value is None:
+        raise _bad(f"{p.label}不能为 null；不填写请省略该字段", p.name)
+    if p.kind == "boolean":
+        if not isinstance(value, bool):
+            raise _bad(f"{p.label}应为 true 或 false", p.name)
+        return
+    if p.kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(f"{p.label}应为整数", p.name)
+        _check_range(value, p)
+        return
+    if p.kind == "days":
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, str):
+                    raise _bad(f"{p.label}应为日期字符串的数组或文本", p.name)
+                _check_text(item, p)
+            return
+        if not isinstance(value, str):
+            raise _bad(f"{p.label}应为日期字符串的数组或文本", p.name)
+        _check_text(value, p)
+        return
+    if p.kind == "date" and isinstance(value, str):
+        _check_text(value, p)
+        _check_date_window(value, p)
+        return
+    if not isinstance(value, str):
+        if p.kind == "date":
+            raise _bad(f"{p.label}应为 YYYY-MM-DD 格式的日期字符串", p.name)
+        if p.kind == "choice":
+            raise _bad(f"{p.label}应为以下取值之一：{'、'.join(p.choices or {})}", p.name)
+        raise _bad(f"{p.label}应为文字", p.name)
+    _check_text(value, p)
+
+
+def check_body(body: Mapping[str, Any], params: tuple[Param, ...], extra: tuple[Param, ...] = ()) -> None:
+    """Every key known, every value of its JSON type (the services check content and presence)."""
+    known = {p.name: p for p in (*params, *extra)}
+    for name in body:
+        if name not in known:
+            raise _bad(f"不支持的字段：{name}", name)
+    for name, value in body.items():
+        check_json_value(known[name], value)
+
+
+def check_query(args, params: tuple[Param, ...]) -> dict[str, str]:
+    """Query strings are text: known names, each once, no control characters, integers that fit."""
+    known = {p.name: p for p in params}
+    out: dict[str, str] = {}
+    for name in args:
+        if name not in known:
+            raise _bad(f"不支持的查询参数：{name}", name)
+        values = args.getlist(name)
+        if len(values) > 1:
+            raise _bad(f"查询参数 {name} 只能出现一次", name)
+        p, value = known[name], values[0]
+        _check_text(value, p)
+        if p.kind == "integer" and value.strip():
+            try:
+                n = int(value.strip())
+            except ValueError:
+                raise _bad(f"{p.label}应为整数", name) from None
+            _check_range(n, p)
+        if p.max_len and len(value) > p.max_len:
+            raise _bad(f"{p.label}不能超过{p.max_len}字", name)
+        out[name] = value
+    return out

@@ -1,0 +1,214 @@
+"""The endpoints. Each view checks JSON types, calls one service, and serialises the result."""
+from __future__ import annotations
+
+from flask import request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as _WzMethodNotAllowed
+from werkzeug.routing import Map, Rule
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..domain.workflow import ACTIONS
+from ..extensions import db
+from ..models import User
+from ..services import calendar as cal_service
+from ..services import cases as case_service
+from ..services.errors import NotFound, ServiceError
+from . import bp
+from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, PUBLIC, MethodNotAllowed, Unauthorized, current_user,
+                   json_body, json_response, require_roles, route)
+from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict
+from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
+                    TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
+
+E400 = (400, ("输入有误", "Error"))
+E401 = (401, ("缺少或无效的访问令牌", "Error"))
+E403 = (403, ("角色无权执行", "Error"))
+E404 = (404, ("案件不存在或属于其他机关", "Error"))
+E409 = (409, ("案件已被他人修改（version 不一致）", "Error"))
+
+
+_DUMMY_HASH = generate_password_hash("ogidesk-no-such-user")
+
+
+def _case_id(case_id: int) -> int:
+    # Larger ids cannot exist and would overflow the database driver.
+    if case_id > INT_MAX:
+        raise NotFound("案件不存在")
+    return case_id
+
+
+# ---------------------------------------------------------------- tokens
+
+@route("/tokens", "POST", roles=PUBLIC, summary="用用户名和密码换取访问令牌",
+       description="每次签发新令牌，该用户此前的令牌随即失效。也可在服务器上运行 "
+                   "`flask --app wsgi issue-token <用户名>` 签发。",
+       request_schema="TokenRequest",
+       responses=dict([(201, ("新令牌（只显示这一次）", "TokenResponse")), E400,
+                       (401, ("用户名或密码错误，或账号已停用", "Error"))]))
+def issue_token():
+    body = json_body()
+    check_body(body, TOKEN_PARAMS)
+    for p in TOKEN_PARAMS:
+        if not body.get(p.name):
+            raise ServiceError(f"请填写{p.label}", p.name)
+    user = db.session.scalar(db.select(User).where(User.username == body["username"]))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, body["password"])  # same work whether or not the name exists
+        raise Unauthorized("用户名或密码错误，或账号已停用")
+    if not user.check_password(body["password"]) or not user.active:
+        raise Unauthorized("用户名或密码错误，或账号已停用")
+    token = user.new_api_token()
+    db.session.commit()
+    return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)}, 201)
+
+
+@route("/tokens", "DELETE", roles=AUTHENTICATED, summary="注销当前访问令牌",
+       responses=dict([(204, ("令牌已失效", None)), E401]))
+def revoke_token():
+    user = current_user()
+    user.token_hash = None
+    db.session.commit()
+    return "", 204
+
+
+# ---------------------------------------------------------------- cases
+
+@route("/cases", "POST", roles=frozenset({"clerk"}), summary="登记申请", what="登记申请",
+       description="按第三十一条确定收到申请日期并开始计算答复期限。不支持的字段返回 400。",
+       request_schema="CaseCreate",
+       responses=dict([(201, ("已登记的案件（Location 头指向该案件）", "Case")), E400, E401, E403,
+                       (409, ("与同时进行的登记冲突，请重试", "Error"))]))
+def register_case():
+    user = current_user()
+    body = json_body()
+    check_body(body, INTAKE_PARAMS)
+    case = case_service.register_case(user, body)
+    return json_response(case_dict(case, user), 201, {"Location": url_for("api.get_case", case_id=case.id)})
+
+
+@route("/cases", "GET", roles=ANY_ROLE, summary="案件列表（筛选、分页）", what="查看案件",
+       description="只列出本机关的案件，按收到日期倒序。不支持的查询参数返回 400。",
+       query=LIST_FILTERS, responses=dict([(200, ("案件摘要列表", "CaseList")), E400, E401, E403]))
+def list_cases():
+    user = current_user()
+    args = check_query(request.args, LIST_FILTERS)
+    rows, total = case_service.list_cases(user, args)
+    page = int(args.get("page") or 1)
+    per_page = int(args.get("per_page") or 50)
+    return json_response({"items": [summary_dict(c) for c in rows], "total": total, "page": page,
+                          "per_page": per_page})
+
+
+@route("/cases/<int:case_id>", "GET", roles=ANY_ROLE, summary="案件详情", what="查看案件",
+       description="完整的案件表示：期限、各环节、稿件、办理结果、送达、当前用户可执行的操作和审计记录。",
+       responses=dict([(200, ("案件", "Case")), E401, E403, E404]))
+def get_case(case_id: int):
+    user = current_user()
+    case = case_service.get_case(_case_id(case_id), user)
+    return json_response(case_dict(case, user))
+
+
+@route("/cases/<int:case_id>/events", "GET", roles=ANY_ROLE, summary="案件审计记录", what="查看案件",
+       responses=dict([(200, ("审计记录，按时间先后", "EventList")), E401, E403, E404]))
+def case_events(case_id: int):
+    user = current_user()
+    case = case_service.get_case(_case_id(case_id), user)
+    return json_response({"items": [event_dict(e) for e in case.events]})
+
+
+@route("/cases/<int:case_id>/actions/<action>", "POST", roles=AUTHENTICATED, summary="执行办理操作",
+       per_action=True,
+       responses=dict([(200, ("操作后的案件", "Case")), E400, E401, E403,
+                       (404, ("案件不存在、属于其他机关，或操作名未知", "Error")), E409]))
+def case_action(case_id: int, action: str):
+    if action not in ACTION_PARAMS or action not in case_service.HANDLERS:
+        raise NotFound(f"未知操作：{action}", "action")
+    user = current_user()
+    a = ACTIONS[action]
+    require_roles(user, a.roles, f"执行“{a.label}”")
+    case_service.get_case(_case_id(case_id), user)  # 404 before any complaint about the body
+    body = json_body(required=False)
+    check_body(body, ACTION_PARAMS[action], (VERSION_PARAM,))
+    version = body.pop("version", None)
+    case = case_service.perform(case_id, user, action, body, expected_version=version)
+    return json_response(case_dict(case, user))
+
+
+@route("/intake-hints", "GET", roles=frozenset({"clerk", "handler"}), summary="登记提示",
+       what="查看登记提示",
+       description="该申请人本月的申请件数（第三十五条、收费）和可能的重复申请（第三十六条第（六）项）。",
+       query=HINT_PARAMS, responses=dict([(200, ("提示", "IntakeHints")), E400, E401, E403]))
+def intake_hints():
+    user = current_user()
+    args = check_query(request.args, HINT_PARAMS)
+    exclude = args.get("exclude_id", "").strip()
+    hints = case_service.intake_hints(user, args.get("applicant_name", ""), args.get("id_number", ""),
+                                      args.get("description", ""), args.get("doc_number", ""),
+                                      exclude_id=int(exclude) if exclude else None)
+    return json_response(hints)
+
+
+# ---------------------------------------------------------------- calendar
+
+@route("/calendar", "GET", roles=ANY_ROLE, summary="工作日历", what="查看工作日历",
+       description="已录入的年度：放假日期（仅列工作日）、调休上班日期和修订版次。未录入的年份按周一至周五"
+                   "暂算，相关期限标记为 provisional。",
+       responses=dict([(200, ("各年度", "CalendarList")), E401, E403]))
+def calendar():
+    return json_response({"years": [calendar_year_dict(r) for r in cal_service.year_rows()]})
+
+
+@route("/calendar/<int:year>", "PUT", roles=frozenset({"admin"}), summary="录入或修订一个年度的工作日历",
+       what="维护工作日历",
+       description="整年替换。所有未办结案件的期限随即重新计算，每个变化的案件记一条审计记录。",
+       request_schema="CalendarYearPut",
+       responses=dict([(200, ("保存后的年度和重新计算的案件数", "CalendarSaved")), E400, E401, E403]))
+def put_calendar(year: int):
+    user = current_user()
+    body = json_body()
+    check_body(body, CALENDAR_PARAMS)
+    for p in CALENDAR_PARAMS:
+        if p.required and p.name not in body:
+            raise ServiceError(f"请填写{p.label}（没有时传空数组）", p.name)
+
+    def text(v):
+        return "\n".join(v) if isinstance(v, list) else v
+
+    row, changed = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
+                                         body.get("source", ""))
+    return json_response({"year": calendar_year_dict(row), "recomputed_cases": changed})
+
+
+# ---------------------------------------------------------------- description
+
+@route("/openapi.json", "GET", roles=PUBLIC, summary="本 API 的 OpenAPI 3.1 描述",
+       responses={200: ("OpenAPI 文档", None)})
+def openapi():
+    from .openapi import build_openapi
+    return json_response(build_openapi())
+
+
+# ---------------------------------------------------------------- everything else under /api/v1
+
+_ALL = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@bp.route("/", defaults={"path": ""}, methods=_ALL)
+@bp.route("/<path:path>", methods=_ALL)
+def not_found(path: str):
+    """JSON 404/405 for the API's own paths (the app-wide error pages are HTML)."""
+    allowed = _allowed_methods(request.path)
+    if allowed:
+        raise MethodNotAllowed(allowed)
+    raise NotFound("请求的接口不存在", None)
+
+
+def _allowed_methods(path: str) -> list[str]:
+    m = Map([Rule(bp.url_prefix + ep.rule, methods=[ep.method], endpoint=ep.endpoint) for ep in ENDPOINTS])
+    try:
+        m.bind("localhost").match(path, method="-")
+    except _WzMethodNotAllowed as e:
+        return sorted(e.valid_methods or [])
+    except HTTPException:
+        return []
+    return []
