@@ -251,7 +251,9 @@ def _responses(ep: Endpoint) -> dict:
         r: dict[str, Any] = {"description": desc}
         if schema:
             r["content"] = {"application/json": {"schema": ref(schema)}}
-        elif code == 200:
+        elif code == 200 and ep.rule.endswith(".pdf"):
+            r["content"] = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+        elif code in (200, 201):
             r["content"] = {"application/json": {"schema": {"type": "object"}}}
         if code == 201 and ep.endpoint == "api.register_case":
             r["headers"] = {"Location": {"description": "新案件的地址", "schema": {"type": "string"}}}

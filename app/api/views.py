@@ -134,6 +134,72 @@ def case_action(case_id: int, action: str):
     return json_response(case_dict(case, user))
 
 
+# ---------------------------------------------------------------- letters
+
+def _letter_dict(l) -> dict:
+    return {"id": l.id, "key": l.key, "title": l.title, "number": l.number, "issued_at": l.issued_at.isoformat(),
+            "pages": l.pages, "sha256": l.sha256, "content_hash": l.content_hash,
+            "supersedes_id": l.supersedes_id,
+            "pdf": url_for("api.letter_pdf", case_id=l.case_id, letter_id=l.id)}
+
+
+def _pdf_response(data: bytes, filename: str):
+    from urllib.parse import quote
+
+    from flask import Response
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"})
+
+
+@route("/cases/<int:case_id>/letters", "GET", roles=ANY_ROLE, summary="案件已出具的文书", what="查看案件",
+       description="每份文书出具时编号并生成一次PDF，保存其字节和SHA-256，此后不再重新生成。",
+       responses=dict([(200, ("文书列表", None)), E401, E403, E404]))
+def case_letters(case_id: int):
+    case = case_service.get_case(_case_id(case_id), current_user())
+    return json_response({"items": [_letter_dict(l) for l in case.letters]})
+
+
+@route("/cases/<int:case_id>/letters/<int:letter_id>.pdf", "GET", roles=ANY_ROLE, summary="下载已出具文书的PDF",
+       what="查看案件", responses=dict([(200, ("保存的PDF原件", None)), E401, E403, E404]))
+def letter_pdf(case_id: int, letter_id: int):
+    case = case_service.get_case(_case_id(case_id), current_user())
+    row = next((l for l in case.letters if l.id == letter_id), None)
+    if row is None:
+        raise NotFound("文书不存在")
+    return _pdf_response(row.pdf, f"{row.number}.pdf")
+
+
+@route("/cases/<int:case_id>/reply-preview.pdf", "GET", roles=frozenset({"handler", "legal", "head"}),
+       summary="预览当前答复稿（PDF，标注草稿）", what="预览答复稿",
+       responses=dict([(200, ("草稿PDF", None)), E400, E401, E403, E404]))
+def reply_preview(case_id: int):
+    from ..services import letters as L
+    case = case_service.get_case(_case_id(case_id), current_user())
+    title, pdf = L.preview_reply(case)
+    return _pdf_response(pdf, f"{case.number}-草稿.pdf")
+
+
+@route("/cases/<int:case_id>/steps/<int:step_id>/notice/approve", "POST", roles=frozenset({"legal"}),
+       summary="审核通过环节文书（按内容哈希）", what="审核文书",
+       responses=dict([(200, ("案件", "Case")), E400, E401, E403, E404]))
+def approve_notice(case_id: int, step_id: int):
+    from ..services import letters as L
+    user = current_user()
+    L.approve_notice(_case_id(case_id), user, step_id)
+    return json_response(case_dict(case_service.get_case(case_id, user), user))
+
+
+@route("/cases/<int:case_id>/steps/<int:step_id>/notice/issue", "POST", roles=frozenset({"handler"}),
+       summary="出具环节文书（编号并生成PDF）", what="出具文书",
+       description="需法制审核的文书（如收费通知书）须先审核通过，且内容与审核时一致。",
+       responses=dict([(201, ("已出具的文书", None)), E400, E401, E403, E404]))
+def issue_notice(case_id: int, step_id: int):
+    from ..services import letters as L
+    from ..services.time import today
+    row = L.issue_notice(_case_id(case_id), current_user(), step_id, today())
+    return json_response(_letter_dict(row), 201)
+
+
 @route("/intake-hints", "GET", roles=frozenset({"clerk", "handler"}), summary="登记提示",
        what="查看登记提示",
        description="该申请人本月的申请件数（第三十五条、收费）和可能的重复申请（第三十六条第（六）项）。",
