@@ -57,6 +57,19 @@ def seed_demo() -> list[tuple[str, str, str]]:
     return out
 
 
+def seed_demo_with_cases() -> list[tuple[str, str, str]]:
+    """Demo users and, on a fresh database, a handful of cases at every stage."""
+    from flask import current_app
+
+    from .demo import seed_demo_cases
+
+    users = seed_demo()
+    if users:
+        with current_app.test_request_context():
+            seed_demo_cases()
+    return users
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-calendar")
     def seed_calendar_cmd():
@@ -67,8 +80,8 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo_cmd():
-        """Seed a demo agency and one user per role when the database is empty."""
-        users = seed_demo()
+        """Seed a demo agency, one user per role and demo cases when the database is empty."""
+        users = seed_demo_with_cases()
         if not users:
             click.echo("数据库已有机关，未创建演示数据。演示账号（若存在）密码：" + DEMO_PASSWORD)
             return

@@ -120,7 +120,7 @@ def test_case_through_the_ui(server, browser):
     page.click("#submit")
     page.wait_for_url(f"{base}/cases/*")
     case_url = page.url
-    assert "DEMO-2026-0001" in page.content()
+    assert "DEMO-2026-0009" in page.content()  # after the eight demo cases of seed-demo
     assert "2026-11-30" in page.content() or "2026年11月30日" in page.content()
     ctx.clear_cookies()
 

@@ -1,0 +1,82 @@
+"""Demo cases for `make run`: a few requests at every stage, made through the real services."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .extensions import db
+from .models import User
+from .services import cases as S
+from .services.calendar import load_calendar
+from .services.time import today
+
+def _rid(first17: str) -> str:
+    from .domain.intake import resident_id_check_digit
+    return first17 + resident_id_check_digit(first17)
+
+
+APPLICANTS = [
+    ("natural", "张三", "11010519491231002X", "2025年示范区旧城改造项目的征收补偿方案", "示政发〔2025〕3号"),
+    ("natural", "李四", _rid("11010519800312002"), "本区2026年第三季度建设用地供应计划", ""),
+    ("business", "示范市恒远建设有限公司", "91110105MA00000000", "本公司所在地块的土地出让合同及规划条件", ""),
+    ("legal_service", "示范市明德律师事务所", "31110000E00000000X", "2024年度行政处罚决定书目录", ""),
+    ("research", "示范大学城市规划研究院", "12100000400000000X", "2025年度国土空间规划年度体检报告", ""),
+    ("natural", "王五", _rid("11010519751105004"), "示范区人民路拓宽工程的环境影响评价批复", "示环审〔2024〕8号"),
+    ("natural", "赵六", _rid("11010519900716005"), "示范区2026年耕地保护目标责任书", ""),
+    ("public_interest", "示范市绿色家园环保协会", "51110000MJ0000000X", "示范河沿岸违法建设查处情况", ""),
+]
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def seed_demo_cases() -> int:
+    cal = load_calendar()
+    t = today()
+    clerk, handler, legal, head = (_user(u) for u in ("clerk", "handler", "legal", "head"))
+
+    def received(days_ago: int) -> str:
+        d = t - timedelta(days=days_ago)
+        return cal.next_workday(d).isoformat() if cal.next_workday(d) <= t else d.isoformat()
+
+    made = []
+    for i, (atype, name, idn, desc, doc) in enumerate(APPLICANTS):
+        raw = {"channel": ["in_person", "registered_post", "online", "in_person"][i % 4],
+               "arrived_on": received([30, 26, 21, 18, 12, 8, 5, 1][i]), "applicant_type": atype,
+               "applicant_name": name, "id_type": "resident_id" if atype == "natural" else "business_license",
+               "id_number": idn, "contact_phone": f"1380000{i:04d}", "contact_address": "示范市人民路100号",
+               "description": desc, "doc_number": doc, "requested_form": "paper", "requested_route": "post",
+               "handler_id": handler.id}
+        if raw["channel"] == "online":
+            raw["confirmed_on"] = raw["arrived_on"]
+        made.append(S.register_case(clerk, raw))
+    a, b, c, d, e, f, g, h = made
+    # a: replied and delivered
+    S.perform(a.id, handler, "start")
+    S.perform(a.id, handler, "save_draft", {"outcome": "disclose", "decision": "经审查，您申请获取的信息属于可以公开的政府信息。",
+                                            "obtain": "随本答复书邮寄提供复印件一份（共12页）"})
+    S.perform(a.id, handler, "submit_draft")
+    S.perform(a.id, legal, "approve", {"secrecy_reviewed": True, "secrecy_note": "经审查不涉及国家秘密"})
+    S.perform(a.id, head, "sign_off")
+    S.perform(a.id, handler, "issue")
+    S.perform(a.id, clerk, "deliver", {"method": "post", "proof": "EMS1100000000CN"})
+    # b: awaiting legal review
+    S.perform(b.id, handler, "start")
+    S.perform(b.id, handler, "save_draft", {"outcome": "not_exist",
+                                            "search": "检索了本机关2026年收文、发文系统及档案，未找到该计划。"})
+    S.perform(b.id, handler, "submit_draft")
+    # c: third-party consultation open (clock paused)
+    S.perform(c.id, handler, "start")
+    S.perform(c.id, handler, "consult", {"kind": "third_party", "party": "示范市恒远建设有限公司",
+                                         "matter": "合同含该公司商业信息，公开可能损害其合法权益"})
+    # d: awaiting sign-off
+    S.perform(d.id, handler, "start")
+    S.perform(d.id, handler, "save_draft", {"outcome": "disclose", "decision": "予以公开。", "obtain": "电子邮件发送"})
+    S.perform(d.id, handler, "submit_draft")
+    S.perform(d.id, legal, "approve", {"secrecy_reviewed": True})
+    # e: awaiting correction
+    S.perform(e.id, handler, "request_correction", {"items": "请明确所需报告的具体名称或文号", "notice_date": e.received_on.isoformat()})
+    # f, g: being handled; h: just registered
+    S.perform(f.id, handler, "start")
+    S.perform(g.id, handler, "start")
+    return len(made)
