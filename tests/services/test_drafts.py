@@ -178,6 +178,13 @@ def test_draft_revisions_are_numbered_and_hashed(app, ctx):
 
 
 NEEDS_REASONS = [o.code for o in DRAFTABLE if o.needs_reasons]
+# What each outcome's reply letter needs beyond the rule under test (the catalogue says so).
+LETTER_EXTRAS = {
+    "partial": {"disclosed": "2025年度项目清单", "obtain": "随本答复书邮寄提供",
+                "withheld": "个人身份信息｜涉及个人隐私｜《条例》第十五条"},
+    "unreasonable": {"reasons_notice__date": "2026-11-05"},
+    "repeat": {"earlier__replied_on": "2026-10-09"},
+}
 
 
 @pytest.mark.parametrize("code", NEEDS_REASONS)
@@ -192,7 +199,8 @@ def test_outcome_needing_reasons_is_refused_without_them(app, ctx, code):
             act(case, "handler", "save_draft", params)
         assert e.value.field == "reasons"
         assert snapshot(case.id) == before
-    act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容", "reasons": "依据第十四条……"})
+    act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容", "reasons": "依据第十四条……",
+                                        **LETTER_EXTRAS.get(code, {})})
     assert reload(case).current_draft.outcome_code == code
 
 
@@ -211,7 +219,8 @@ def test_outcome_specific_required_fields(app, ctx, code, field):
         act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容"})
     assert e.value.field == field
     assert snapshot(case.id) == before
-    act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容", field: "已写明"})
+    act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容", field: "已写明",
+                                        **LETTER_EXTRAS.get(code, {})})
     assert reload(case).current_draft.outcome_code == code
 
 
