@@ -30,10 +30,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .web import init_web
     from .api import bp as api_bp
     from .reports import bp as reports_bp
+    from .casefile import bp as casefile_bp
     from .cli import register_cli
 
     init_web(app)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(casefile_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # the API authenticates by bearer token, not cookies
     register_cli(app)

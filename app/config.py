@@ -23,6 +23,7 @@ class Config:
     # Fixed "today" for demos and tests of clocks; empty = the real date.
     OGI_TODAY = os.environ.get("OGI_TODAY", "")
     JSON_SORT_KEYS = False
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
 
 
 def normalise_db_url(url: str) -> str:

@@ -679,6 +679,10 @@ def _withdraw(x: Ctx):
 @handles("archive")
 def _archive(x: Ctx):
     no = x.p.text("archive_number", "档号", required=True, max_len=60)
+    from ..casefile.checklist import archive_blockers
+    blockers = archive_blockers(x.case)
+    if blockers:
+        raise ServiceError("不能归档：" + "；".join(blockers), "archive_number")
     retention = x.p.choice("retention", "保管期限", RETENTIONS)
 
     def apply():

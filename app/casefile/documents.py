@@ -1,0 +1,165 @@
+"""What goes into a case file (案卷) and in which order (handbook §7).
+
+The default order follows DA/T 22-2015 as most offices apply it to one-case-one-file folders:
+the reply first, the application last (复文在前、来文在后). ``chronological`` files everything
+by date instead (application first, reply last). The order is a setting (CASEFILE_ORDER) and
+can be chosen per print.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from ..models import Attachment, Case, Draft, Letter
+from ..models.attachment import ATTACHMENT_CATEGORIES
+
+ORDERS = {"dat22": "按DA/T 22排列（复文在前、来文在后）", "chronological": "按时间顺序排列"}
+
+# Groups in DA/T 22 order (handbook §7, items 2–13).
+GROUPS = ("reply", "approval", "information", "service", "fee", "extension", "consultation", "correction",
+          "reasons", "cohandle", "register", "application", "other", "appendix")
+GROUP_LABELS = {
+    "reply": "答复书", "approval": "审批记录", "information": "提供的信息", "service": "送达凭证",
+    "fee": "收费材料", "extension": "延期答复材料", "consultation": "征求意见材料", "correction": "补正材料",
+    "reasons": "说明理由材料", "cohandle": "协办材料", "register": "登记材料", "application": "申请材料",
+    "other": "其他材料", "appendix": "附录",
+}
+
+ATTACHMENT_GROUPS = {
+    "information_provided": "information",
+    "proof_of_service": "service",
+    "third_party_reply": "consultation",
+    "corrected_application": "correction",
+    "application_form": "application",
+    "identity": "application",
+    "envelope": "application",
+    "postal_receipt": "application",
+    "other": "other",
+}
+# Within the application group: the request itself, then who made it, then how it arrived.
+APPLICATION_ORDER = {"application_form": 0, "identity": 1, "envelope": 2, "postal_receipt": 3}
+RECEIVED_WITH_REQUEST = frozenset(APPLICATION_ORDER)
+
+# Letter types by key (letters catalogue) or, failing that, by words of the title.
+LETTER_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("correction", ("correction", "补正")),
+    ("extension", ("extension", "extend", "延期")),
+    ("consultation", ("consult", "third_party", "征求意见", "第三方")),
+    ("fee", ("fee", "收费", "缴费")),
+    ("reasons", ("reasons", "说明理由")),
+    ("cohandle", ("cohandle", "协办")),
+    ("service", ("service", "送达")),
+    ("register", ("receipt", "acknowledg", "回执", "登记")),
+)
+
+
+def letter_group(letter: Letter, case: Case) -> str:
+    """The group a letter files under; the issued reply (from the signed draft) is the reply."""
+    key, title = (letter.key or "").lower(), letter.title or ""
+    if (letter.draft_id is not None and letter.draft_id == case.issued_draft_id) or key.startswith("reply") \
+            or "答复书" in title or "不再处理" in title:
+        return "reply"
+    for group, words in LETTER_KEYWORDS:
+        if any(w in key for w in words if w.isascii()) or any(w in title for w in words if not w.isascii()):
+            return group
+    return "reply"  # an unknown letter type is an outgoing reply of some kind: keep it in front
+
+
+def tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+
+
+def local(dt: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; show them in the office's time zone."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz()).replace(tzinfo=None)
+
+
+def local_date(dt: datetime | None) -> date | None:
+    d = local(dt)
+    return d.date() if d else None
+
+
+def approved_draft(case: Case) -> Draft | None:
+    """The draft the reply was issued from, if it was approved and signed (the approval record)."""
+    d = case.issued_draft or case.current_draft
+    if d is None or not d.approved_hash or not d.signed_hash:
+        return None
+    return d
+
+
+@dataclass
+class Item:
+    """One item (件) of the file: a letter, a scan, or a page the system writes (generated)."""
+
+    kind: str  # letter | attachment | generated
+    group: str
+    title: str
+    number: str = ""
+    on: date | None = None
+    letter: Letter | None = None
+    attachment: Attachment | None = None
+    section: str = ""  # generated: approval | service | timeline
+    note: str = ""
+    order: tuple = ()
+    pages: int = 0
+    first_page: int = 0  # set when the file is laid out
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def last_page(self) -> int:
+        return self.first_page + self.pages - 1
+
+    @property
+    def page_range(self) -> str:
+        if not self.pages:
+            return ""
+        return str(self.first_page) if self.pages == 1 else f"{self.first_page}-{self.last_page}"
+
+
+def collect_items(case: Case, order: str = "dat22") -> list[Item]:
+    """Every item of the case file, ordered; page counts of imported items filled in by the caller."""
+    if order not in ORDERS:
+        raise ValueError(order)
+    items: list[Item] = []
+    for n, letter in enumerate(case.letters):
+        g = letter_group(letter, case)
+        items.append(Item("letter", g, letter.title, letter.number, local_date(letter.issued_at), letter=letter,
+                          pages=letter.pages, order=(local(letter.issued_at) or datetime.min, 0, n)))
+    d = approved_draft(case)
+    if d is not None:
+        on = local(d.signed_at)
+        items.append(Item("generated", "approval", "政府信息公开申请答复审批单", "", on.date() if on else None,
+                          section="approval", order=(on or datetime.min, 1, 0)))
+    if case.deliveries:
+        first = case.deliveries[0].delivered_on
+        items.append(Item("generated", "service", "送达记录", "", first, section="service",
+                          order=(datetime.combine(first, datetime.min.time()), 2, 0)))
+    for n, att in enumerate(case.attachments):
+        g = ATTACHMENT_GROUPS.get(att.category, "other")
+        if att.category in RECEIVED_WITH_REQUEST:
+            on = case.received_on  # it came with the request, whenever it was scanned
+            when = datetime.combine(on, datetime.min.time())
+            sub = APPLICATION_ORDER[att.category]
+        else:
+            when = local(att.uploaded_at) or datetime.min
+            on, sub = when.date(), 5
+        items.append(Item("attachment", g, att.title or att.category_label, "", on, attachment=att,
+                          pages=att.pages, note=ATTACHMENT_CATEGORIES.get(att.category, ""),
+                          order=(when, 3 + sub, n)))
+    if order == "dat22":
+        rank = {g: i for i, g in enumerate(GROUPS)}
+        items.sort(key=lambda it: (rank[it.group], it.order))
+    else:
+        items.sort(key=lambda it: it.order)
+    items.append(Item("generated", "appendix", "办理过程记录", "", None, section="timeline", note="附录"))
+    return items
+
+
+def order_setting(requested: str | None = None) -> str:
+    o = requested or current_app.config.get("CASEFILE_ORDER", "dat22")
+    return o if o in ORDERS else "dat22"

@@ -1,0 +1,255 @@
+"""The pages the system writes into a case file: cover, catalogue, approval slip, service
+record, timeline (办理过程记录) and the 备考表, typeset by WeasyPrint in one pass."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app, render_template
+
+from ..models import Case, Event
+from ..models.case import DELIVERY_METHODS, STEP_KINDS
+from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from .documents import Item, approved_draft, local
+
+log = logging.getLogger(__name__)
+
+PX_TO_PT = 0.75  # CSS px → PDF points
+
+# CSS font-family lists; "faces" may hold @font-face rules (CASEFILE_FONTS config).
+# One face by default: each face WeasyPrint embeds costs a subsetting pass (~0.1 s for Noto CJK).
+DEFAULT_FONTS = {"body": '"Noto Serif CJK SC", serif', "heading": '"Noto Serif CJK SC", serif',
+                 "heading_weight": "normal", "faces": ""}
+
+
+@dataclass
+class Slot:
+    """Where a number is stamped: page index (in the rendered document), box in PDF points."""
+
+    page: int
+    x: float
+    baseline: float  # from the bottom of the page
+    width: float
+    size: float
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    sections: dict[str, list[int]]  # section id → page indexes in ``pdf``
+    slots: dict[str, Slot]
+
+
+def cn_date(d: date | datetime | None) -> str:
+    """GB/T 9704 dates: Arabic numerals, no leading zeros (2026年11月2日)."""
+    if not d:
+        return ""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def cn_time(dt: datetime | None) -> str:
+    dt = local(dt)
+    return f"{cn_date(dt)} {dt:%H:%M}" if dt else ""
+
+
+_DATA_LABELS = {
+    "number": "案号", "received_on": "收到日期", "reply_due": "答复期限", "handler": "承办人",
+    "notice_date": "告知日期", "period_end": "补正期限", "items": "补正事项", "party": "对象", "sent_on": "发出日期",
+    "due_on": "期限", "result": "结果", "answered_on": "答复日期", "amount": "金额（元）", "paid_on": "缴费日期",
+    "receipt_no": "票据号码", "days": "延长工作日数", "reason": "理由", "revision": "稿件", "comments": "意见",
+    "note": "说明", "issued_on": "答复日期", "delivered_on": "送达日期", "proof": "送达凭证", "recipient": "签收人",
+    "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限", "title": "标题",
+    "category_label": "类别", "filename": "文件名", "pages": "页数", "secrecy_note": "保密审查意见",
+    "outcome": "办理结果", "method": "方式", "kind": "类型",
+}
+_SKIP = {"calendar_version", "provisional", "content_hash", "approved_hash", "signed_hash", "draft_hash",
+         "sha256", "attachment_id", "step_id", "category", "content_type", "size", "secrecy_reviewed",
+         "clock_restarts", "on_time", "old_due", "previous", "receipt_basis", "channel", "late", "effect"}
+
+
+def _event_summary(ev: Event) -> str:
+    from ..domain.outcomes import OUTCOME_BY_CODE
+
+    parts = []
+    try:
+        data = json.loads(ev.data_json or "{}")
+    except ValueError:
+        data = {}
+    for key, value in data.items():
+        if key in _SKIP or value in (None, "", [], {}):
+            continue
+        if isinstance(value, bool):
+            value = "是" if value else "否"
+        elif key == "outcome" and value in OUTCOME_BY_CODE:
+            value = OUTCOME_BY_CODE[value].label
+        elif key == "retention":
+            value = RETENTIONS.get(value, value)
+        elif key == "method":
+            value = DELIVERY_METHODS.get(value, value)
+        elif key == "kind":
+            value = STEP_KINDS.get(value, value)
+        text = str(value)
+        if len(text) > 80:
+            text = text[:80] + "……"
+        parts.append(f"{_DATA_LABELS.get(key, key)}：{text}")
+    return "；".join(parts)
+
+
+def _events(case: Case) -> list[dict]:
+    from ..domain.workflow import STATES
+
+    rows = []
+    for ev in case.events:
+        if ev.from_state and ev.to_state and ev.from_state != ev.to_state:
+            states = f"{STATES.get(ev.from_state, ev.from_state)}→{STATES.get(ev.to_state, ev.to_state)}"
+        else:
+            states = STATES.get(ev.to_state or "", "")
+        at = local(ev.at)
+        rows.append({"at": at.strftime("%Y-%m-%d %H:%M") if at else "", "actor": ev.actor.name if ev.actor else "系统",
+                     "label": ev.label or ev.action, "states": states, "summary": _event_summary(ev)})
+    return rows
+
+
+# A small user-agent stylesheet: the display rules the case-file template needs. WeasyPrint's
+# full HTML5 stylesheet costs a noticeable share of the typesetting to cascade.
+UA_CSS = """
+html, body, div, p, h1, h2, section, ul, li { display: block }
+head, title, meta, style, script, link { display: none }
+table { display: table; border-collapse: separate; box-sizing: border-box; text-indent: initial }
+colgroup { display: table-column-group } col { display: table-column }
+thead { display: table-header-group } tbody { display: table-row-group }
+tr { display: table-row } td, th { display: table-cell }
+thead, tbody, tr, td, th { vertical-align: inherit }
+br::before { content: "\\A"; white-space: pre-line }
+"""
+
+
+class _Engine:
+    """A WeasyPrint set-up kept for the life of the process: fonts, lock, user-agent styles."""
+
+    def __init__(self, families: dict[str, str], font_config=None, lock=None) -> None:
+        from weasyprint import CSS, HTML
+
+        self.families = families
+        self.font_config = font_config
+        self.lock = lock or threading.Lock()
+        ua = CSS(string=UA_CSS)
+
+        class CaseFileHTML(HTML):
+            def _ua_stylesheets(self, forms=False):
+                return [ua]
+
+        self.html_class = CaseFileHTML
+
+
+_engines: dict[str, _Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _letters_engine() -> _Engine:
+    """The letters engine's prepared fonts, Fontconfig set-up and lock: the generated pages then
+    share one font program with the letters (one embedded font) and take turns with them."""
+    from ..letters import render as letter_render
+
+    engine = letter_render._get_engine()  # prepares the fonts on first use, like the first letter
+    key = f"letters:{engine.prepared.directory}"
+    with _engines_lock:
+        if key not in _engines:
+            body = engine.prepared.css_family("fangsong", "serif")
+            _engines.pop(next((k for k in _engines if k.startswith("letters:")), ""), None)
+            _engines[key] = _Engine({**DEFAULT_FONTS, "body": body, "heading": body},
+                                    engine.font_config, engine.lock)
+        return _engines[key]
+
+
+def _engine() -> _Engine:
+    """CASEFILE_FONTS: "auto" (default: the letters engine's fonts, else Noto Serif CJK SC),
+    "letters" (the letters engine's fonts, errors are errors), "system" (Noto Serif CJK SC), or
+    a dict of CSS {"body", "heading", "heading_weight", "faces" (@font-face rules)}."""
+    setting = current_app.config.get("CASEFILE_FONTS", "auto") or "system"
+    if setting == "letters":
+        return _letters_engine()
+    if setting == "auto":
+        try:
+            return _letters_engine()
+        except Exception:  # no letters engine or no usable prepared fonts: the system's Noto
+            log.warning("case file: letter fonts unavailable, using Noto Serif CJK SC", exc_info=True)
+            setting = {}
+    families = {**DEFAULT_FONTS, **(setting if isinstance(setting, dict) else {})}
+    key = repr(sorted(families.items()))
+    with _engines_lock:
+        if key not in _engines:
+            config = None
+            if families.get("faces"):
+                from weasyprint.text.fonts import FontConfiguration
+                config = FontConfiguration()
+            _engines[key] = _Engine(families, config)
+        return _engines[key]
+
+
+def fonts() -> dict[str, str]:
+    return _engine().families
+
+
+def render_generated(case: Case, items: list[Item], *, notes: list[str], originals: list, filer: str,
+                     filed_on: date | None) -> Rendered:
+    """Typeset every generated section; report where each landed and where the slots are."""
+    sections = []
+    for n, it in enumerate(items):
+        if it.kind == "generated" or it.meta.get("problem"):
+            key = f"item{n}"
+            it.meta["section_key"] = f"sec-{key}"
+            sections.append({"key": key, "section": "missing" if it.meta.get("problem") else it.section,
+                             "item": it, "draft": approved_draft(case) if it.section == "approval" else None})
+    reply_letters = [it.letter for it in items if it.kind == "letter" and it.group == "reply"]
+    html = render_template(
+        "casefile/print/casefile.html", case=case, items=items, sections=sections, events=_events(case),
+        notes=notes, originals=originals, filer=filer, filed_on=filed_on, fonts=fonts(),
+        retention=RETENTIONS.get(case.retention, case.retention), draft_fields=DRAFT_FIELDS,
+        reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time)
+    engine = _engine()
+    with engine.lock:
+        document = engine.html_class(string=html).render(font_config=engine.font_config)
+        return _collect(document)
+
+
+def _collect(document) -> Rendered:
+    owner: dict[str, list[int]] = {}
+    slots: dict[str, Slot] = {}
+    current = None
+    for i, page in enumerate(document.pages):
+        height_pt = page.height * PX_TO_PT
+        starts = [a for a in page.anchors if a.startswith("sec-")]
+        if starts:
+            # A section starts on a fresh page (break-before: page), so one start per page.
+            current = starts[0]
+        owner.setdefault(current, []).append(i)
+        for name, pos in page.anchors.items():
+            if name.startswith("slot-"):
+                slots[name] = _slot(document, i, name, pos[0], pos[1], height_pt)
+    return Rendered(document.write_pdf(), owner, slots)
+
+
+def _slot(document, page_index: int, name: str, x: float, y: float, height_pt: float) -> Slot:
+    """The empty inline box's bottom edge is the baseline of its line (CSS 2.1 §10.8.1)."""
+    box = _find_box(document.pages[page_index]._page_box, name)
+    if box is None:
+        return Slot(page_index, x * PX_TO_PT, height_pt - (y + 12) * PX_TO_PT, 40, 10.5)
+    font_px = box.style["font_size"]
+    width = box.width if isinstance(box.width, (int, float)) else 0
+    bottom = box.position_y + box.margin_height()
+    return Slot(page_index, box.position_x * PX_TO_PT, height_pt - bottom * PX_TO_PT, width * PX_TO_PT,
+                font_px * PX_TO_PT)
+
+
+def _find_box(box, anchor: str):
+    if getattr(box, "style", None) is not None and box.style["anchor"] == anchor:
+        return box
+    for child in getattr(box, "children", ()) or ():
+        found = _find_box(child, anchor)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,236 @@
+"""Pages for attachments, archiving and printing case files."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from ..extensions import login_manager
+from ..models.attachment import ATTACHMENT_CATEGORIES
+from ..services.cases import RETENTIONS, get_case
+from ..services.errors import NotFound, ServiceError
+from ..services.time import today
+from . import attachments as A
+from . import jobs as J
+from .assemble import build_casefile, casefile_filename
+from .checklist import archive_blockers, checklist, ready_cases
+from .documents import ORDERS, order_setting
+from .uploads import human_size, max_bytes
+
+bp = Blueprint("casefile", __name__)
+
+PRINT_ROLES = ("archivist", "head", "admin")
+
+
+def roles(*allowed: str):
+    """Logged in, same agency (checked per object), and one of ``allowed`` (none: any role)."""
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if allowed and not current_user.has_role(*allowed):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapper
+    return deco
+
+
+def _case_or_404(case_id: int):
+    try:
+        return get_case(case_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+def _download_name(name: str) -> dict:
+    # RFC 6266/5987: an ASCII fallback plus the UTF-8 name.
+    ascii_name = name.encode("ascii", "ignore").decode() or "file"
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"}
+
+
+@bp.app_context_processor
+def _globals():
+    return {"case_url": lambda case_id: f"/cases/{case_id}",
+            "archive_action_url": lambda case_id: f"/cases/{case_id}/action/archive"}
+
+
+# ---------------------------------------------------------------- attachments
+
+@bp.route("/cases/<int:case_id>/attachments", methods=["GET", "POST"])
+@roles()
+def attachments(case_id: int):
+    case = _case_or_404(case_id)
+    error, status = None, 200
+    form = {"category": "", "title": ""}
+    if request.method == "POST":
+        if not A.can_upload(current_user):
+            abort(403)
+        form = {"category": request.form.get("category", ""), "title": request.form.get("title", "")}
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise ServiceError("请选择要上传的扫描件（PDF、JPEG 或 PNG）", "file")
+            data = A.uploads.read_limited(upload.stream, max_bytes())
+            att = A.add_attachment(case.id, current_user, data, upload.filename, form["category"], form["title"])
+        except ServiceError as e:
+            error, status = e, e.status
+        else:
+            flash(f"已上传附件：{att.title}（{att.pages} 页）", "success")
+            return redirect(url_for("casefile.attachments", case_id=case.id))
+    return render_template("casefile/attachments.html", case=case, categories=ATTACHMENT_CATEGORIES,
+                           can_upload=A.can_upload(current_user) and case.state != "archived",
+                           archived_message=A.ARCHIVED_MESSAGE, error=error, form=form,
+                           limit=human_size(max_bytes())), status
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@roles()
+def download(attachment_id: int):
+    try:
+        att = A.get_attachment(attachment_id, current_user)
+        data = A.read_attachment(att)
+    except NotFound:
+        abort(404)
+    resp = Response(data, mimetype=att.content_type, headers=_download_name(att.filename))
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+# ---------------------------------------------------------------- archiving
+
+@bp.route("/archive")
+@roles(*PRINT_ROLES)
+def archive_list():
+    rows = [(c, checklist(c), archive_blockers(c)) for c in ready_cases(current_user)]
+    return render_template("casefile/archive.html", rows=rows, can_archive=current_user.has_role("archivist"))
+
+
+@bp.route("/archive/<int:case_id>")
+@roles(*PRINT_ROLES)
+def archive_case(case_id: int):
+    case = _case_or_404(case_id)
+    return render_template("casefile/checklist.html", case=case, checks=checklist(case),
+                           blockers=archive_blockers(case), can_archive=current_user.has_role("archivist"),
+                           retentions=RETENTIONS, orders=ORDERS)
+
+
+# ---------------------------------------------------------------- case file PDF
+
+@bp.route("/cases/<int:case_id>/casefile.pdf")
+@roles(*PRINT_ROLES)
+def casefile_pdf(case_id: int):
+    case = _case_or_404(case_id)
+    order = request.args.get("order")
+    if order and order not in ORDERS:
+        abort(400)
+    cf = build_casefile(case, current_user, order=order_setting(order))
+    resp = Response(cf.pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = (
+        f"inline; filename=\"casefile-{case.id}.pdf\"; filename*=UTF-8''{quote(casefile_filename(case))}")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+# ---------------------------------------------------------------- batches
+
+@bp.route("/casefiles")
+@roles(*PRINT_ROLES)
+def batches():
+    from ..extensions import db
+    from ..models import CaseFileJob
+
+    recent = list(db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.agency_id == current_user.agency_id)
+                                     .order_by(CaseFileJob.id.desc()).limit(20)))
+    return render_template("casefile/batch.html", jobs=recent, scopes=J.SCOPES, formats=J.FORMATS, orders=ORDERS,
+                           year=today().year, status_labels=J.STATUS_LABELS, error=None)
+
+
+def _ids(raw: list[str]) -> list[int]:
+    out = []
+    for chunk in raw:
+        for part in chunk.replace("，", ",").replace(" ", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                raise ServiceError(f"案件编号无效：{part}", "case_ids")
+            out.append(int(part))
+    return out
+
+
+@bp.route("/casefiles/batch", methods=["POST"])
+@roles(*PRINT_ROLES)
+def batch_create():
+    try:
+        ids = _ids(request.form.getlist("case_ids"))
+        if not ids:
+            year_raw = request.form.get("year", "").strip()
+            scope = request.form.get("scope", "ready")
+            if not year_raw.isdigit() or not 2000 <= int(year_raw) <= 2100:
+                raise ServiceError("请填写年度（例如 2026）或案件编号", "year")
+            if scope not in J.SCOPES:
+                raise ServiceError("请选择案件范围", "scope")
+            ids = J.cases_for_year(current_user, int(year_raw), scope)
+            if not ids:
+                raise ServiceError(f"{year_raw}年没有{J.SCOPES[scope]}的案件", "year")
+        order = request.form.get("order") or None
+        if order and order not in ORDERS:
+            raise ServiceError("排列顺序无效", "order")
+        job = J.create_job(current_user, ids, request.form.get("format", "zip"), order)
+    except ServiceError as e:
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": {"message": e.message, "field": e.field}}), e.status
+        from ..extensions import db
+        from ..models import CaseFileJob
+        recent = list(db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.agency_id == current_user.agency_id)
+                                         .order_by(CaseFileJob.id.desc()).limit(20)))
+        return render_template("casefile/batch.html", jobs=recent, scopes=J.SCOPES, formats=J.FORMATS,
+                               orders=ORDERS, year=today().year, status_labels=J.STATUS_LABELS, error=e), e.status
+    J.start(job)
+    return redirect(url_for("casefile.job_page", job_id=job.id))
+
+
+def _job_or_404(job_id: int):
+    try:
+        return J.get_job(job_id, current_user)
+    except NotFound:
+        abort(404)
+
+
+def _job_dict(job) -> dict:
+    return {"id": job.id, "status": job.status, "status_label": J.STATUS_LABELS.get(job.status, job.status),
+            "total": job.total, "done": job.done, "error": job.error or None,
+            "result_url": url_for("casefile.job_result", job_id=job.id) if job.status == "done" else None}
+
+
+@bp.route("/casefiles/jobs/<int:job_id>")
+@roles(*PRINT_ROLES)
+def job_page(job_id: int):
+    job = _job_or_404(job_id)
+    return render_template("casefile/job.html", job=job, info=_job_dict(job), params=J.job_params(job),
+                           formats=J.FORMATS)
+
+
+@bp.route("/casefiles/jobs/<int:job_id>.json")
+@roles(*PRINT_ROLES)
+def job_status(job_id: int):
+    return jsonify(_job_dict(_job_or_404(job_id)))
+
+
+@bp.route("/casefiles/jobs/<int:job_id>/result")
+@roles(*PRINT_ROLES)
+def job_result(job_id: int):
+    job = _job_or_404(job_id)
+    if job.status != "done" or not job.result_path:
+        abort(404)
+    fmt = J.job_params(job).get("format", "zip")
+    name = f"案卷-任务{job.id}.{fmt}"
+    try:
+        return send_file(job.result_path, mimetype="application/zip" if fmt == "zip" else "application/pdf",
+                         as_attachment=True, download_name=name, max_age=0)
+    except FileNotFoundError:
+        abort(404)

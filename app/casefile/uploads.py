@@ -1,0 +1,159 @@
+"""What an uploaded scan really is, decided from its bytes (never from its name).
+
+Accepted: PDF (opened with pypdf; encrypted or unreadable files refused), JPEG and PNG (opened
+with Pillow, header checked for a pixel bomb before anything is decoded, then decoded in full).
+"""
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+from flask import current_app
+
+from ..services.errors import ServiceError
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 50_000_000
+MAX_PDF_PAGES = 2000
+
+PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
+TYPE_LABELS = {PDF: "PDF", JPEG: "JPEG 图片", PNG: "PNG 图片"}
+
+
+@dataclass(frozen=True)
+class Detected:
+    content_type: str
+    pages: int
+    width: int = 0  # images only
+    height: int = 0
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def max_pixels() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def human_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB".replace(".0 MB", " MB")
+    if n >= 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n} 字节"
+
+
+def read_limited(stream, limit: int) -> bytes:
+    """Read at most limit + 1 bytes, so an oversized upload is never held in memory whole."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = stream.read(min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    # PDF 32000-1 allows the header anywhere in the first 1024 bytes.
+    if b"%PDF-" in data[:1024]:
+        return PDF
+    return None
+
+
+EXTENSIONS = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".jpe": JPEG, ".png": PNG}
+
+
+def check(data: bytes, filename: str | None = None) -> Detected:
+    """Raise ServiceError (Chinese message, field "file") unless data is an acceptable scan.
+
+    The type comes from the bytes. The name is only checked against them: a file called
+    ``.pdf`` that holds a PNG is refused as a disguised file, not quietly filed as an image.
+    """
+    limit = max_bytes()
+    if not data:
+        raise ServiceError("文件为空（0 字节），未上传。请重新选择扫描件。", "file")
+    if len(data) > limit:
+        raise ServiceError(f"文件过大：上限为 {human_size(limit)}，请压缩或分拆后再上传。", "file")
+    kind = sniff(data)
+    if kind is None:
+        raise ServiceError("文件类型不支持：只能上传 PDF、JPEG 或 PNG 格式的扫描件"
+                           "（按文件内容识别，与文件名无关）。", "file")
+    ext = "." + filename.rsplit(".", 1)[-1].lower() if filename and "." in filename else ""
+    claimed = EXTENSIONS.get(ext)
+    if claimed and claimed != kind:
+        raise ServiceError(f"文件内容是{TYPE_LABELS[kind]}，与文件名“{ext}”不符，未上传。"
+                           "请检查是否选错了文件，或按实际格式更正文件名后再上传。", "file")
+    if kind == PDF:
+        return _check_pdf(data)
+    return _check_image(data, kind)
+
+
+def _check_pdf(data: bytes) -> Detected:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    broken = ServiceError("PDF 文件已损坏或无法读取，未上传。请重新扫描或另存为 PDF 后再上传。", "file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise ServiceError("PDF 文件已加密或设有密码，无法归档。请提供未加密的文件。", "file")
+            n = len(reader.pages)
+            if n == 0:
+                raise broken
+            if n > MAX_PDF_PAGES:
+                raise ServiceError(f"PDF 页数过多（{n} 页），上限为 {MAX_PDF_PAGES} 页。", "file")
+            for page in reader.pages:
+                box = page.mediabox
+                if box.width <= 0 or box.height <= 0:
+                    raise broken
+                page.get_contents()  # decodes every content stream
+    except ServiceError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+            RecursionError, AssertionError, ZeroDivisionError):
+        raise broken from None
+    return Detected(PDF, n)
+
+
+def _check_image(data: bytes, kind: str) -> Detected:
+    from PIL import Image, UnidentifiedImageError
+
+    label = TYPE_LABELS[kind]
+    broken = ServiceError(f"{label}文件已损坏或无法读取，未上传。请重新扫描后再上传。", "file")
+    expected = "JPEG" if kind == JPEG else "PNG"
+    limit = max_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[expected]) as im:
+                w, h = im.size
+                if w <= 0 or h <= 0:
+                    raise broken
+                # Decide on the header, before a single pixel is decoded.
+                if w * h > limit:
+                    raise ServiceError(
+                        f"图片尺寸过大（{w}×{h} 像素），超过 {limit // 1_000_000} 百万像素上限，"
+                        "可能是异常文件，未上传。", "file")
+                im.verify()  # structure and checksums
+            with Image.open(io.BytesIO(data), formats=[expected]) as im:
+                if kind == JPEG:  # decode at 1/8 scale: every byte is still read, in far less memory
+                    im.draft(im.mode, (max(1, w // 8), max(1, h // 8)))
+                im.load()  # decodes everything: truncated or garbled data fails here
+    except ServiceError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ServiceError("图片尺寸过大，可能是异常文件，未上传。", "file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error):
+        raise broken from None
+    return Detected(kind, 1, w, h)
