@@ -21,6 +21,7 @@ class Case(db.Model):
         UniqueConstraint("agency_id", "year", "seq"),
         Index("ix_case_queue", "agency_id", "state", "reply_due"),
         Index("ix_case_received", "agency_id", "received_on"),
+        Index("ix_case_closed", "agency_id", "closed_on", "received_on", "applicant_type", "outcome_code"),
         CheckConstraint("extension_days BETWEEN 0 AND 20", name="extension_range"),
         CheckConstraint("state NOT IN ('closed','replied','delivered','archived') OR outcome_code IS NOT NULL",
                         name="finished_has_outcome"),

@@ -2,3 +2,8 @@
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
+
+from . import views  # noqa: E402,F401  (registers the routes)
+from .access import register_error_handlers  # noqa: E402
+
+register_error_handlers(bp)

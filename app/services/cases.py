@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from flask import current_app
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -765,6 +766,8 @@ def work_queue(actor: User, limit: int = 200) -> list[tuple[Case, Any]]:
     q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states))
     if actor.roles <= {"handler"}:
         q = q.where(or_(Case.handler_id == actor.id, Case.handler_id.is_(None)))
+    # One query for the steps of all rows (the clock needs them), not one per case.
+    q = q.options(selectinload(Case.steps), selectinload(Case.handler))
     q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).limit(limit)
     today = _today()
     rows = [(c, case_clock(c, today)) for c in db.session.scalars(q)]

@@ -1,0 +1,234 @@
+"""Routes: ledger, dashboard, annual report, import, high-frequency requests, remedy records."""
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..domain.clock import STATUS_LABELS
+from ..domain.intake import APPLICANT_TYPES, CHANNELS
+from ..domain.outcomes import OUTCOMES
+from ..domain.workflow import STATES
+from ..extensions import db
+from ..models import User
+from ..models.remedy import REMEDY_KINDS, REMEDY_RESULTS
+from ..services import remedies as remedy_service
+from ..services.cases import get_case
+from ..services.errors import ServiceError
+from ..services.params import Params
+from ..services.time import today as _today
+from . import annual, annual_export, dashboard as dash, highfreq, importer, ledger, svg
+from . import bp
+from .access import IMPORT_ROLES, READ_ROLES, REMEDY_WRITE_ROLES, require_role, roles_required
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _disposition(filename: str, ascii_name: str) -> str:
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _args() -> dict:
+    return request.args.to_dict(flat=True)
+
+
+def _strict(allowed: set[str]) -> dict:
+    raw = _args()
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ServiceError(f"不支持的参数：{'、'.join(unknown)}", unknown[0])
+    return raw
+
+
+def _handlers() -> list[User]:
+    users = db.session.scalars(db.select(User).where(User.agency_id == current_user.agency_id).order_by(User.id))
+    return [u for u in users if u.has_role("handler")]
+
+
+# ---------------------------------------------------------------- ledger
+
+@bp.route("/ledger")
+@roles_required(*READ_ROLES)
+def ledger_view():
+    options = {"states": STATES, "state_groups": ledger.STATE_GROUPS, "channels": CHANNELS,
+               "applicant_types": APPLICANT_TYPES, "outcomes": OUTCOMES, "clock_filters": ledger.CLOCK_FILTERS,
+               "sorts": ledger.SORTS, "directions": ledger.DIRECTIONS, "handlers": _handlers()}
+    raw = _args()
+    try:
+        f = ledger.parse_filters(current_user.agency_id, raw)
+        rows, total, capped = ledger.page(f)
+    except ServiceError as e:
+        return render_template("reports/ledger.html", error=e.message, raw=raw, f=None, rows=[], total=0,
+                               capped=False, **options), e.status
+    pages = max(1, -(-total // f.per_page))
+    has_next = f.page < pages or (capped and len(rows) == f.per_page)
+    return render_template("reports/ledger.html", error=None, raw=raw, f=f, rows=rows, total=total, pages=pages,
+                           capped=capped, has_next=has_next, **options)
+
+
+@bp.route("/ledger/export.xlsx")
+@roles_required(*READ_ROLES)
+def ledger_export():
+    raw = {k: v for k, v in _args().items() if k not in ("page", "per_page")}
+    f = ledger.parse_filters(current_user.agency_id, raw, paging=False)
+    path, _ = ledger.export_to_tempfile(f)
+    stamp = _today().strftime("%Y%m%d")
+    return Response(ledger.stream_file(path), mimetype=XLSX, direct_passthrough=True, headers={
+        "Content-Length": str(os.path.getsize(path)),
+        "Content-Disposition": _disposition(f"政府信息公开申请台账_{stamp}.xlsx", f"ledger-{stamp}.xlsx"),
+        "Cache-Control": "no-store"})
+
+
+# ---------------------------------------------------------------- dashboard
+
+@bp.route("/dashboard")
+@roles_required(*READ_ROLES)
+def dashboard_view():
+    _strict(set())
+    today = _today()
+    s = dash.stats(current_user.agency_id, today)
+    month_chart = svg.column_chart(
+        [(m["label"], m["count"], url_for(".ledger_view", received_from=m["from"].isoformat(),
+                                          received_to=m["to"].isoformat())) for m in s["months"]],
+        title="近12个月每月收到申请数")
+    outcome_chart = svg.bar_chart(
+        [(o["label"], o["count"], url_for(".ledger_view", outcome=o["code"], closed_from=s["window"].isoformat(),
+                                          closed_to=today.isoformat()) if o["code"] in {x.code for x in OUTCOMES} else None)
+         for o in s["outcomes"]], title="近12个月办结申请的办理结果")
+    load_chart = svg.bar_chart(
+        [(r["name"], r["open"], url_for(".ledger_view", state="open", handler_id=r["handler_id"] or "none"))
+         for r in s["load"]], title="承办人在办案件数", label_width=120)
+    return render_template("reports/dashboard.html", s=s, month_chart=month_chart, outcome_chart=outcome_chart,
+                           load_chart=load_chart, status_labels=STATUS_LABELS)
+
+
+# ---------------------------------------------------------------- annual report
+
+def _year(raw: dict) -> int:
+    default = _today().year - 1
+    return Params(raw).integer("year", "年度", default=default, lo=2000, hi=2100)
+
+
+@bp.route("/annual-report")
+@roles_required(*READ_ROLES)
+def annual_report():
+    year = _year(_strict({"year"}))
+    rep = annual.compute(current_user.agency_id, year, _today())
+    years = annual.data_years(current_user.agency_id)
+    return render_template("reports/annual_report.html", rep=rep, years=years, agency=current_user.agency,
+                           cell_key=annual.cell_key, **annual_export.template_context())
+
+
+def _report_for_export() -> annual.AnnualReport:
+    year = _year(_strict({"year"}))
+    rep = annual.compute(current_user.agency_id, year, _today())
+    if not rep.has_data:
+        raise ServiceError(f"{year}年没有任何政府信息公开申请或复议诉讼数据，无法导出年度报告")
+    return rep
+
+
+@bp.route("/annual-report/export.xlsx")
+@roles_required(*READ_ROLES)
+def annual_xlsx():
+    rep = _report_for_export()
+    data = annual_export.report_xlsx(rep, current_user.agency.name)
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.xlsx",
+                                            f"annual-report-{rep.year}.xlsx")})
+
+
+@bp.route("/annual-report/export.pdf")
+@roles_required(*READ_ROLES)
+def annual_pdf():
+    rep = _report_for_export()
+    data = annual_export.report_pdf(rep, current_user.agency.name)
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.pdf",
+                                            f"annual-report-{rep.year}.pdf")})
+
+
+# ---------------------------------------------------------------- import
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required(*IMPORT_ROLES)
+def import_page():
+    if request.method == "GET":
+        return render_template("reports/import.html", result=None, error=None, columns=importer.COLUMNS,
+                               max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ServiceError("请选择要上传的 .xlsx 文件", "file")
+        if not upload.filename.lower().endswith(".xlsx"):
+            raise ServiceError("只接受 Excel .xlsx 文件（请使用下载的导入模板）", "file")
+        data = upload.read(importer.MAX_BYTES + 1)
+        result = importer.import_ledger(current_user, data)
+    except ServiceError as e:
+        return render_template("reports/import.html", result=None, error=e.message, columns=importer.COLUMNS,
+                               max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024), e.status
+    return render_template("reports/import.html", result=result, error=None, columns=importer.COLUMNS,
+                           max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024), \
+        (200 if result.ok else 400)
+
+
+@bp.route("/import/template.xlsx")
+@roles_required(*IMPORT_ROLES)
+def import_template():
+    return Response(importer.template_xlsx(current_user), mimetype=XLSX, headers={
+        "Content-Disposition": _disposition("政府信息公开申请台账导入模板.xlsx", "ledger-import-template.xlsx")})
+
+
+# ---------------------------------------------------------------- high-frequency requests
+
+@bp.route("/high-frequency")
+@roles_required(*READ_ROLES)
+def high_frequency():
+    p = Params(_strict({"year", "min"}))
+    year = p.integer("year", "年度", default=_today().year, lo=2000, hi=2100)
+    min_count = p.integer("min", "最少申请次数", default=3, lo=2, hi=50)
+    result = highfreq.analyse(current_user.agency_id, year, min_count)
+    return render_template("reports/high_frequency.html", r=result, years=annual.data_years(current_user.agency_id),
+                           max_ids=ledger.MAX_IDS)
+
+
+# ---------------------------------------------------------------- remedies of a case
+
+def _remedies_page(case_id: int, error: str | None = None, form: dict | None = None, status: int = 200,
+                   error_remedy: int | None = None):
+    case = get_case(case_id, current_user)
+    return render_template("reports/remedies.html", case=case, remedies=list(case.remedies), kinds=REMEDY_KINDS,
+                           results=REMEDY_RESULTS, error=error, form=form or {}, error_remedy=error_remedy,
+                           may_write=current_user.has_role(*REMEDY_WRITE_ROLES),
+                           today=_today()), status
+
+
+@bp.route("/cases/<int:case_id>/remedies", methods=["GET", "POST"])
+@roles_required(*READ_ROLES)
+def remedies(case_id: int):
+    if request.method == "GET":
+        return _remedies_page(case_id)
+    require_role(*REMEDY_WRITE_ROLES)
+    try:
+        remedy_service.add_remedy(current_user, case_id, request.form.to_dict())
+    except ServiceError as e:
+        if e.status != 400:
+            raise
+        return _remedies_page(case_id, e.message, request.form.to_dict(), 400)
+    flash("已登记复议诉讼情况", "success")
+    return redirect(url_for(".remedies", case_id=case_id))
+
+
+@bp.route("/cases/<int:case_id>/remedies/<int:remedy_id>", methods=["POST"])
+@roles_required(*READ_ROLES)
+def remedy_update(case_id: int, remedy_id: int):
+    require_role(*REMEDY_WRITE_ROLES)
+    try:
+        remedy_service.update_remedy(current_user, case_id, remedy_id, request.form.to_dict())
+    except ServiceError as e:
+        if e.status != 400:
+            raise
+        return _remedies_page(case_id, e.message, None, 400, error_remedy=remedy_id)
+    flash("已更新复议诉讼结果", "success")
+    return redirect(url_for(".remedies", case_id=case_id))
