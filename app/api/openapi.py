@@ -120,10 +120,13 @@ OUTCOME_CODES = list(OUTCOME_BY_CODE)
 
 def response_schemas() -> dict[str, dict]:
     s: dict[str, dict] = {}
-    s["Error"] = obj({"error": obj({
+    error = obj({
         "message": {"type": "string", "description": "中文错误说明"},
         "field": nullable({"type": "string", "description": "出错的字段名"}),
-    })}, "所有 4xx/5xx 响应的格式")
+    })
+    # Only a refused ledger import lists its rows; every other error has message and field alone.
+    error["properties"]["rows"] = arr(obj({"row": INT, "column": STR, "message": STR}))
+    s["Error"] = obj({"error": error}, "所有 4xx/5xx 响应的格式（导入被拒时 rows 列出每个被拒绝的行）")
     s["UserRef"] = obj({"id": INT, "username": STR, "name": STR})
     s["User"] = obj({
         "id": INT, "username": STR, "name": STR, "roles": arr(enum(ROLES)), "role_labels": STR,

@@ -200,6 +200,26 @@ def issue_notice(case_id: int, step_id: int):
     return json_response(_letter_dict(row), 201)
 
 
+@route("/import", "POST", roles=frozenset({"admin"}), summary="导入历史台账（.xlsx）",
+       description="请求体为填好的导入模板（.xlsx 原始字节，Content-Type: application/vnd.openxmlformats-"
+                   "officedocument.spreadsheetml.sheet）。逐行校验：全部通过才整体导入，否则一件不导入，"
+                   "并列出每个被拒绝的行号和原因（422）。模板可在网页“导入历史台账”下载。",
+       responses=dict([(201, ("已导入", None)), E400, E401, E403, (422, ("有行被拒绝，未导入任何案件", "Error"))]))
+def import_ledger():
+    from ..reports.importer import import_ledger as run_import
+    data = request.get_data(cache=False)
+    if not data:
+        raise ServiceError("请求体为空：请上传 .xlsx 文件", "file")
+    result = run_import(current_user(), data)
+    if result.ok:
+        return json_response(result.as_dict(), 201)
+    rows = result.as_dict()["errors"]
+    first = rows[0]
+    return json_response({"error": {
+        "message": f"有{len(rows)}行被拒绝，未导入任何案件。第{first['row']}行（{first['column']}）：{first['message']}",
+        "field": "file", "rows": rows}}, 422)
+
+
 @route("/intake-hints", "GET", roles=frozenset({"clerk", "handler"}), summary="登记提示",
        what="查看登记提示",
        description="该申请人本月的申请件数（第三十五条、收费）和可能的重复申请（第三十六条第（六）项）。",

@@ -40,7 +40,7 @@ class Api:
         kw: dict[str, Any] = {"headers": h, "query_string": query}
         if raw is not None:
             kw["data"] = raw
-            kw["content_type"] = "application/json"
+            kw["content_type"] = h.pop("Content-Type", "application/json")
         elif body is not None:
             kw["json"] = body
         return self.client.open(self.prefix + path, method=method, **kw)

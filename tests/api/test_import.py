@@ -1,0 +1,36 @@
+"""The ledger import through the API: the same all-or-nothing service as the page."""
+from app.extensions import db
+from app.models import Case
+from tests.api.support import assert_error
+from tests.reports.test_import import GOOD, xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _post(api, data: bytes, as_: str = "admin"):
+    return api.request("POST", "/import", as_, raw=data, headers={"Content-Type": XLSX})
+
+
+def test_api_import_takes_the_whole_file(api, app):
+    r = _post(api, xlsx(GOOD))
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert r.get_json()["created"] == 4
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Case.id)).where(Case.imported.is_(True))) == 4
+
+
+def test_api_import_with_a_bad_row_imports_nothing_and_names_it(api, app):
+    rows = [list(r) for r in GOOD]
+    rows[2][6] = "2025-05-01"
+    r = _post(api, xlsx(rows))
+    assert r.status_code == 422
+    err = r.get_json()["error"]
+    assert err["field"] == "file" and err["rows"][0]["row"] == 4 and "第4行" in err["message"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
+
+
+def test_api_import_refuses_other_roles_and_non_xlsx(api):
+    assert_error(_post(api, xlsx(GOOD), as_="clerk"), 403)
+    assert_error(_post(api, b"not a spreadsheet"), 400, "file")
+    assert_error(_post(api, b""), 400, "file")
