@@ -1,13 +1,11 @@
 """Pages for attachments, archiving and printing case files."""
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..extensions import login_manager
 from ..models.attachment import ATTACHMENT_CATEGORIES
 from ..services.cases import RETENTIONS, get_case
 from ..services.errors import NotFound, ServiceError
@@ -18,24 +16,15 @@ from .assemble import build_casefile, casefile_filename
 from .checklist import archive_blockers, checklist, ready_cases
 from .documents import ORDERS, order_setting
 from .uploads import human_size, max_bytes
+from ..web.decorators import roles_required
 
 bp = Blueprint("casefile", __name__)
 
 PRINT_ROLES = ("archivist", "head", "admin")
 
 
-def roles(*allowed: str):
-    """Logged in, same agency (checked per object), and one of ``allowed`` (none: any role)."""
-    def deco(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if allowed and not current_user.has_role(*allowed):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapper
-    return deco
+# Logged in and one of the roles (none: any role); the agency is checked per object.
+roles = roles_required
 
 
 def _case_or_404(case_id: int):
