@@ -92,17 +92,17 @@ def test_step_notices_need_review_where_the_catalogue_says(app, ctx):
     S.perform(case.id, user("handler"), "fee_notice", {"method": "per_request", "nth_in_month": 11})
     case = reload(case.id)
     cohandle, fee = case.steps_of("cohandle")[0], case.steps_of("fee")[0]
-    row = L.issue_notice(case.id, user("handler"), cohandle.id, S._today())  # 协办函: no review
+    row = L.issue_notice(case.id, user("handler"), f"step-{cohandle.id}", S._today())  # 协办函: no review
     assert row.number.endswith("1号")
     with pytest.raises(ServiceError, match="法制审核"):
-        L.issue_notice(case.id, user("handler"), fee.id, S._today())
+        L.issue_notice(case.id, user("handler"), f"step-{fee.id}", S._today())
     with pytest.raises(ServiceError, match="法律顾问"):
-        L.approve_notice(case.id, user("handler"), fee.id)
-    L.approve_notice(case.id, user("legal"), fee.id)
-    row = L.issue_notice(case.id, user("handler"), fee.id, S._today())
+        L.approve_notice(case.id, user("handler"), f"step-{fee.id}")
+    L.approve_notice(case.id, user("legal"), f"step-{fee.id}")
+    row = L.issue_notice(case.id, user("handler"), f"step-{fee.id}", S._today())
     assert "100" in pdf_text(row.pdf)
     with pytest.raises(ServiceError, match="已出具"):
-        L.issue_notice(case.id, user("handler"), fee.id, S._today())
+        L.issue_notice(case.id, user("handler"), f"step-{fee.id}", S._today())
 
 
 @pytest.mark.skipif(not IS_PG, reason="concurrent issue across processes is tested on PostgreSQL")
@@ -124,3 +124,44 @@ def test_concurrent_issue_from_processes_never_duplicates_or_skips(app, ctx):
         assert p.returncode == 0, err.decode()[-2000:]
     numbers = sorted(l.seq for l in db.session.scalars(db.select(Letter)))
     assert numbers == [1, 2, 3, 4]
+
+
+def test_every_notice_of_a_busy_case_renders_from_the_case(app, ctx):
+    """Receipt, consultation letters (with confirmation, applicant notice and public-interest notice),
+    Art. 35 reasons, fee, co-handling, extension and service record all fill from stored data."""
+    set_today(app, "2026-11-04")
+    case = S.register_case(user("clerk"), {**__import__("tests.conftest", fromlist=["INTAKE"]).INTAKE})
+    h = user("handler")
+    S.perform(case.id, h, "start")
+    S.perform(case.id, user("head"), "extend", {"days": 10, "reason": "需调取历史档案"})
+    S.perform(case.id, h, "cohandle", {"party": "档案室", "matter": "调取档案"})
+    S.perform(case.id, h, "consult", {"kind": "third_party", "party": "某建设有限公司", "matter": "涉及商业信息"})
+    S.perform(case.id, h, "consult", {"kind": "agency", "party": "示范市住房和城乡建设局", "matter": "共同制作"})
+    third, agency = reload(case.id).steps_of("consultation_third_party")[0], reload(case.id).steps_of("consultation_agency")[0]
+    set_today(app, "2026-11-06")
+    S.perform(case.id, h, "consultation_reply", {"step_id": third.id, "result": "object", "opinion": "涉及商业秘密",
+                                                  "public_interest_override": "y",
+                                                  "override_reason": "涉及公共安全，不公开可能对公共利益造成重大影响"})
+    S.perform(case.id, h, "consultation_reply", {"step_id": agency.id, "result": "agree"})
+    S.perform(case.id, h, "request_reasons", {"matter": "本月已提出40件申请"})
+    S.perform(case.id, h, "reasons_reply", {"result": "reasonable"})
+    S.perform(case.id, h, "fee_notice", {"method": "per_volume", "pages": 31})
+    case = reload(case.id)
+    keys = {}
+    for n in L.notices(case):
+        pdf = L.render(case, n.key, n.build(), draft=True)
+        assert pdf.startswith(b"%PDF") and "草稿" in pdf_text(pdf)
+        keys[n.key] = n.ref
+    assert set(keys) == {"receipt", "extension_notice", "cohandle", "consult_third_party", "consult_agency",
+                         "consult_applicant_notice", "consult_confirmation", "disclosure_notice_third_party",
+                         "reasons_notice", "fee_notice"}
+    text = pdf_text(L.render(case, "extension_notice", L.find_notice(case, "extension").build(), draft=True))
+    assert "需调取历史档案" in text.replace(" ", "").replace("\n", "")
+
+
+def test_service_record_is_issued_for_a_delivery_without_review(app, ctx):
+    case = build_case("delivered")
+    ref = next(n.ref for n in L.notices(case) if n.key == "service_record")
+    row = L.issue_notice(case.id, user("clerk"), ref, S._today())
+    text = pdf_text(row.pdf).replace(" ", "").replace("\n", "")
+    assert "送达回证" in text and case.letters[0].number in text

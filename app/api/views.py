@@ -179,24 +179,52 @@ def reply_preview(case_id: int):
     return _pdf_response(pdf, f"{case.number}-草稿.pdf")
 
 
-@route("/cases/<int:case_id>/steps/<int:step_id>/notice/approve", "POST", roles=frozenset({"legal"}),
-       summary="审核通过环节文书（按内容哈希）", what="审核文书",
-       responses=dict([(200, ("案件", "Case")), E400, E401, E403, E404]))
-def approve_notice(case_id: int, step_id: int):
+def _notices_dict(case) -> list[dict]:
+    from ..services import letters as L
+    return [{"ref": st["notice"].ref, "key": st["letter"].key, "letter": st["letter"].name,
+             "about": st["notice"].label, "needs_review": st["needs_review"], "approved": st["approved"],
+             "content_hash": st["hash"], "issued": _letter_dict(st["issued"]) if st["issued"] else None,
+             "preview": url_for("api.notice_preview", case_id=case.id, ref=st["notice"].ref)}
+            for st in (L.notice_status(case, n) for n in L.notices(case))]
+
+
+@route("/cases/<int:case_id>/notices", "GET", roles=ANY_ROLE, summary="案件可出具的程序性文书", what="查看案件",
+       description="登记回执、补正告知书、征求意见书及确认函、告知申请人、延期答复告知书、收费通知书、协办函、送达回证等；"
+                   "ref 用于预览、审核和出具。",
+       responses=dict([(200, ("文书清单", None)), E401, E403, E404]))
+def case_notices(case_id: int):
+    case = case_service.get_case(_case_id(case_id), current_user())
+    return json_response({"items": _notices_dict(case)})
+
+
+@route("/cases/<int:case_id>/notices/<ref>.pdf", "GET", roles=frozenset({"handler", "legal", "head", "clerk"}),
+       summary="预览程序性文书（PDF，标注草稿）", what="预览文书",
+       responses=dict([(200, ("草稿PDF", None)), E400, E401, E403, E404]))
+def notice_preview(case_id: int, ref: str):
+    from ..services import letters as L
+    case = case_service.get_case(_case_id(case_id), current_user())
+    n = L.find_notice(case, ref)
+    return _pdf_response(L.render(case, n.key, n.build(), draft=True), f"{case.number}-{ref}-草稿.pdf")
+
+
+@route("/cases/<int:case_id>/notices/<ref>/approve", "POST", roles=frozenset({"legal"}),
+       summary="审核通过程序性文书（按内容哈希）", what="审核文书",
+       responses=dict([(200, ("文书清单", None)), E400, E401, E403, E404]))
+def approve_notice(case_id: int, ref: str):
     from ..services import letters as L
     user = current_user()
-    L.approve_notice(_case_id(case_id), user, step_id)
-    return json_response(case_dict(case_service.get_case(case_id, user), user))
+    L.approve_notice(_case_id(case_id), user, ref)
+    return json_response({"items": _notices_dict(case_service.get_case(case_id, user))})
 
 
-@route("/cases/<int:case_id>/steps/<int:step_id>/notice/issue", "POST", roles=frozenset({"handler"}),
-       summary="出具环节文书（编号并生成PDF）", what="出具文书",
+@route("/cases/<int:case_id>/notices/<ref>/issue", "POST", roles=frozenset({"handler", "clerk"}),
+       summary="出具程序性文书（编号并生成PDF）", what="出具文书",
        description="需法制审核的文书（如收费通知书）须先审核通过，且内容与审核时一致。",
        responses=dict([(201, ("已出具的文书", None)), E400, E401, E403, E404]))
-def issue_notice(case_id: int, step_id: int):
+def issue_notice(case_id: int, ref: str):
     from ..services import letters as L
     from ..services.time import today
-    row = L.issue_notice(_case_id(case_id), current_user(), step_id, today())
+    row = L.issue_notice(_case_id(case_id), current_user(), ref, today())
     return json_response(_letter_dict(row), 201)
 
 

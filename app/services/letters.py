@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..domain.clock import format_cn_date
 from ..extensions import db
 from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
-from .errors import ServiceError
+from .errors import NotFound, ServiceError
 from .numbering import next_number
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
@@ -223,79 +224,130 @@ def content_hash(ctx: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(plain, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def step_letter(case: Case, step: Step) -> tuple[LetterType, dict]:
-    key = STEP_LETTERS.get(step.kind)
-    if key is None:
-        raise ServiceError("该环节没有对应的文书")
-    return get_letter(key), step_context(case, step)
-
-
 def cn(d: date | None) -> str:
     return format_cn_date(d) if d else ""
 
 
-# ---------------------------------------------------------------- approving and issuing step notices
+# ---------------------------------------------------------------- every notice a case can produce
 
-def _notice_events(case: Case, action: str) -> list:
-    return [e for e in case.events if e.action == action]
+RECEIPT_CHANNELS = {"in_person": "in_person", "registered_post": "post", "ordinary_post": "post",
+                    "online": "online", "fax": "fax"}
 
 
-def notice_status(case: Case, step: Step) -> dict:
-    """What has happened to a step's notice: approvals (by content hash) and the issued letter."""
-    letter, ctx = step_letter(case, step)
-    h = content_hash(ctx)
-    approved = any(e.data.get("step_id") == step.id and e.data.get("content_hash") == h
-                   for e in _notice_events(case, "approve_notice"))
+@dataclass(frozen=True)
+class Notice:
+    """One procedural letter a case can produce now, addressed by a stable reference."""
+
+    ref: str  # "receipt", "extension", "step-12", "step-12-applicant", "delivery-3" …
+    key: str  # letter type in the catalogue
+    label: str  # what it is about, for the case page
+    build: Callable[[], dict]  # its context, from the case as it is now
+
+
+def notices(case: Case) -> list[Notice]:
+    out = [Notice("receipt", "receipt", "登记", lambda: case_context(case, {
+        "channel": RECEIPT_CHANNELS.get(case.channel, "in_person"),
+        "expected_reply_by": case.reply_due or load_calendar_due(case)}))]
+    for s in case.steps:
+        key = STEP_LETTERS.get(s.kind)
+        if key:
+            out.append(Notice(f"step-{s.id}", key, f"{s.kind_label}{'（' + s.party + '）' if s.party else ''}",
+                              (lambda s=s: step_context(case, s))))
+        if s.kind in ("consultation_third_party", "consultation_agency"):
+            out.append(Notice(f"step-{s.id}-applicant", "consult_applicant_notice", f"{s.kind_label}（告知申请人）",
+                              (lambda s=s: case_context(case, {
+                                  "consulted": s.party, "consulted_on": s.started_on,
+                                  "consult_kind": "third_party" if s.kind == "consultation_third_party" else "agency"}))))
+        if s.kind == "consultation_third_party":
+            out.append(Notice(f"step-{s.id}-confirmation", "consult_confirmation", f"{s.kind_label}（确认函）",
+                              (lambda s=s: case_context(case, {"third_party.name": s.party,
+                                                               "information": case.description}))))
+            if s.details.get("public_interest_override"):
+                out.append(Notice(f"step-{s.id}-override", "disclosure_notice_third_party",
+                                  f"{s.kind_label}（公共利益决定公开）", (lambda s=s: case_context(case, {
+                                      "third_party.name": s.party, "information": case.description,
+                                      "objection": s.details.get("opinion") or None,
+                                      "reasons": s.details.get("override_reason"), "disclosed": case.description,
+                                      "consulted_on": s.started_on}))))
+    if case.extension_days:
+        ev = next((e for e in reversed(case.events) if e.action == "extend"), None)
+        data = ev.data if ev else {}
+        out.append(Notice("extension", "extension_notice", f"延期{case.extension_days}个工作日", lambda: case_context(case, {
+            "reason": data.get("reason") or "需要延长答复期限", "original_due": data.get("old_due"),
+            # The due date as the extension set it (recorded on the event), not as later pauses moved it.
+            "new_due": data.get("reply_due") or case.reply_due, "extension_days": case.extension_days})))
+    reply = next((l for l in case.letters if l.draft_id and l.draft_id == case.issued_draft_id), None)
+    for dl in case.deliveries:
+        out.append(Notice(f"delivery-{dl.id}", "service_record", f"送达（{dl.method_label}）", (lambda dl=dl: case_context(case, {
+            "document.title": reply.title if reply else "政府信息公开申请答复书",
+            "document.number": reply.number if reply else None, "recipient": dl.recipient or case.applicant_name,
+            "address": case.contact_address or None, "method": dl.method_label, "delivered_on": dl.delivered_on,
+            "remarks": dl.notes or None}))))
+    return out
+
+
+def load_calendar_due(case: Case):
+    from .calendar import load_calendar
+    return load_calendar().add_working_days(case.clock_start, 20 + case.extension_days).due
+
+
+def find_notice(case: Case, ref: str) -> Notice:
+    n = next((n for n in notices(case) if n.ref == ref), None)
+    if n is None:
+        raise NotFound("该文书不存在")
+    return n
+
+
+def notice_status(case: Case, n: Notice) -> dict:
+    """Approvals (by content hash) and the issued letter of one notice."""
+    letter = get_letter(n.key)
+    h = content_hash(n.build())
+    approved = any(e.data.get("ref") == n.ref and e.data.get("content_hash") == h
+                   for e in case.events if e.action == "approve_notice")
     issued = next((l for l in case.letters if l.key == letter.key and l.content_hash == h), None)
-    return {"letter": letter, "hash": h, "approved": approved, "issued": issued,
+    return {"notice": n, "letter": letter, "hash": h, "approved": approved, "issued": issued,
             "needs_review": letter.needs_review}
 
 
-def _load_step(case: Case, step_id: int) -> Step:
-    step = next((s for s in case.steps if s.id == step_id), None)
-    if step is None or step.kind not in STEP_LETTERS:
-        raise ServiceError("文书对应的环节不存在", "step_id")
-    return step
+def _open_for_change(case: Case) -> None:
+    if case.state == "archived":
+        raise ServiceError("案件已归档，不能再修改")
 
 
-def approve_notice(case_id: int, actor: User, step_id: int) -> None:
+def approve_notice(case_id: int, actor: User, ref: str) -> None:
     from .audit import record
-    from .cases import get_case, _commit
+    from .cases import _commit, get_case
 
     case = get_case(case_id, actor)
     if not actor.has_role("legal"):
         raise ServiceError("文书审核只能由法律顾问办理")
-    if case.state == "archived":
-        raise ServiceError("案件已归档，不能再修改")
-    step = _load_step(case, step_id)
-    st = notice_status(case, step)
+    _open_for_change(case)
+    st = notice_status(case, find_notice(case, ref))
     if not st["needs_review"]:
         raise ServiceError(f"《{st['letter'].name}》无需法制审核")
     record(case, actor, "approve_notice", f"审核通过《{st['letter'].name}》", case.state, case.state,
-           {"step_id": step.id, "key": st["letter"].key, "content_hash": st["hash"]})
+           {"ref": ref, "key": st["letter"].key, "content_hash": st["hash"]})
     _commit()
 
 
-def issue_notice(case_id: int, actor: User, step_id: int, on: date) -> Letter:
+def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
     from .audit import record
-    from .cases import get_case, _commit
+    from .cases import _commit, get_case
 
     case = get_case(case_id, actor)
-    if not actor.has_role("handler"):
-        raise ServiceError("文书只能由承办人出具")
-    if case.state == "archived":
-        raise ServiceError("案件已归档，不能再修改")
-    step = _load_step(case, step_id)
-    st = notice_status(case, step)
+    if not actor.has_role("handler", "clerk"):
+        raise ServiceError("文书只能由承办人或登记员出具")
+    _open_for_change(case)
+    n = find_notice(case, ref)
+    st = notice_status(case, n)
     if st["issued"] is not None:
         raise ServiceError(f"《{st['letter'].name}》已出具（{st['issued'].number}），更正须另行出具新文书")
     if st["needs_review"] and not st["approved"]:
         raise ServiceError(f"《{st['letter'].name}》须经法制审核通过后出具，且内容须与审核时一致")
     try:
-        _, ctx = step_letter(case, step)
-        row = issue_letter(case, actor, st["letter"].key, ctx, content_hash=st["hash"], on=on)
+        row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on)
         record(case, actor, "issue_notice", f"出具《{st['letter'].name}》", case.state, case.state,
-               {"step_id": step.id, "key": row.key, "number": row.number, "sha256": row.sha256})
+               {"ref": ref, "key": row.key, "number": row.number, "sha256": row.sha256})
         _commit()
     except ServiceError:
         db.session.rollback()

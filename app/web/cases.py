@@ -115,8 +115,9 @@ def detail(case_id: int):
         correction_due = correction_notice_due(case)
     hints = S.intake_hints(me(), case.applicant_name, case.id_number, case.description,
                            case.doc_number, on=case.received_on, exclude_id=case.id)
-    from ..services.letters import STEP_LETTERS, notice_status
-    notices = [(s, notice_status(case, s)) for s in case.steps if s.kind in STEP_LETTERS]
+    from ..services.letters import notice_status
+    from ..services.letters import notices as case_notices
+    notices = [notice_status(case, n) for n in case_notices(case)]
     return render_template("cases/detail.html", case=case, clock=clock, actions=actions,
                            correction_due=correction_due, hints=hints, today=today(), notices=notices)
 

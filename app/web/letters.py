@@ -54,32 +54,36 @@ def issued(case_id: int, letter_id: int):
     return _pdf(row.pdf, f"{row.number}-{row.title}.pdf")
 
 
-@bp.route("/cases/<int:case_id>/steps/<int:step_id>/notice.pdf")
-@roles_required("handler", "legal", "head")
-def notice_preview(case_id: int, step_id: int):
+@bp.route("/cases/<int:case_id>/notices/<ref>.pdf")
+@roles_required("handler", "legal", "head", "clerk")
+def notice_preview(case_id: int, ref: str):
     case = _case(case_id)
     try:
-        letter, ctx = L.step_letter(case, L._load_step(case, step_id))
-        pdf = L.render(case, letter.key, ctx, draft=True)
+        n = L.find_notice(case, ref)
+        pdf = L.render(case, n.key, n.build(), draft=True)
+    except NotFound:
+        abort(404)
     except ServiceError as e:
         flash(e.message, "error")
         return redirect(url_for("cases.detail", case_id=case.id))
-    return _pdf(pdf, f"{case.number}-{letter.name}-草稿.pdf")
+    return _pdf(pdf, f"{case.number}-{get_letter(n.key).name}-草稿.pdf")
 
 
-@bp.route("/cases/<int:case_id>/steps/<int:step_id>/notice/<op>", methods=["POST"])
-@roles_required("handler", "legal")
-def notice_op(case_id: int, step_id: int, op: str):
+@bp.route("/cases/<int:case_id>/notices/<ref>/<op>", methods=["POST"])
+@roles_required("handler", "clerk", "legal")
+def notice_op(case_id: int, ref: str, op: str):
     if op not in ("approve", "issue"):
         abort(404)
     case = _case(case_id)
     try:
         if op == "approve":
-            L.approve_notice(case.id, me(), step_id)
+            L.approve_notice(case.id, me(), ref)
             flash("文书已审核通过", "success")
         else:
-            row = L.issue_notice(case.id, me(), step_id, today())
+            row = L.issue_notice(case.id, me(), ref, today())
             flash(f"已出具《{row.title}》，文号 {row.number}", "success")
+    except NotFound:
+        abort(404)
     except ServiceError as e:
         flash(e.message, "error")
     return redirect(url_for("cases.detail", case_id=case.id) + "#letters")

@@ -32,9 +32,11 @@ def test_notice_needing_review_cannot_be_issued_before_approval(api):
     cid = api.register()["id"]
     api.act(cid, "start", "handler")
     case = api.act(cid, "fee_notice", "handler", method="per_volume", pages=31)
-    step_id = case["steps"][-1]["id"]
-    assert_error(api.post(f"/cases/{cid}/steps/{step_id}/notice/issue", as_="handler"), 400)
-    assert_error(api.post(f"/cases/{cid}/steps/{step_id}/notice/approve", as_="handler"), 403)
-    assert api.post(f"/cases/{cid}/steps/{step_id}/notice/approve", as_="legal").status_code == 200
-    r = api.post(f"/cases/{cid}/steps/{step_id}/notice/issue", as_="handler")
+    ref = f"step-{case['steps'][-1]['id']}"
+    listed = {n["ref"]: n for n in api.get(f"/cases/{cid}/notices", as_="handler").get_json()["items"]}
+    assert listed[ref]["key"] == "fee_notice" and listed[ref]["needs_review"] and "receipt" in listed
+    assert_error(api.post(f"/cases/{cid}/notices/{ref}/issue", as_="handler"), 400)
+    assert_error(api.post(f"/cases/{cid}/notices/{ref}/approve", as_="handler"), 403)
+    assert api.post(f"/cases/{cid}/notices/{ref}/approve", as_="legal").status_code == 200
+    r = api.post(f"/cases/{cid}/notices/{ref}/issue", as_="handler")
     assert r.status_code == 201 and r.get_json()["number"].endswith("〔2026〕1号")

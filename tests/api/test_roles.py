@@ -13,7 +13,8 @@ BODIES = {"api.register_case": INTAKE, "api.put_calendar": {"holidays": [], "mak
 def _path(rule: str, case_id: int) -> str:
     import re
     path = rule.replace("<int:case_id>", str(case_id)).replace("<int:year>", "2027")
-    return re.sub(r"<int:\w+>", "1", path)  # step and letter ids: the role check comes first
+    path = path.replace("<ref>", "receipt")
+    return re.sub(r"<int:\w+>", "1", path)  # letter ids: the role check comes first
 
 
 def _wrong_users(roles: frozenset[str]) -> list[str]:

@@ -36,13 +36,13 @@ def test_correction_notice_issued_from_the_case_page(web):
     web.as_user("handler")
     page = web.get(f"/cases/{case_id}")
     step_id = web.run(lambda: reload(case_id).steps[0].id)
-    assert f"issue-notice-{step_id}" in page.html
-    r = web.client.post(f"/cases/{case_id}/steps/{step_id}/notice/issue")
+    assert f"issue-notice-step-{step_id}" in page.html
+    r = web.client.post(f"/cases/{case_id}/notices/step-{step_id}/issue")
     assert r.status_code == 302
     nums = web.run(lambda: [l.number for l in db.session.scalars(db.select(Letter).where(Letter.case_id == case_id))])
     assert nums == ["示自然资规公开〔2026〕1号"]
-    web.as_user("clerk")
-    assert web.client.post(f"/cases/{case_id}/steps/{step_id}/notice/issue").status_code == 403
+    web.as_user("archivist")
+    assert web.client.post(f"/cases/{case_id}/notices/step-{step_id}/issue").status_code == 403
 
 
 def _png(mode: str) -> bytes:
