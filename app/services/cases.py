@@ -755,20 +755,32 @@ QUEUE_STATES = {
 _URGENCY = {"overdue": 0, "due_soon": 1, "running": 2, "paused": 3, "stopped": 4}
 
 
-def work_queue(actor: User, limit: int = 200) -> list[tuple[Case, Any]]:
-    """The cases waiting for this user's roles, most urgent first."""
-    from .clocks import case_clock
+def _queue_query(actor: User):
     states: set[str] = set()
     for r in actor.roles:
         states.update(QUEUE_STATES.get(r, ()))
     if not states:
-        return []
+        return None
     q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states))
     if actor.roles <= {"handler"}:
         q = q.where(or_(Case.handler_id == actor.id, Case.handler_id.is_(None)))
+    return q
+
+
+def work_queue_count(actor: User) -> int:
+    q = _queue_query(actor)
+    return 0 if q is None else db.session.scalar(db.select(func.count()).select_from(q.subquery()))
+
+
+def work_queue(actor: User, limit: int = 200, offset: int = 0) -> list[tuple[Case, Any]]:
+    """The cases waiting for this user's roles, most urgent first (earliest due dates, then by urgency)."""
+    from .clocks import case_clock
+    q = _queue_query(actor)
+    if q is None:
+        return []
     # One query for the steps of all rows (the clock needs them), not one per case.
     q = q.options(selectinload(Case.steps), selectinload(Case.handler))
-    q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).limit(limit)
+    q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).offset(offset).limit(limit)
     today = _today()
     rows = [(c, case_clock(c, today)) for c in db.session.scalars(q)]
     rows.sort(key=lambda r: (_URGENCY[r[1].status], r[1].days_left if r[1].days_left is not None else 999))

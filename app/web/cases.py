@@ -43,8 +43,12 @@ def due_text(case) -> str:
 @bp.route("/")
 @roles_required()
 def queue():
-    rows = S.work_queue(me())
-    return render_template("cases/queue.html", rows=rows, today=today())
+    per = 50  # a screenful; the rest are further down the queue by due date
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = S.work_queue(me(), limit=per, offset=(page - 1) * per)
+    total = S.work_queue_count(me())
+    return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
+                           pages=max(1, -(-total // per)))
 
 
 @bp.route("/cases")
