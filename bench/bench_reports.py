@@ -519,9 +519,9 @@ def main() -> None:
 
             from app.extensions import db
             with app.app_context():
-                with db.engine.begin() as conn:  # an earlier run may have made it by hand; the migration owns it now
-                    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_case_closed")
                 upgrade()
+                with db.engine.begin() as conn:  # the index of migration 0005, should an older run have dropped it
+                    conn.exec_driver_sql(PROPOSED_INDEX)
         print(f"   data: {data}", flush=True)
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         m = measure(app, args.iterations, args.year)
