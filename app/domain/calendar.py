@@ -8,6 +8,7 @@ touches such a year is flagged provisional (handbook §8.2).
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterable, Mapping
@@ -44,9 +45,26 @@ class Deadline:
     calendar_version: str
 
 
+_SPAN_FIRST = date(2000, 1, 1)
+_SPAN_LAST = date(2100, 12, 31)
+
+
 class WorkCalendar:
     def __init__(self, schedules: Iterable[YearSchedule] = ()) -> None:
         self._years: dict[int, YearSchedule] = {s.year: s for s in schedules}
+        self._cum: list[int] | None = None  # running count of working days, built on first use
+
+    def _counts(self) -> list[int]:
+        """cum[i] = working days in [2000-01-01, 2000-01-01 + i]; makes plain spans O(log n)."""
+        if self._cum is None:
+            cum, total, d = [], 0, _SPAN_FIRST
+            one = timedelta(days=1)
+            while d <= _SPAN_LAST:
+                total += self.is_workday(d)
+                cum.append(total)
+                d += one
+            self._cum = cum
+        return self._cum
 
     @property
     def years(self) -> Mapping[int, YearSchedule]:
@@ -83,6 +101,14 @@ class WorkCalendar:
         """
         if n < 0:
             raise ValueError("工作日数不能为负数")
+        if not skip and _SPAN_FIRST <= start <= _SPAN_LAST:
+            cum = self._counts()
+            i = (start - _SPAN_FIRST).days
+            j = bisect_left(cum, cum[i] + n, lo=i + 1) if n else i
+            if j < len(cum):
+                d = _SPAN_FIRST + timedelta(days=j)
+                version, provisional = self.version_for(start, d)
+                return Deadline(d, provisional, version)
         d, counted = start, 0
         while counted < n:
             d += timedelta(days=1)
@@ -95,6 +121,9 @@ class WorkCalendar:
         """Working days in (start, end]; negative if end is before start."""
         if end < start:
             return -self.working_days_between(end, start, skip=skip)
+        if not skip and _SPAN_FIRST <= start and end <= _SPAN_LAST:
+            cum = self._counts()
+            return cum[(end - _SPAN_FIRST).days] - cum[(start - _SPAN_FIRST).days]
         count, d = 0, start
         while d < end:
             d += timedelta(days=1)

@@ -12,13 +12,22 @@ from ..domain.workflow import FINISHED_STATES
 from .errors import ServiceError
 
 SEED_YEARS = range(2019, 2027)
+_CALENDARS: dict[tuple, WorkCalendar] = {}
 
 
 def load_calendar() -> WorkCalendar:
     """The calendar for this request (one query per request)."""
     if has_app_context() and "work_calendar" in g:
         return g.work_calendar
-    cal = WorkCalendar(row.to_schedule() for row in db.session.scalars(db.select(CalendarYear)))
+    rows = list(db.session.scalars(db.select(CalendarYear)))
+    # Calendars are immutable: one instance (and its day index) per distinct content, across requests.
+    key = tuple((r.year, r.revision, r.holidays_json, r.makeup_json) for r in sorted(rows, key=lambda r: r.year))
+    cal = _CALENDARS.get(key)
+    if cal is None:
+        cal = WorkCalendar(row.to_schedule() for row in rows)
+        if len(_CALENDARS) > 16:
+            _CALENDARS.clear()
+        _CALENDARS[key] = cal
     if has_app_context():
         g.work_calendar = cal
     return cal
