@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono poppler-utils
 
-.PHONY: run test test-sqlite test-pg deps system-deps postgres lint clean
+.PHONY: run test test-sqlite test-pg deps system-deps postgres clean
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: deps
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "OGI Desk: http://127.0.0.1:5000"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	OGI_WARM_UP=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: deps postgres test-sqlite test-pg
 

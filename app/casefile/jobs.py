@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -32,6 +32,7 @@ SCOPE_STATES = {"ready": ("delivered", "closed"), "archived": ("archived",),
                 "finished": ("delivered", "closed", "archived")}
 STATUS_LABELS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 MAX_CASES = 2000
+STALE_SECONDS = 300  # one case file takes about a second: five minutes without progress is a dead job
 
 _threads: dict[int, threading.Thread] = {}
 
@@ -87,7 +88,45 @@ def get_job(job_id: int, actor: User) -> CaseFileJob:
     job = db.session.get(CaseFileJob, job_id)
     if job is None or job.agency_id != actor.agency_id:
         raise NotFound("任务不存在")
+    mark_interrupted([job])
     return job
+
+
+def recent_jobs(actor: User, limit: int = 20) -> list[CaseFileJob]:
+    jobs = list(db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.agency_id == actor.agency_id)
+                                   .order_by(CaseFileJob.id.desc()).limit(limit)))
+    mark_interrupted(jobs)
+    return jobs
+
+
+def _alive_here(job_id: int) -> bool:
+    t = _threads.get(job_id)
+    return t is not None and t.is_alive()
+
+
+def mark_interrupted(jobs: list[CaseFileJob]) -> None:
+    """A queued or running job whose heartbeat stopped was cut off by a restart of the process
+    that ran it: report it as failed, with what to do, instead of showing it running forever."""
+    stale = int(current_app.config.get("CASEFILE_JOB_STALE_SECONDS", STALE_SECONDS))
+    limit = datetime.utcnow() - timedelta(seconds=stale)
+    changed = False
+    for job in jobs:
+        last = job.heartbeat_at or job.created_at
+        if job.status in ("queued", "running") and last < limit and not _alive_here(job.id):
+            job.status, job.finished_at = "failed", datetime.utcnow()
+            job.error = (f"任务已中断：超过 {stale // 60} 分钟没有进展（服务可能已重启），"
+                         f"已完成 {job.done} / {job.total} 件，结果未保存。请点击“重新提交”再次打印。")
+            changed = True
+    if changed:
+        db.session.commit()
+
+
+def resubmit(job: CaseFileJob, actor: User) -> CaseFileJob:
+    """The same cases, format and order again, as a new job (the old one stays on record)."""
+    if job.status != "failed":
+        raise ServiceError("只有失败或中断的任务可以重新提交", "job")
+    params = job_params(job)
+    return create_job(actor, params["ids"], params.get("format", "zip"), params.get("order"))
 
 
 def job_params(job: CaseFileJob) -> dict:
@@ -117,7 +156,7 @@ def _run(job_id: int) -> None:
     job = db.session.get(CaseFileJob, job_id)
     params = job_params(job)
     actor = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
-    job.status, job.done = "running", 0
+    job.status, job.done, job.heartbeat_at = "running", 0, datetime.utcnow()
     db.session.commit()
     out_dir = job_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,8 +183,14 @@ def _run(job_id: int) -> None:
                         merged.append(io.BytesIO(cf.pdf))
             db.session.rollback()  # drop what the build loaded; keep the session small
             job = db.session.get(CaseFileJob, job_id)
+            if job.status != "running":  # declared interrupted meanwhile: its result is no longer awaited
+                break
             job.done += 1
+            job.heartbeat_at = datetime.utcnow()
             db.session.commit()
+    if job.status != "running":
+        tmp.unlink(missing_ok=True)
+        return
     if merged is not None:
         with open(tmp, "wb") as fh:
             merged.write(fh)

@@ -190,6 +190,14 @@ def _engine() -> _Engine:
         return _engines[key]
 
 
+def warm_up() -> None:
+    """Set up the engine and typeset one page, so the first case file of a process is not slower."""
+    engine = _engine()
+    with engine.lock:
+        engine.html_class(string=f"<p style='font-family: {engine.families['body']}'>案卷 1</p>").render(
+            font_config=engine.font_config).write_pdf()
+
+
 def fonts() -> dict[str, str]:
     return _engine().families
 

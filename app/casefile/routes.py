@@ -129,13 +129,9 @@ def casefile_pdf(case_id: int):
 @bp.route("/casefiles")
 @roles(*PRINT_ROLES)
 def batches():
-    from ..extensions import db
-    from ..models import CaseFileJob
-
-    recent = list(db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.agency_id == current_user.agency_id)
-                                     .order_by(CaseFileJob.id.desc()).limit(20)))
-    return render_template("casefile/batch.html", jobs=recent, scopes=J.SCOPES, formats=J.FORMATS, orders=ORDERS,
-                           year=today().year, status_labels=J.STATUS_LABELS, error=None)
+    return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
+                           formats=J.FORMATS, orders=ORDERS, year=today().year, status_labels=J.STATUS_LABELS,
+                           error=None)
 
 
 def _ids(raw: list[str]) -> list[int]:
@@ -173,12 +169,9 @@ def batch_create():
     except ServiceError as e:
         if request.accept_mimetypes.best == "application/json":
             return jsonify({"error": {"message": e.message, "field": e.field}}), e.status
-        from ..extensions import db
-        from ..models import CaseFileJob
-        recent = list(db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.agency_id == current_user.agency_id)
-                                         .order_by(CaseFileJob.id.desc()).limit(20)))
-        return render_template("casefile/batch.html", jobs=recent, scopes=J.SCOPES, formats=J.FORMATS,
-                               orders=ORDERS, year=today().year, status_labels=J.STATUS_LABELS, error=e), e.status
+        return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
+                               formats=J.FORMATS, orders=ORDERS, year=today().year,
+                               status_labels=J.STATUS_LABELS, error=e), e.status
     J.start(job)
     return redirect(url_for("casefile.job_page", job_id=job.id))
 
@@ -202,6 +195,20 @@ def job_page(job_id: int):
     job = _job_or_404(job_id)
     return render_template("casefile/job.html", job=job, info=_job_dict(job), params=J.job_params(job),
                            formats=J.FORMATS)
+
+
+@bp.route("/casefiles/jobs/<int:job_id>/resubmit", methods=["POST"])
+@roles(*PRINT_ROLES)
+def job_resubmit(job_id: int):
+    job = _job_or_404(job_id)
+    try:
+        new = J.resubmit(job, current_user)
+    except ServiceError as e:
+        flash(e.message, "error")
+        return redirect(url_for("casefile.job_page", job_id=job.id))
+    J.start(new)
+    flash(f"已重新提交为任务 #{new.id}", "success")
+    return redirect(url_for("casefile.job_page", job_id=new.id))
 
 
 @bp.route("/casefiles/jobs/<int:job_id>.json")

@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    # Failed logins in a row, and the lock they caused (services/auth.py).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship(back_populates="users")
 

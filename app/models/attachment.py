@@ -52,6 +52,9 @@ class CaseFileJob(db.Model):
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
     finished_at: Mapped[datetime | None]
+    # Written with every step of progress: a queued or running job whose heartbeat stops was cut
+    # off (the process serving it restarted) and is reported as interrupted, not "running" forever.
+    heartbeat_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/running/done/failed
     case_ids_json: Mapped[str] = mapped_column(Text, default="[]")
     total: Mapped[int] = mapped_column(default=0)

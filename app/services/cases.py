@@ -227,13 +227,15 @@ class Ctx:
                 return s
         raise ServiceError(f"{label}无效", step_id_field)
 
-    def not_before(self, d: date, floor: date, field: str, label: str, floor_label: str) -> None:
-        if d < floor:
-            raise ServiceError(f"{label}不能早于{floor_label}（{floor.isoformat()}）", field)
-
-    def not_future(self, d: date, field: str, label: str) -> None:
+    def past_date(self, field: str, label: str, floor: date, floor_label: str, default: date | None = None) -> date:
+        """A date the user reports as already happened: today by default, not in the future,
+        not before the event it follows (receipt, the notice it answers …)."""
+        d = self.p.date(field, label, default=default or self.today)
         if d > self.today:
             raise ServiceError(f"{label}不能晚于今天", field)
+        if d < floor:
+            raise ServiceError(f"{label}不能早于{floor_label}（{floor.isoformat()}）", field)
+        return d
 
 
 Handler = Callable[[Ctx], tuple[dict, Callable[[], dict]]]
@@ -270,9 +272,7 @@ def _start(x: Ctx):
 
 @handles("request_correction")
 def _request_correction(x: Ctx):
-    on = x.p.date("notice_date", "告知日期", default=x.today)
-    x.not_future(on, "notice_date", "告知日期")
-    x.not_before(on, x.case.received_on, "notice_date", "告知日期", "收到申请日期")
+    on = x.past_date("notice_date", "告知日期", x.case.received_on, "收到申请日期")
     items = x.p.text("items", "需要补正的事项", required=True)
     guidance = x.p.text("guidance", "指导和释明")
     default_end = x.cal.add_working_days(on, C.DEFAULT_CORRECTION_PERIOD_DAYS).due
@@ -289,9 +289,7 @@ def _request_correction(x: Ctx):
 @handles("receive_correction")
 def _receive_correction(x: Ctx):
     s = x.case.steps_of("correction")[-1]
-    on = x.p.date("received_on", "收到补正材料日期", default=x.today)
-    x.not_future(on, "received_on", "收到补正材料日期")
-    x.not_before(on, s.started_on, "received_on", "收到补正材料日期", "补正告知日期")
+    on = x.past_date("received_on", "收到补正材料日期", s.started_on, "补正告知日期")
     note = x.p.text("note", "补正内容说明")
 
     def apply():
@@ -328,12 +326,8 @@ def _consult(x: Ctx):
     kind = CONSULT_KINDS[x.p.choice("kind", "征求对象类型", {"third_party": "第三方", "agency": "其他机关"})]
     party = x.p.text("party", "征求意见对象", required=True, max_len=200)
     matter = x.p.text("matter", "征求意见的信息及理由", required=True)
-    sent = x.p.date("sent_on", "发出日期", default=x.today)
-    x.not_future(sent, "sent_on", "发出日期")
-    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
-    received = x.p.date("received_on", "对方收到日期", default=sent)
-    x.not_future(received, "received_on", "对方收到日期")
-    x.not_before(received, sent, "received_on", "对方收到日期", "发出日期")
+    sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
+    received = x.past_date("received_on", "对方收到日期", sent, "发出日期", default=sent)
     due = x.cal.add_working_days(received, C.CONSULTATION_DAYS).due  # Arts. 32, 34
 
     def apply():
@@ -359,9 +353,7 @@ def _consultation_reply(x: Ctx):
             raise ServiceError(f"答复期限（{s.due_on.isoformat()}）未届满，不能登记为逾期未答复", "result")
         on = s.due_on  # the pause ends when the period lapses
     else:
-        on = x.p.date("answered_on", "收到答复日期", default=x.today)
-        x.not_future(on, "answered_on", "收到答复日期")
-        x.not_before(on, s.started_on, "answered_on", "收到答复日期", "发出日期")
+        on = x.past_date("answered_on", "收到答复日期", s.started_on, "发出日期")
     if override and (result != "object" or s.kind != "consultation_third_party"):
         raise ServiceError("公共利益裁量仅适用于第三方不同意公开的情形", "public_interest_override")
     if override and not override_reason:
@@ -383,9 +375,7 @@ def _consultation_reply(x: Ctx):
 
 @handles("request_reasons")
 def _request_reasons(x: Ctx):
-    sent = x.p.date("sent_on", "发出日期", default=x.today)
-    x.not_future(sent, "sent_on", "发出日期")
-    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
+    sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
     matter = x.p.text("matter", "要求说明的事项", required=True)
     default_due = x.cal.add_working_days(sent, C.REASONS_ANSWER_DAYS).due
     due = x.p.date("due_on", "说明理由期限", default=default_due)
@@ -406,9 +396,7 @@ def _reasons_reply(x: Ctx):
     if s is None:
         return {}, dict  # the guard refuses: no reasons requested
     result = x.p.choice("result", "审查结论", {"reasonable": "", "unreasonable": "", "no_answer": ""})
-    on = x.p.date("answered_on", "收到说明日期", default=x.today)
-    x.not_future(on, "answered_on", "收到说明日期")
-    x.not_before(on, s.started_on, "answered_on", "收到说明日期", "发出日期")
+    on = x.past_date("answered_on", "收到说明日期", s.started_on, "发出日期")
     note = x.p.text("note", "说明")
     new_due = x.p.date("new_due", "合理的延迟答复期限")
     if new_due and result != "reasonable":
@@ -433,12 +421,8 @@ def _fee_notice(x: Ctx):
     amount = fee_amount(method, nth_in_month=nth or 0, pages=pages or 0)
     if amount == 0:
         raise ServiceError("按收费标准该申请免费，不能发出收费通知", "method")
-    sent = x.p.date("sent_on", "发出日期", default=x.today)
-    x.not_future(sent, "sent_on", "发出日期")
-    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
-    served = x.p.date("served_on", "申请人收到通知日期", default=sent)
-    x.not_future(served, "served_on", "申请人收到通知日期")
-    x.not_before(served, sent, "served_on", "申请人收到通知日期", "发出日期")
+    sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
+    served = x.past_date("served_on", "申请人收到通知日期", sent, "发出日期", default=sent)
     due = x.cal.add_working_days(served, C.FEE_PAYMENT_DAYS).due
 
     def apply():
@@ -454,9 +438,7 @@ def _fee_paid(x: Ctx):
     s = _open_step(x.case, "fee")
     if s is None:
         return {}, dict  # the guard refuses: nothing to pay
-    on = x.p.date("paid_on", "缴费日期", default=x.today)
-    x.not_future(on, "paid_on", "缴费日期")
-    x.not_before(on, s.started_on, "paid_on", "缴费日期", "收费通知日期")
+    on = x.past_date("paid_on", "缴费日期", s.started_on, "收费通知日期")
     receipt = x.p.text("receipt_no", "票据号码", required=True, max_len=100)
 
     def apply():
@@ -481,9 +463,7 @@ def _fee_lapsed(x: Ctx):
 def _cohandle(x: Ctx):
     unit = x.p.text("party", "协办单位", required=True, max_len=200)
     matter = x.p.text("matter", "协办事项", required=True)
-    sent = x.p.date("sent_on", "发出日期", default=x.today)
-    x.not_future(sent, "sent_on", "发出日期")
-    x.not_before(sent, x.case.received_on, "sent_on", "发出日期", "收到申请日期")
+    sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
     due = x.cal.add_working_days(sent, C.COHANDLING_DAYS).due
 
     def apply():
@@ -498,9 +478,7 @@ def _cohandle(x: Ctx):
 @handles("cohandle_reply")
 def _cohandle_reply(x: Ctx):
     s = x.step("step_id", ("cohandle",), "协办")
-    on = x.p.date("answered_on", "回复日期", default=x.today)
-    x.not_future(on, "answered_on", "回复日期")
-    x.not_before(on, s.started_on, "answered_on", "回复日期", "发出日期")
+    on = x.past_date("answered_on", "回复日期", s.started_on, "发出日期")
     note = x.p.text("note", "回复内容", required=True)
 
     def apply():
@@ -624,9 +602,7 @@ def _reject(x: Ctx):
 @handles("issue")
 def _issue(x: Ctx):
     d = x.case.current_draft
-    on = x.p.date("issued_on", "答复日期", default=x.today)
-    x.not_future(on, "issued_on", "答复日期")
-    x.not_before(on, x.case.received_on, "issued_on", "答复日期", "收到申请日期")
+    on = x.past_date("issued_on", "答复日期", x.case.received_on, "收到申请日期")
     if d is not None and d.recomputed_hash() != d.content_hash:
         raise ServiceError("稿件内容与审核时的版本不一致，不能出具")
 
@@ -650,9 +626,7 @@ def _issue(x: Ctx):
 @handles("deliver")
 def _deliver(x: Ctx):
     method = x.p.choice("method", "送达方式", DELIVERY_METHODS)
-    on = x.p.date("delivered_on", "送达日期", default=x.today)
-    x.not_future(on, "delivered_on", "送达日期")
-    x.not_before(on, x.case.closed_on or x.case.received_on, "delivered_on", "送达日期", "答复日期")
+    on = x.past_date("delivered_on", "送达日期", x.case.closed_on or x.case.received_on, "答复日期")
     proof = x.p.text("proof", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300)
     recipient = x.p.text("recipient", "签收人", default=x.case.applicant_name, max_len=200)
     notes = x.p.text("notes", "备注")
@@ -666,9 +640,7 @@ def _deliver(x: Ctx):
 
 @handles("withdraw")
 def _withdraw(x: Ctx):
-    on = x.p.date("withdrawn_on", "撤回日期", default=x.today)
-    x.not_future(on, "withdrawn_on", "撤回日期")
-    x.not_before(on, x.case.received_on, "withdrawn_on", "撤回日期", "收到申请日期")
+    on = x.past_date("withdrawn_on", "撤回日期", x.case.received_on, "收到申请日期")
     note = x.p.text("note", "撤回方式及说明", required=True)
 
     def apply():

@@ -1,15 +1,16 @@
 """Administration: the working-day calendar and the agency's users."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..domain.workflow import ROLES
+from ..services import auth as auth_service
 from ..services import calendar as cal_service
 from ..services import views
 from ..services.errors import ServiceError
 from ..services.time import today
 from .decorators import me, roles_required
-from .forms import CalendarForm, UserForm
+from .forms import CalendarForm, UserForm, put_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -33,11 +34,7 @@ def calendar():
                 row, changed = cal_service.save_year(me(), year, form.holidays.data or "",
                                                      form.makeup.data or "", form.source.data or "")
             except ServiceError as e:
-                if e.field in ("year", "holidays", "makeup", "source"):
-                    form[e.field].errors = [e.message]
-                    error = "保存未成功，请检查标出的内容。"
-                else:
-                    error = e.message
+                error = put_error(form, e, ("year", "holidays", "makeup", "source")) or "保存未成功，请检查标出的内容。"
                 status = e.status
             else:
                 flash(f"已保存 {row.year} 年工作日历（第{row.revision}版），"
@@ -57,14 +54,24 @@ def users():
             u = views.create_user(me(), {"username": form.username.data, "name": form.name.data,
                                                  "password": form.password.data, "roles": form.roles.data})
         except ServiceError as e:
-            if e.field in ("username", "name", "password", "roles"):
-                form[e.field].errors = [e.message]
-                error = "创建未成功，请检查标出的内容。"
-            else:
-                error = e.message
+            error = put_error(form, e, ("username", "name", "password", "roles")) or "创建未成功，请检查标出的内容。"
             status = e.status
         else:
             flash(f"已创建用户 {u.username}（{u.name}，{u.role_labels}）", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", form=form, users=views.agency_users(me()),
-                           roles=ROLES, error=error), status
+                           roles=ROLES, error=error, is_locked=auth_service.is_locked), status
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@roles_required("admin")
+def unlock_user(user_id: int):
+    try:
+        u = auth_service.unlock(me(), user_id)
+    except ServiceError as e:
+        if e.status == 404:
+            abort(404)
+        flash(e.message, "error")
+    else:
+        flash(f"已解锁账号 {u.username}（{u.name}）", "success")
+    return redirect(url_for("admin.users"))

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db
-from ..models import User
+from ..services.auth import LoginRefused, authenticate
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -25,11 +24,10 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        user = db.session.scalar(db.select(User).where(User.username == form.username.data.strip()))
-        if user is None or not user.check_password(form.password.data):
-            error = "用户名或密码不正确"
-        elif not user.active:
-            error = "该账号已停用，请联系系统管理员"
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except LoginRefused as e:
+            error = e.message
         else:
             login_user(user, remember=False)
             flash(f"欢迎，{user.name}", "success")

@@ -12,7 +12,7 @@ from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
 from .actions import INTROS, SHOWS_DRAFT, build_form, fields_for, form_values, unavailable_reason
 from .decorators import me, roles_required
-from .forms import CONFIRMING_CHANNELS, IntakeForm, choices
+from .forms import CONFIRMING_CHANNELS, IntakeForm, choices, put_error
 
 bp = Blueprint("cases", __name__)
 
@@ -22,14 +22,6 @@ def load_case(case_id: int):
         return S.get_case(case_id, me())
     except NotFound:
         abort(404)
-
-
-def put_error(form, err: ServiceError, fields) -> str | None:
-    """Attach the service's message to the field it names; return it if no field shows it."""
-    if err.field in fields and err.field in form and form[err.field].type != "HiddenField":
-        form[err.field].errors = [err.message]
-        return None
-    return err.message
 
 
 def due_text(case) -> str:

@@ -16,6 +16,14 @@ from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.workflow import ROLES
 
 
+def put_error(form, err, fields) -> str | None:
+    """Attach the service's message to the field it names; return it if no field shows it."""
+    if err.field in fields and err.field in form and form[err.field].type != "HiddenField":
+        form[err.field].errors = [err.message]
+        return None
+    return err.message
+
+
 def choices(pairs, blank: str | None = None) -> list[SelectChoice]:
     """Options for a select from a mapping or (value, label) pairs, with an optional blank first."""
     items = pairs.items() if isinstance(pairs, dict) else pairs

@@ -23,7 +23,7 @@ def test_wrong_password_unknown_user_and_bad_bodies(api):
     for body in ({"username": "handler", "password": "wrong-password"},
                  {"username": "nobody", "password": "ogidesk-demo"}):
         e = assert_error(api.post("/tokens", body), 401, None)
-        assert "用户名或密码错误" in e["message"]
+        assert e["message"] == "用户名或密码不正确"
     assert_error(api.post("/tokens", {"username": "handler"}), 400, "password")
     assert_error(api.post("/tokens", {"username": ["handler"], "password": "x"}), 400, "username")
     assert_error(api.post("/tokens", {"username": "handler", "password": "ogidesk-demo", "otp": "1"}), 400, "otp")

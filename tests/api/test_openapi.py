@@ -113,6 +113,8 @@ def _reads(tree: ast.AST, receiver: str) -> dict[str, dict]:
             kind = PARAM_KINDS[method]
         elif owner == "x" and method == "step":
             kind = "integer"
+        elif owner == "x" and method == "past_date":  # Ctx.past_date: an optional date, today by default
+            kind = "date"
         else:
             continue
         first = node.args[0]

@@ -53,14 +53,18 @@ def server():
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
-    proc = subprocess.Popen(flask + ["run", "--port", str(port)], cwd=ROOT, env=env,
+    # Served as `make run` serves it: warmed up (fonts, PDF engines) before it listens.
+    proc = subprocess.Popen(flask + ["run", "--port", str(port)], cwd=ROOT, env={**env, "OGI_WARM_UP": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    deadline = time.monotonic() + 120  # only stops a server that never comes up
+    while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
         except OSError:
+            assert proc.poll() is None, "the server exited before listening"
+            assert time.monotonic() < deadline, "the server did not start listening"
             time.sleep(0.1)
     yield base
     proc.terminate()

@@ -168,6 +168,8 @@ def test_batch_routes_roles(web, username, allowed):
     assert r.status_code == (302 if allowed else 403)
     if allowed:
         assert J.wait(_job_id(r.headers["Location"]), 120)
+    r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")  # a finished job: refused, but only after the role
+    assert r.status_code == (302 if allowed else 403)
 
 
 def _finished_job(case_id: int) -> int:
@@ -188,11 +190,87 @@ def test_batch_routes_need_login_and_same_agency(web):
                 f"/casefiles/jobs/{job_id}/result"):
         assert web.client.get(url).status_code == 302
     assert web.client.post("/casefiles/batch", data={"case_ids": str(a)}).status_code == 302
+    assert web.client.post(f"/casefiles/jobs/{job_id}/resubmit").status_code == 302
     web.run(other_agency)
     web.as_user("other_archivist")
     for url in (f"/casefiles/jobs/{job_id}", f"/casefiles/jobs/{job_id}.json", f"/casefiles/jobs/{job_id}/result"):
         assert web.client.get(url).status_code == 404
+    assert web.client.post(f"/casefiles/jobs/{job_id}/resubmit").status_code == 404
     r = web.client.post("/casefiles/batch", data={"case_ids": str(a)})
     assert r.status_code == 400 and "案件不存在" in r.get_data(as_text=True)
     html = web.client.get("/casefiles").get_data(as_text=True)
     assert f"#{job_id}" not in html  # another agency's jobs are not listed
+
+
+def _stuck_job(case_id: int, minutes_ago: float, status: str = "running") -> int:
+    """A job row as a process killed mid-batch leaves it: running, no thread, last heartbeat long ago."""
+    from datetime import datetime, timedelta
+
+    from tests.conftest import user
+
+    job = J.create_job(user("archivist"), [case_id], "zip")
+    job.status, job.done = status, 0
+    job.heartbeat_at = datetime.utcnow() - timedelta(minutes=minutes_ago)
+    job.created_at = datetime.utcnow() - timedelta(minutes=minutes_ago)
+    db.session.commit()
+    return job.id
+
+
+@pytest.mark.parametrize("status", ["running", "queued"])
+def test_a_job_cut_off_by_a_restart_is_reported_interrupted_and_can_be_resubmitted(web, status):
+    a, _b, _c, num_a, _nb = web.run(_cases)
+    job_id = web.run(lambda: _stuck_job(a, 6, status))
+    web.as_user("archivist")
+    st = _status(web, job_id)
+    assert st["status"] == "failed" and "任务已中断" in st["error"] and "0 / 1" in st["error"]
+    page = web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
+    assert "失败" in page and 'id="job-resubmit"' in page and "http-equiv" not in page
+    assert "失败" in web.client.get("/casefiles").get_data(as_text=True)
+    r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")
+    assert r.status_code == 302
+    new_id = _job_id(r.headers["Location"])
+    assert new_id != job_id
+    assert J.wait(new_id, 120)
+    st = _status(web, new_id)
+    assert (st["status"], st["done"], st["total"], st["error"]) == ("done", 1, 1, None)
+    with zipfile.ZipFile(io.BytesIO(web.client.get(st["result_url"]).data)) as zf:
+        assert zf.namelist() == [f"{num_a}.pdf"]
+    assert _status(web, job_id)["status"] == "failed"  # the interrupted one stays on record
+
+
+def test_a_job_with_a_recent_heartbeat_is_still_running(web):
+    a, _b, _c, _na, _nb = web.run(_cases)
+    job_id = web.run(lambda: _stuck_job(a, 1))
+    web.as_user("archivist")
+    st = _status(web, job_id)
+    assert (st["status"], st["error"]) == ("running", None)
+    r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")  # only a failed job can be resubmitted
+    assert r.status_code == 302 and _job_id(r.headers["Location"]) == job_id
+    assert "只有失败或中断的任务可以重新提交" in web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
+    assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(CaseFileJob))) == 1
+
+
+def test_a_worker_stops_when_its_job_was_declared_interrupted(web, monkeypatch):
+    """A thread that outlived its heartbeat (declared interrupted meanwhile) stops and leaves no result."""
+    from flask import current_app
+
+    from tests.conftest import user
+
+    a, b, _c, _na, _nb = web.run(_cases)
+    real_build = J.build_casefile
+
+    def build(case, actor, **kw):
+        out = real_build(case, actor, **kw)
+        db.session.execute(db.update(CaseFileJob).values(status="failed"))  # what the reaper writes
+        db.session.commit()
+        return out
+    monkeypatch.setattr(J, "build_casefile", build)
+
+    def run():
+        job = J.create_job(user("archivist"), [a, b], "zip")
+        J.run_job(current_app._get_current_object(), job.id)
+        return job.id
+    job_id = web.run(run)
+    job = web.run(lambda: db.session.get(CaseFileJob, job_id))
+    assert (job.status, job.done, job.result_path) == ("failed", 0, "")
+    assert web.run(lambda: sorted(p.name for p in J.job_dir().glob(f"*job-{job_id}.*"))) == []

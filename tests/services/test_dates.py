@@ -35,29 +35,26 @@ def _prep_cohandle(case):
 
 
 ROWS = {
-    # id: (stage, prepare, action, user, field, other params, refuses_future, refuses_before_receipt)
-    "notice_date": ("registered", None, "request_correction", "handler", "notice_date", {"items": "x"}, True, True),
-    "correction_received_on": ("correction", None, "receive_correction", "clerk", "received_on", {}, True, True),
+    # id: (stage, prepare, action, user, field, other params)
+    "notice_date": ("registered", None, "request_correction", "handler", "notice_date", {"items": "x"}),
+    "correction_received_on": ("correction", None, "receive_correction", "clerk", "received_on", {}),
     "consult_sent_on": ("handling", None, "consult", "handler", "sent_on",
-                        {"kind": "agency", "party": "某局", "matter": "x"}, True, True),
+                        {"kind": "agency", "party": "某局", "matter": "x"}),
     "consult_received_on": ("handling", None, "consult", "handler", "received_on",
-                            {"kind": "agency", "party": "某局", "matter": "x", "sent_on": "2026-11-05"}, True, True),
-    "consultation_answered_on": ("handling", _prep_consult, "consultation_reply", "handler", "answered_on", {},
-                                 True, True),
-    "reasons_sent_on": ("handling", None, "request_reasons", "handler", "sent_on", {"matter": "x"}, True, True),
-    "reasons_answered_on": ("handling", _prep_reasons, "reasons_reply", "handler", "answered_on", {}, True, True),
+                            {"kind": "agency", "party": "某局", "matter": "x", "sent_on": "2026-11-05"}),
+    "consultation_answered_on": ("handling", _prep_consult, "consultation_reply", "handler", "answered_on", {}),
+    "reasons_sent_on": ("handling", None, "request_reasons", "handler", "sent_on", {"matter": "x"}),
+    "reasons_answered_on": ("handling", _prep_reasons, "reasons_reply", "handler", "answered_on", {}),
     "fee_sent_on": ("handling", None, "fee_notice", "handler", "sent_on",
-                    {"method": "per_request", "nth_in_month": 11}, True, True),
+                    {"method": "per_request", "nth_in_month": 11}),
     "fee_served_on": ("handling", None, "fee_notice", "handler", "served_on",
-                      {"method": "per_request", "nth_in_month": 11, "sent_on": "2026-11-05"}, True, True),
-    "fee_paid_on": ("handling", _prep_fee, "fee_paid", "clerk", "paid_on", {}, True, True),
-    "cohandle_sent_on": ("handling", None, "cohandle", "handler", "sent_on", {"party": "档案馆", "matter": "x"},
-                         True, True),
-    "cohandle_answered_on": ("handling", _prep_cohandle, "cohandle_reply", "handler", "answered_on", {}, True, True),
-    "issued_on": ("signed", None, "issue", "handler", "issued_on", {}, True, True),
-    "delivered_on": ("replied", None, "deliver", "clerk", "delivered_on", {"method": "post", "proof": "EMS1"},
-                     True, True),
-    "withdrawn_on": ("handling", None, "withdraw", "clerk", "withdrawn_on", {"note": "撤回"}, True, True),
+                      {"method": "per_request", "nth_in_month": 11, "sent_on": "2026-11-05"}),
+    "fee_paid_on": ("handling", _prep_fee, "fee_paid", "clerk", "paid_on", {}),
+    "cohandle_sent_on": ("handling", None, "cohandle", "handler", "sent_on", {"party": "档案馆", "matter": "x"}),
+    "cohandle_answered_on": ("handling", _prep_cohandle, "cohandle_reply", "handler", "answered_on", {}),
+    "issued_on": ("signed", None, "issue", "handler", "issued_on", {}),
+    "delivered_on": ("replied", None, "deliver", "clerk", "delivered_on", {"method": "post", "proof": "EMS1"}),
+    "withdrawn_on": ("handling", None, "withdraw", "clerk", "withdrawn_on", {"note": "撤回"}),
 }
 
 
@@ -66,18 +63,8 @@ ROWS = {
 VALID = {"notice_date": "2026-11-05", "delivered_on": "2026-11-23"}
 
 
-def _cases(kind: str):
-    out = []
-    for name, row in ROWS.items():
-        ok = row[6] if kind == "future" else row[7]
-        marks = () if ok else (pytest.mark.xfail(
-            strict=True, reason=f"BUG: {row[2]} accepts {row[4]} {'in the future' if kind == 'future' else 'before receipt'}"),)
-        out.append(pytest.param(name, id=name, marks=marks))
-    return out
-
-
 def _attempt(app, name: str, value: str):
-    stage, prep, action, username, field, other, _, _ = ROWS[name]
+    stage, prep, action, username, field, other = ROWS[name]
     case = build_case(stage)
     params = dict(other)
     if prep:
@@ -91,11 +78,11 @@ def _attempt(app, name: str, value: str):
     act(case, username, action, {**params, field: VALID.get(name, "2026-11-20")})
 
 
-@pytest.mark.parametrize("name", _cases("future"))
+@pytest.mark.parametrize("name", ROWS)
 def test_future_dates_are_refused(app, ctx, name):
     _attempt(app, name, FUTURE)
 
 
-@pytest.mark.parametrize("name", _cases("before"))
+@pytest.mark.parametrize("name", ROWS)
 def test_dates_before_the_receipt_are_refused(app, ctx, name):
     _attempt(app, name, BEFORE_RECEIPT)

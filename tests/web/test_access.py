@@ -21,7 +21,8 @@ PAGE_ROLES = {
     "admin.users": {"admin"},
     "account.token": EVERYONE,
 }
-SPECIAL = {"auth.login", "auth.logout", "cases.action"}
+SPECIAL = {"auth.login", "auth.logout", "cases.action",
+           "admin.unlock_user"}  # POST only: its roles are checked in test_auth.py
 
 
 def test_matrix_covers_every_ui_route(app):

@@ -130,3 +130,98 @@ def test_server_error_page_in_chinese_and_json_under_api(app):
     finally:
         with crash_app.app_context():
             db.engine.dispose()
+
+
+def _login(client, username, password="wrong-password"):
+    return Page(client.post("/login", data={"username": username, "password": password}))
+
+
+def test_five_failures_lock_the_account_until_it_runs_out_or_an_admin_unlocks_it(app, client):
+    from datetime import datetime, timedelta
+
+    from app.models import Event
+    from tests.conftest import user
+
+    for n in range(4):
+        assert _login(client, "legal").form_error() == "用户名或密码不正确"
+    msg = _login(client, "legal").form_error()
+    assert msg.startswith("连续 5 次登录失败，账号已锁定 15 分钟")
+    # While locked even the right password is refused, and nothing tells whether it was right.
+    msg = _login(client, "legal", "ogidesk-demo").form_error()
+    assert msg.startswith("连续登录失败次数过多，账号已锁定至") and "请系统管理员解锁" in msg
+    assert client.get("/").status_code == 302
+    with app.app_context():
+        u = user("legal")
+        assert u.locked_until > datetime.utcnow() + timedelta(minutes=14)
+        ev = db.session.scalar(db.select(Event).where(Event.action == "login_locked"))
+        assert ev.case_id is None and ev.data["username"] == "legal"
+    # Other accounts are not affected.
+    assert client.post("/login", data={"username": "clerk", "password": "ogidesk-demo"}).status_code == 302
+    client.post("/logout")
+
+    # The administrator sees the lock and lifts it (audited).
+    client.post("/login", data={"username": "admin", "password": "ogidesk-demo"})
+    page = Page(client.get("/admin/users"))
+    assert page.has_id("locked-legal") and page.has_id("unlock-legal") and not page.has_id("unlock-clerk")
+    with app.app_context():
+        legal_id = user("legal").id
+    r = client.post(f"/admin/users/{legal_id}/unlock")
+    assert r.status_code == 302
+    page = Page(client.get("/admin/users"))
+    assert "已解锁账号 legal" in page.text and not page.has_id("locked-legal")
+    with app.app_context():
+        ev = db.session.scalar(db.select(Event).where(Event.action == "unlock_user"))
+        assert ev.actor.username == "admin" and ev.data["username"] == "legal"
+    r = client.post(f"/admin/users/{legal_id}/unlock")  # nothing left to unlock
+    assert "未被锁定" in Page(client.get("/admin/users")).text
+    client.post("/logout")
+    assert client.post("/login", data={"username": "legal", "password": "ogidesk-demo"}).status_code == 302
+
+
+def test_a_lock_runs_out_and_a_success_resets_the_count(app, client):
+    from datetime import datetime, timedelta
+
+    from tests.conftest import user
+
+    for _ in range(4):
+        _login(client, "head")
+    assert client.post("/login", data={"username": "head", "password": "ogidesk-demo"}).status_code == 302
+    client.post("/logout")
+    with app.app_context():
+        assert user("head").failed_logins == 0
+    for _ in range(4):  # the count started again: four more failures do not lock
+        _login(client, "head")
+    assert client.post("/login", data={"username": "head", "password": "ogidesk-demo"}).status_code == 302
+    client.post("/logout")
+    for _ in range(5):
+        _login(client, "head")
+    with app.app_context():
+        u = user("head")
+        u.locked_until = datetime.utcnow() - timedelta(seconds=1)  # fifteen minutes later
+        db.session.commit()
+    assert client.post("/login", data={"username": "head", "password": "ogidesk-demo"}).status_code == 302
+    with app.app_context():
+        assert (user("head").failed_logins, user("head").locked_until) == (0, None)
+
+
+def test_the_api_token_shares_the_lock(app, client):
+    for n in range(5):
+        r = client.post("/api/v1/tokens", json={"username": "clerk", "password": "wrong-password"})
+        assert r.status_code == 401
+    assert "账号已锁定 15 分钟" in r.get_json()["error"]["message"]
+    r = client.post("/api/v1/tokens", json={"username": "clerk", "password": "ogidesk-demo"})
+    assert r.status_code == 401 and "账号已锁定至" in r.get_json()["error"]["message"]
+    assert "账号已锁定至" in _login(client, "clerk", "ogidesk-demo").form_error()
+
+
+def test_unlocking_needs_an_admin_of_the_same_agency(app, client):
+    from tests.conftest import user
+    from tests.factories import DEMO_USERNAMES, other_agency
+
+    with app.app_context():
+        legal_id = user("legal").id
+        other_agency()
+    for name in [u for u in DEMO_USERNAMES if u != "admin"] + ["other_admin"]:
+        client.post("/login", data={"username": name, "password": "ogidesk-demo"})
+        assert client.post(f"/admin/users/{legal_id}/unlock").status_code == (404 if name == "other_admin" else 403)
+        client.post("/logout")
