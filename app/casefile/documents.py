@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
 from ..models import Attachment, Case, Draft, Letter
+from ..services.time import local
 from ..models.attachment import ATTACHMENT_CATEGORIES
 
 ORDERS = {"dat22": "按DA/T 22排列（复文在前、来文在后）", "chronological": "按时间顺序排列"}
@@ -66,17 +66,6 @@ def letter_group(letter: Letter, case: Case) -> str:
         if any(w in key for w in words if w.isascii()) or any(w in title for w in words if not w.isascii()):
             return group
     return "reply"  # an unknown letter type is an outgoing reply of some kind: keep it in front
-
-
-def tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
-
-
-def local(dt: datetime | None) -> datetime | None:
-    """Stored times are naive UTC; show them in the office's time zone."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=ZoneInfo("UTC")).astimezone(tz()).replace(tzinfo=None)
 
 
 def local_date(dt: datetime | None) -> date | None:

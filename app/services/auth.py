@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,12 +13,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import Event, User
 from .errors import NotFound, ServiceError
+from .time import local
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 WRONG = "用户名或密码不正确"
 
-_dummy_hash: list[str] = []
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("ogidesk-no-such-user")
 
 
 class LoginRefused(ServiceError):
@@ -35,20 +40,14 @@ def _event(user: User, actor: User | None, action: str, label: str, data: dict) 
 
 
 def _local_hm(dt: datetime) -> str:
-    from ..casefile.documents import local
     return f"{local(dt):%H:%M}"
 
 
 def authenticate(username: str, password: str) -> User:
     """The user with this name and password, or LoginRefused with the message to show."""
-    username, password = (username or "").strip(), password or ""
-    if not username or not password:
-        raise LoginRefused("请填写用户名和密码", "username" if not username else "password")
-    user = db.session.scalar(db.select(User).where(User.username == username))
+    user = db.session.scalar(db.select(User).where(User.username == username.strip()))
     if user is None:
-        if not _dummy_hash:
-            _dummy_hash.append(generate_password_hash("ogidesk-no-such-user"))
-        check_password_hash(_dummy_hash[0], password)  # the same work whether or not the name exists
+        check_password_hash(_dummy_hash(), password)  # the same work whether or not the name exists
         raise LoginRefused(WRONG)
     now = _now()
     if user.locked_until and user.locked_until > now:

@@ -1,4 +1,5 @@
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -7,3 +8,11 @@ def today() -> date:
     """The office's today; OGI_TODAY pins it for demos and tests of clocks."""
     fixed = current_app.config.get("OGI_TODAY")
     return date.fromisoformat(fixed) if fixed else date.today()
+
+
+def local(dt: datetime | None) -> datetime | None:
+    """Stored times are naive UTC; show them in the office's time zone (OGI_TIMEZONE)."""
+    if dt is None:
+        return None
+    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    return dt.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)

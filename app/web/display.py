@@ -1,7 +1,7 @@
 """Jinja filters and globals: dates, clocks and audit data shown in Chinese."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from flask import Flask, current_app
 
@@ -12,10 +12,9 @@ from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import ROLES, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..services.time import local
 from .actions import REASONS_RESULTS
 
-# Timestamps are stored in UTC; the office reads Beijing time (no daylight saving).
-BEIJING = timezone(timedelta(hours=8))
 WEEKDAYS = "一二三四五六日"
 
 PROVISIONAL_TIP = ("该期限涉及尚未确认节假日安排的年度（国务院办公厅尚未发布或管理员尚未录入），"
@@ -94,7 +93,7 @@ def fmt_date_wd(d) -> str:
 def fmt_datetime(dt: datetime | None) -> str:
     if not dt:
         return "—"
-    return dt.replace(tzinfo=timezone.utc).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return f"{local(dt):%Y-%m-%d %H:%M}"
 
 
 def has_endpoint(name: str) -> bool:

@@ -10,22 +10,8 @@ from functools import lru_cache
 import pytest
 
 from app.extensions import db
-from app.models import Letter, User
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _casefile_blueprint(app):
-    """Until app/__init__.py registers the blueprint, register it on the test app."""
-    if "casefile" not in app.blueprints:
-        from app.casefile import bp
-
-        started = app._got_first_request
-        app._got_first_request = False  # other suites may have sent requests already
-        try:
-            app.register_blueprint(bp)
-        finally:
-            app._got_first_request = started
-    yield
+from app.models import Letter
+from tests.web.conftest import Web
 
 
 @pytest.fixture(autouse=True)
@@ -41,32 +27,6 @@ def stores(app, tmp_path):
             app.config.pop(k, None)
         else:
             app.config[k] = v
-
-
-class Web:
-    """A browser: logs in through the session, runs service code in its own app context."""
-
-    def __init__(self, app, client) -> None:
-        self.app, self.client = app, client
-
-    def as_user(self, username: str) -> None:
-        uid = self.run(lambda: db.session.scalar(db.select(User.id).where(User.username == username)))
-        assert uid is not None, username
-        with self.client.session_transaction() as s:
-            s.clear()
-            s["_user_id"] = str(uid)
-            s["_fresh"] = True
-
-    def logout(self) -> None:
-        with self.client.session_transaction() as s:
-            s.clear()
-
-    def run(self, fn, *args, **kw):
-        with self.app.app_context():
-            try:
-                return fn(*args, **kw)
-            finally:
-                db.session.remove()
 
 
 @pytest.fixture
