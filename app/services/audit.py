@@ -1,13 +1,72 @@
+"""The audit trail: case events (who changed which case, from which stage to which) and the
+security events that have no case (sign-ins, accounts, settings, templates, exports, calendar,
+integrity), all in the append-only ``event`` table."""
 import json
 
 from ..extensions import db
 from ..models import Case, Event, User
+
+# Security events by action: (category, Chinese label). The security log view filters on the
+# category; every service that writes one of these uses ``record_security`` with the action here.
+SECURITY_CATEGORIES = {
+    "signin": "登录",
+    "account": "账号",
+    "roles": "角色权限",
+    "settings": "设置",
+    "templates": "文书模板",
+    "exports": "导出",
+    "calendar": "工作日历",
+    "integrity": "完整性与备份",
+}
+SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
+    "login_ok": ("signin", "登录成功"),
+    "login_failed": ("signin", "登录失败"),
+    "login_locked": ("signin", "连续登录失败，账号锁定"),
+    "logout": ("signin", "退出登录"),
+    "session_expired": ("signin", "会话超时失效"),
+    "unlock_user": ("account", "管理员解锁账号"),
+    "user_created": ("account", "创建账号"),
+    "password_changed": ("account", "修改密码"),
+    "password_reset": ("account", "管理员重置密码"),
+    "password_expired": ("account", "密码过期"),
+    "user_deactivated": ("account", "停用账号"),
+    "user_reactivated": ("account", "启用账号"),
+    "token_issued": ("account", "签发 API 令牌"),
+    "roles_changed": ("roles", "变更角色"),
+    "agency_settings_changed": ("settings", "修改机关设置"),
+    "template_changed": ("templates", "修改文书模板"),
+    "ledger_export": ("exports", "导出台账"),
+    "annual_export": ("exports", "导出年度报表"),
+    "casefile_print": ("exports", "打印案卷"),
+    "security_log_export": ("exports", "导出安全日志"),
+    "calendar_changed": ("calendar", "修改工作日历"),
+    "calendar_change_requested": ("calendar", "申请修改工作日历"),
+    "hash_mismatch": ("integrity", "文件校验不符，拒绝下载"),
+    "verify_run": ("integrity", "校验存储文件"),
+    "backup_created": ("integrity", "备份"),
+    "restore_done": ("integrity", "恢复"),
+}
+
+
+def _json(data: dict | None) -> str:
+    return json.dumps(data or {}, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def record(case: Case, actor: User | None, action: str, label: str, from_state: str | None,
            to_state: str | None, data: dict | None = None) -> Event:
     ev = Event(agency_id=case.agency_id, case_id=case.id, actor_id=actor.id if actor else None,
                action=action, label=label, from_state=from_state, to_state=to_state,
-               data_json=json.dumps(data or {}, ensure_ascii=False, sort_keys=True, default=str))
+               data_json=_json(data))
+    db.session.add(ev)
+    return ev
+
+
+def record_security(agency_id: int | None, actor: User | None, action: str, data: dict | None = None,
+                    label: str | None = None) -> Event:
+    """A security event (no case). The caller commits, in the same transaction as the change."""
+    if action not in SECURITY_ACTIONS:
+        raise KeyError(f"unknown security action {action!r}: add it to SECURITY_ACTIONS")
+    ev = Event(agency_id=agency_id, case_id=None, actor_id=actor.id if actor else None,
+               action=action, label=label or SECURITY_ACTIONS[action][1], data_json=_json(data))
     db.session.add(ev)
     return ev
