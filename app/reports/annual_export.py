@@ -11,6 +11,7 @@ from ..domain.intake import APPLICANT_TYPES
 from ..models.remedy import REMEDY_KINDS
 from .annual import (COLUMNS, CORNER_NOTE, COUNTING_RULES, REMEDY_COLUMN_LABELS, REMEDY_COLUMNS, REMEDY_RULES,
                      AnnualReport, table3_layout)
+from .xlsxsafe import put, safe_row
 
 THIN = Side(style="thin", color="000000")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -55,7 +56,7 @@ def report_xlsx(rep: AnnualReport, agency_name: str) -> bytes:
     ws = wb.active
     ws.title = "表三 申请情况"
     ws.sheet_view.showGridLines = False
-    ws.cell(row=1, column=1, value=f"{agency_name}{rep.year}年政府信息公开工作年度报告").font = Font(bold=True, size=14)
+    put(ws, 1, 1, f"{agency_name}{rep.year}年政府信息公开工作年度报告").font = Font(bold=True, size=14)
     ws.cell(row=2, column=1, value="三、收到和处理政府信息公开申请情况").font = Font(bold=True)
     top = 4
     if rep.failing:
@@ -109,7 +110,7 @@ def report_xlsx(rep: AnnualReport, agency_name: str) -> bytes:
     for cell in wc[1]:
         cell.font = Font(bold=True)
     for chk in rep.checks:
-        wc.append([chk.name, "通过" if chk.ok else "未通过", chk.detail])
+        wc.append(safe_row(wc, [chk.name, "通过" if chk.ok else "未通过", chk.detail]))
         if not chk.ok:
             for cell in wc[wc.max_row]:
                 cell.fill = BAD

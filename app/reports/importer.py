@@ -28,6 +28,7 @@ from ..services.clocks import refresh_clock
 from ..services.errors import Forbidden, ServiceError
 from ..services.numbering import next_number
 from ..services.time import today as _today
+from .xlsxsafe import put
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED = 100 * 1024 * 1024  # refuses zip bombs before openpyxl inflates anything
@@ -364,7 +365,7 @@ def template_xlsx(actor: User) -> bytes:
     for j, (key, values) in enumerate(lists.items()):
         opts.cell(row=1, column=j + 1, value=HEADERS_BY_KEY[key].header)
         for k, v in enumerate(values, start=2):
-            opts.cell(row=k, column=j + 1, value=v)
+            put(opts, k, j + 1, v)  # handler names are typed by users
     opts.sheet_state = "hidden"
 
     last = TEMPLATE_ROWS + 1

@@ -27,6 +27,7 @@ from ..services.calendar import load_calendar
 from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
+from .xlsxsafe import safe_row
 
 # Pseudo-states offered next to the real ones.
 STATE_GROUPS = {"open": "全部未办结", "finished": "全部已办结"}
@@ -351,8 +352,8 @@ def write_xlsx(f: LedgerFilter, path: str) -> int:
     n = 0
     for values in export_rows(f):
         # Plain date values become date cells formatted yyyy-mm-dd (openpyxl's default for date);
-        # empty strings are left out so that empty cells stay empty.
-        ws.append([None if v == "" else (v[:32000] if isinstance(v, str) else v) for v in values])
+        # empty strings are left out so that empty cells stay empty; typed text never becomes a formula.
+        ws.append(safe_row(ws, [None if v == "" else (v[:32000] if isinstance(v, str) else v) for v in values]))
         n += 1
     ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{n + 1}"
     wb.save(path)
