@@ -1,6 +1,9 @@
 """Login and logout."""
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,10 +14,30 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only local paths: never send a user on to another site after login.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` if it is a path on this site, else None (the caller's default page).
+
+    Browsers drop TAB/CR/LF inside URLs and read a backslash as a slash, so ``/%09/evil.example``
+    arrives as ``/\t/evil.example`` and would be followed as ``//evil.example``. Refused: any
+    control, whitespace or format character; a scheme or host; a backslash or a leading ``//``,
+    also once percent-decoded with such characters dropped (for any layer that decodes again).
+    """
+    if not isinstance(target, str) or not target or len(target) > 2000:
+        return None
+    if any(_invisible(ch) for ch in target):
+        return None
+    decoded = "".join(ch for ch in unquote(target) if not _invisible(ch))
+    for form in (target, decoded):
+        path = form.split("?", 1)[0].split("#", 1)[0]
+        if not form.startswith("/") or form.startswith("//") or "\\" in path:
+            return None
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
+
+
+def _invisible(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch)[0] == "C"
 
 
 @bp.route("/login", methods=["GET", "POST"])
