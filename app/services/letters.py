@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
@@ -149,11 +151,44 @@ def preview_reply(case: Case) -> tuple[str, bytes]:
     return letter.title, render(case, letter.key, draft_context(case, d), draft=True)
 
 
-def format_number(pattern: str, code: str, year: int, seq: int) -> str:
+# The fields a letter number pattern may use, and the format specs each accepts: the code as it
+# is; year and sequence as integers, optionally zero-padded to a width of at most 9 ({seq:03d}).
+NUMBER_FIELDS = {"code": re.compile(r""), "year": re.compile(r"0?[1-9]?d?"), "seq": re.compile(r"0?[1-9]?d?")}
+NUMBER_PATTERN_HELP = "可用 {code}（发文代字）、{year}（年度）、{seq}（序号），序号可补零如 {seq:03d}"
+
+
+def check_number_pattern(pattern: str) -> str | None:
+    """None if ``pattern`` is a usable letter number pattern, else why not (Chinese).
+
+    Only the documented fields with integer widths: str.format would otherwise read attributes
+    and items of the values ({code.__class__}, {code[0]}) or raise on other fields.
+    """
+    if not isinstance(pattern, str) or not pattern.strip():
+        return "文号格式不能为空"
     try:
-        return pattern.format(code=code, year=year, seq=seq)
-    except (KeyError, IndexError, ValueError) as e:
-        raise ServiceError(f"文号格式无效：{e}", "number_pattern") from None
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError:
+        return "文号格式中的花括号不成对（字面的花括号请写成 {{ 或 }}）"
+    fields = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in NUMBER_FIELDS:
+            return f"文号格式中的“{{{name}}}”不可用"
+        if conversion or not NUMBER_FIELDS[name].fullmatch(spec or ""):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return f"文号格式中的“{{{shown}}}”格式不可用"
+        fields.append(name)
+    if "seq" not in fields:
+        return "文号格式须包含序号 {seq}"
+    return None
+
+
+def format_number(pattern: str, code: str, year: int, seq: int) -> str:
+    problem = check_number_pattern(pattern)  # again here: a stored pattern may predate the check
+    if problem:
+        raise ServiceError(f"{problem}（{NUMBER_PATTERN_HELP}）", "number_pattern")
+    return pattern.format(code=code, year=int(year), seq=int(seq))
 
 
 def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: str, on: date,

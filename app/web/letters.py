@@ -112,12 +112,9 @@ def agency_settings():
             elif len(values[k]) > n:
                 errors[k] = f"{label}不能超过{n}字"
         if "number_pattern" not in errors:
-            try:
-                sample = L.format_number(values["number_pattern"], values["doc_code"] or agency.code, 2026, 12)
-                if "12" not in sample:
-                    errors["number_pattern"] = "文号格式须包含序号 {seq}"
-            except ServiceError as e:
-                errors["number_pattern"] = e.message + "（可用 {code}、{year}、{seq}）"
+            problem = L.check_number_pattern(values["number_pattern"])
+            if problem:
+                errors["number_pattern"] = f"{problem}（{L.NUMBER_PATTERN_HELP}）"
         seal = request.files.get("seal_png")
         seal_bytes = seal.read() if seal and seal.filename else None
         if seal_bytes is not None:
