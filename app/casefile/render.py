@@ -13,6 +13,7 @@ from flask import current_app, render_template
 from ..models import Case, Event
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..letters.sandbox import url_fetcher
 from .documents import Item, approved_draft, local
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ class _Engine:
         self.families = families
         self.font_config = font_config
         self.lock = lock or threading.Lock()
-        ua = CSS(string=UA_CSS)
+        ua = CSS(string=UA_CSS, url_fetcher=url_fetcher())
 
         class CaseFileHTML(HTML):
             def _ua_stylesheets(self, forms=False):
@@ -194,7 +195,8 @@ def warm_up() -> None:
     """Set up the engine and typeset one page, so the first case file of a process is not slower."""
     engine = _engine()
     with engine.lock:
-        engine.html_class(string=f"<p style='font-family: {engine.families['body']}'>案卷 1</p>").render(
+        engine.html_class(string=f"<p style='font-family: {engine.families['body']}'>案卷 1</p>",
+                          url_fetcher=url_fetcher()).render(
             font_config=engine.font_config).write_pdf()
 
 
@@ -220,7 +222,7 @@ def render_generated(case: Case, items: list[Item], *, notes: list[str], origina
         reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time)
     engine = _engine()
     with engine.lock:
-        document = engine.html_class(string=html).render(font_config=engine.font_config)
+        document = engine.html_class(string=html, url_fetcher=url_fetcher()).render(font_config=engine.font_config)
         return _collect(document)
 
 

@@ -114,6 +114,11 @@ def configure_fonts(font_map: Mapping[str, Sequence[str] | str] | None = None, *
     return _settings
 
 
+def cache_dir() -> Path:
+    """Where prepared fonts are kept (PDF rendering may load font files from here)."""
+    return _settings.cache_dir
+
+
 def _settings_from_env() -> None:
     """OGI_LETTER_FONTS='{"fangsong": ["仿宋_GB2312"]}' and OGI_FONT_CACHE, read once."""
     raw = os.environ.get("OGI_LETTER_FONTS")

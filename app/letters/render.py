@@ -26,6 +26,7 @@ from ..domain.clock import format_cn_date
 from ..domain.outcomes import OUTCOME_BY_CODE
 from . import fonts as _fonts
 from .catalogue import TEMPLATES_DIR, Letter, get_letter
+from .sandbox import reference_in_html, reference_in_source, url_fetcher
 
 REG = "《中华人民共和国政府信息公开条例》"
 RECONSIDERATION_LAW = "《中华人民共和国行政复议法》"
@@ -395,6 +396,9 @@ def _compile_override(source: str):
         template = _env.from_string(source)
     except TemplateSyntaxError as exc:
         raise LetterError(_syntax_message(exc), "template") from None
+    problem = reference_in_source(source)  # also checked when saved: a stored source may predate it
+    if problem:
+        raise LetterError(problem, "template")
     with _override_lock:
         _override_cache[digest] = template
         while len(_override_cache) > 64:
@@ -441,6 +445,9 @@ def validate_template(source: str, key: str | None = None) -> str | None:
         line = _first_line(ast, name)
         where = f"第{line}行" if line else ""
         return f"文书模板{where}使用了未知的变量“{name}”（可用的变量见文书字段说明）"
+    problem = reference_in_source(source)
+    if problem:
+        return problem
     if letter is None:
         return None
     from .catalogue import example_context
@@ -485,6 +492,11 @@ def _render(key: str, context: dict, overrides: dict[str, str] | None, *, draft:
         html = template.render(ctx)
     except (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
         raise LetterError(_runtime_message(exc), "template") from None
+    if (overrides or {}).get(letter.key) is not None:
+        # What the agency's wording produced for this case, as the PDF engine would parse it.
+        problem = reference_in_html(html, allowed={ctx["seal_uri"]} if ctx["seal_uri"] else set())
+        if problem:
+            raise LetterError(problem, "template")
     if ctx["remedy"] and str(escape(ctx["remedy"])) not in html:
         raise LetterError(f"文书模板缺少救济途径告知段落（请保留 {{{{ remedy }}}}），《{letter.name}》必须载明",
                           "template")
@@ -503,7 +515,7 @@ def _weasy_html():
     if _letter_html_class is None:
         from weasyprint import CSS, HTML
 
-        ua = CSS(string=_UA_PATH.read_text(encoding="utf-8"))
+        ua = CSS(string=_UA_PATH.read_text(encoding="utf-8"), url_fetcher=url_fetcher())
 
         class LetterHTML(HTML):
             def _ua_stylesheets(self, forms=False):
@@ -539,11 +551,11 @@ class _Engine:
         # Parsing the stylesheet costs more than laying out a page: parse it once.
         families = {role: prepared.css_family(role, "sans-serif" if role == "hei" else "serif")
                     for role in _fonts.ROLES}
-        self.stylesheet = CSS(string=stylesheet(families), font_config=self.font_config)
+        self.stylesheet = CSS(string=stylesheet(families), font_config=self.font_config, url_fetcher=url_fetcher())
 
     def write_pdf(self, html: str) -> bytes:
         with self.lock:
-            document = _weasy_html()(string=html, base_url=str(TEMPLATES_DIR)).render(
+            document = _weasy_html()(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=url_fetcher()).render(
                 font_config=self.font_config, stylesheets=[self.stylesheet])
             return document.write_pdf()
 

@@ -11,6 +11,7 @@ from ..domain.intake import APPLICANT_TYPES
 from ..models.remedy import REMEDY_KINDS
 from .annual import (COLUMNS, CORNER_NOTE, COUNTING_RULES, REMEDY_COLUMN_LABELS, REMEDY_COLUMNS, REMEDY_RULES,
                      AnnualReport, table3_layout)
+from ..letters.sandbox import url_fetcher
 from .xlsxsafe import put, safe_row
 
 THIN = Side(style="thin", color="000000")
@@ -128,7 +129,7 @@ def report_pdf(rep: AnnualReport, agency_name: str) -> bytes:
 
     html = render_template("reports/annual_report_pdf.html", rep=rep, agency_name=agency_name,
                            **template_context())
-    return HTML(string=html).write_pdf()
+    return HTML(string=html, url_fetcher=url_fetcher()).write_pdf()
 
 
 def template_context() -> dict:
