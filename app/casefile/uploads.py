@@ -1,13 +1,17 @@
 """What an uploaded scan really is, decided from its bytes (never from its name).
 
-Accepted: PDF (opened with pypdf; encrypted or unreadable files refused), JPEG and PNG (opened
-with Pillow, header checked for a pixel bomb before anything is decoded, then decoded in full).
+Accepted: PDF (opened with pypdf; encrypted or unreadable files refused; content streams measured
+piece by piece, never held inflated, so a decompression bomb is refused in bounded memory and
+time), JPEG and PNG (opened with Pillow, header checked for a pixel bomb before anything is
+decoded, then decoded in full).
 """
 from __future__ import annotations
 
 import io
 import struct
+import time
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from flask import current_app
@@ -17,6 +21,19 @@ from ..services.errors import ServiceError
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000
 MAX_PDF_PAGES = 2000
+# A PDF is checked with bounded memory and time: content streams are inflated piece by piece and
+# only counted, within these limits (a scanned page's content is a few hundred bytes).
+PDF_MAX_STREAMS = 20_000  # content streams in the whole document
+PDF_MAX_STREAM_INFLATED = 32 * 1024 * 1024
+PDF_MAX_INFLATED = 256 * 1024 * 1024  # all content streams together
+PDF_CHECK_SECONDS = 20
+_PIECE = 64 * 1024
+_PDF_OBJECTS_INFLATED = 8 * 1024 * 1024  # one cross-reference or object stream, decoded by pypdf
+_PYPDF_LIMITS = {name: _PDF_OBJECTS_INFLATED for name in (
+    "zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+    "brotli_maximum_output_length", "jbig2_maximum_output_length", "array_based_stream_maximum_output_length",
+    "image_maximum_buffer_size", "xmp_maximum_input_length")} | {
+    "zlib_maximum_recovery_input_length": 64 * 1024, "stream_decoding_work_maximum_length": 4 * _PDF_OBJECTS_INFLATED}
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"
 TYPE_LABELS = {PDF: "PDF", JPEG: "JPEG 图片", PNG: "PNG 图片"}
@@ -97,13 +114,87 @@ def check(data: bytes, filename: str | None = None) -> Detected:
     return _check_image(data, kind)
 
 
+class _Bounds:
+    """The work one PDF check may do: inflated bytes and time, spent across the document."""
+
+    def __init__(self) -> None:
+        self.inflated = 0
+        self.streams = 0
+        self.deadline = time.monotonic() + PDF_CHECK_SECONDS
+
+    def tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ServiceError(f"PDF 文件结构过于复杂，{PDF_CHECK_SECONDS} 秒内未能检查完毕，未上传。"
+                               "请重新扫描或另存为 PDF 后再上传。", "file")
+
+
+def _bomb(what: str) -> ServiceError:
+    return ServiceError(f"PDF 文件{what}，可能是异常文件（如“压缩炸弹”），未上传。"
+                        "请重新扫描或另存为 PDF 后再上传。", "file")
+
+
+def _flate_size(raw: bytes, bounds: _Bounds) -> None:
+    """Inflate a FlateDecode stream piece by piece, keeping nothing: only its size is counted.
+
+    Memory stays at one input and one output piece whatever the ratio; the work stops at the
+    per-stream and per-document limits (a few MB of zeros inflate to gigabytes).
+    """
+    inflater = zlib.decompressobj()
+    size = 0
+    for start in range(0, len(raw), _PIECE):
+        pending = raw[start:start + _PIECE]
+        while pending:
+            size += len(inflater.decompress(pending, _PIECE))
+            pending = inflater.unconsumed_tail
+            if size > PDF_MAX_STREAM_INFLATED:
+                raise _bomb(f"中有一段内容解压后超过 {human_size(PDF_MAX_STREAM_INFLATED)}")
+            if bounds.inflated + size > PDF_MAX_INFLATED:
+                raise _bomb(f"的页面内容解压后超过 {human_size(PDF_MAX_INFLATED)}")
+        if inflater.eof:
+            break
+        bounds.tick()
+    bounds.inflated += size
+
+
+def _check_content(page, bounds: _Bounds, broken: ServiceError) -> None:
+    """Every content stream of the page is readable, measured without holding it inflated."""
+    from pypdf.generic import ArrayObject, StreamObject
+
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    streams = list(contents) if isinstance(contents, ArrayObject) else [contents] if contents is not None else []
+    for ref in streams:
+        stream = ref.get_object()
+        if not isinstance(stream, StreamObject):
+            raise broken
+        bounds.streams += 1
+        if bounds.streams > PDF_MAX_STREAMS:
+            raise _bomb(f"的页面内容分段过多（超过 {PDF_MAX_STREAMS} 段）")
+        filters = stream.get("/Filter")
+        filters = filters.get_object() if filters is not None else None
+        names = [str(f) for f in filters] if isinstance(filters, ArrayObject) else [str(filters)] if filters else []
+        if not names:
+            continue
+        if names[0] not in ("/FlateDecode", "/Fl") or len(names) > 1:
+            # Content is Flate-compressed in practice; anything else is not inflated here at all.
+            if len(names) > 4:
+                raise broken
+            continue
+        try:
+            _flate_size(stream._data, bounds)
+        except zlib.error:
+            raise broken from None
+
+
 def _check_pdf(data: bytes) -> Detected:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     broken = ServiceError("PDF 文件已损坏或无法读取，未上传。请重新扫描或另存为 PDF 后再上传。", "file")
+    bounds = _Bounds()
     try:
-        with warnings.catch_warnings():
+        # pypdf itself inflates cross-reference and object streams: keep those small too.
+        with warnings.catch_warnings(), apply_configuration(**_PYPDF_LIMITS):
             warnings.simplefilter("ignore")
             reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted:
@@ -117,11 +208,14 @@ def _check_pdf(data: bytes) -> Detected:
                 box = page.mediabox
                 if box.width <= 0 or box.height <= 0:
                     raise broken
-                page.get_contents()  # decodes every content stream
+                _check_content(page, bounds, broken)
+                bounds.tick()
     except ServiceError:
         raise
+    except LimitReachedError:
+        raise _bomb("的内部结构解压后过大") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
-            RecursionError, AssertionError, ZeroDivisionError):
+            RecursionError, AssertionError, ZeroDivisionError, MemoryError):
         raise broken from None
     return Detected(PDF, n)
 
