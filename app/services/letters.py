@@ -153,7 +153,7 @@ def preview_reply(case: Case) -> tuple[str, bytes]:
 
 # The fields a letter number pattern may use, and the format specs each accepts: the code as it
 # is; year and sequence as integers, optionally zero-padded to a width of at most 9 ({seq:03d}).
-NUMBER_FIELDS = {"code": re.compile(r""), "year": re.compile(r"0?[1-9]?d?"), "seq": re.compile(r"0?[1-9]?d?")}
+NUMBER_FIELDS = {"code": re.compile(r""), "year": re.compile(r"(0[1-9])?d?"), "seq": re.compile(r"(0[1-9])?d?")}
 NUMBER_PATTERN_HELP = "可用 {code}（发文代字）、{year}（年度）、{seq}（序号），序号可补零如 {seq:03d}"
 
 
