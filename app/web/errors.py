@@ -1,8 +1,14 @@
-"""Error pages in Chinese for the web; JSON (never HTML) for everything under /api/."""
+"""Error pages in Chinese for the web; JSON (never HTML) for everything under /api/.
+
+The pages render without the database (templates/errors/error.html touches no user or model), so
+a database that is down or hanging still gets a Chinese page: 503 for a connection failure or a
+timeout, 500 for anything else."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..services.errors import ServiceError
@@ -16,6 +22,7 @@ TITLES = {
     409: "操作冲突",
     413: "提交的内容过大",
     500: "系统内部错误",
+    503: "系统暂时无法访问",
 }
 MESSAGES = {
     400: "提交的内容无法处理，请返回后重试。",
@@ -26,6 +33,7 @@ MESSAGES = {
     409: "该记录已被他人修改，请刷新页面后重试。",
     413: "提交的内容过大。",
     500: "系统出现内部错误，已记录。请稍后重试；如问题持续，请联系系统管理员。",
+    503: "数据库暂时无法连接或响应超时，您的操作未完成。请稍后重试；如问题持续，请联系系统管理员。",
 }
 
 
@@ -39,6 +47,15 @@ def error_response(status: int, message: str | None = None, field: str | None = 
         return jsonify({"error": {"message": message, "field": field}}), status
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "出错了"),
                            message=message), status
+
+
+def _discard_session() -> None:
+    # The session's connection may be dead: drop it without another round trip that could hang.
+    from ..extensions import db
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the page must still be served
+        pass
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -56,3 +73,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service(e: ServiceError):
         return error_response(e.status, e.message, e.field)
+
+    # A failure of the database itself (unreachable, connection lost, statement or lock timeout,
+    # SQLite locked or unopenable, no free pooled connection), for pages and the API alike.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database(e: Exception):
+        current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, e)
+        _discard_session()
+        return error_response(503)
