@@ -24,6 +24,9 @@ class Config:
     OGI_TODAY = os.environ.get("OGI_TODAY", "")
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
+    # Stored scans and case-file print results; empty = under instance/ (README, docs/operations.md).
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
+    CASEFILE_JOB_DIR = os.environ.get("CASEFILE_JOB_DIR", "")
     # A hanging or unreachable database must give the 503 page within seconds, not hold a request
     # (and a worker) for minutes: libpq connect timeout, PostgreSQL statement timeout (which also
     # bounds waiting for a lock), SQLite busy timeout. Applied to the engine in create_app.

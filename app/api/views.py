@@ -10,6 +10,7 @@ from ..domain.workflow import ACTIONS
 from ..extensions import db
 from ..services import calendar as cal_service
 from ..services import cases as case_service
+from ..services import integrity
 from ..services.auth import LoginRefused, authenticate
 from ..services.errors import NotFound, ServiceError
 from . import bp
@@ -161,7 +162,7 @@ def letter_pdf(case_id: int, letter_id: int):
     row = next((l for l in case.letters if l.id == letter_id), None)
     if row is None:
         raise NotFound("文书不存在")
-    return _pdf_response(row.pdf, f"{row.number}.pdf")
+    return _pdf_response(integrity.letter_pdf(row, current_user()), f"{row.number}.pdf")
 
 
 @route("/cases/<int:case_id>/reply-preview.pdf", "GET", roles=frozenset({"handler", "legal", "head"}),
