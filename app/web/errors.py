@@ -5,7 +5,7 @@ a database that is down or hanging still gets a Chinese page: 503 for a connecti
 timeout, 500 for anything else."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -45,8 +45,11 @@ def error_response(status: int, message: str | None = None, field: str | None = 
     message = message or MESSAGES.get(status, TITLES.get(status, "出错了"))
     if is_api():
         return jsonify({"error": {"message": message, "field": field}}), status
-    return render_template("errors/error.html", status=status, title=TITLES.get(status, "出错了"),
-                           message=message), status
+    # Not render_template: its context processors load the user (Flask-Login's current_user), so
+    # a page for a database that is down would need the database. The template needs none of them.
+    page = current_app.jinja_env.get_template("errors/error.html").render(
+        status=status, title=TITLES.get(status, "出错了"), message=message)
+    return page, status
 
 
 def _discard_session() -> None:
@@ -56,6 +59,18 @@ def _discard_session() -> None:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the page must still be served
         pass
+
+
+# A failure of the database itself (unreachable, connection lost, statement or lock timeout, SQLite
+# locked or unopenable, no free pooled connection): the page or the API's JSON, 503. The API
+# blueprint registers it too (its catch-all handler would otherwise answer 500).
+DATABASE_ERRORS = (OperationalError, PoolTimeout)
+
+
+def database_unavailable(e: Exception):
+    current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, e)
+    _discard_session()
+    return error_response(503)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -74,11 +89,5 @@ def register_error_handlers(app: Flask) -> None:
     def _service(e: ServiceError):
         return error_response(e.status, e.message, e.field)
 
-    # A failure of the database itself (unreachable, connection lost, statement or lock timeout,
-    # SQLite locked or unopenable, no free pooled connection), for pages and the API alike.
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def _database(e: Exception):
-        current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, e)
-        _discard_session()
-        return error_response(503)
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(PoolTimeout, database_unavailable)
