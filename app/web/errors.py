@@ -53,7 +53,8 @@ def error_response(status: int, message: str | None = None, field: str | None = 
 
 
 def _discard_session() -> None:
-    # The session's connection may be dead: drop it without another round trip that could hang.
+    # The connection may be dead or its transaction aborted: reset the session, and serve the page
+    # whatever that says.
     from ..extensions import db
     try:
         db.session.rollback()
