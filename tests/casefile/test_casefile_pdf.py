@@ -279,10 +279,8 @@ def plain_pdf(line: str) -> bytes:
 
 def test_a_letter_whose_fonts_cannot_be_merged_keeps_its_own(actx):
     case = build_plain_case()
-    letter = add_letter(case, "政府信息公开申请延期答复告知书", key="extension_notice")
-    letter.pdf = plain_pdf("Reply in Courier 42")
-    letter.sha256 = hashlib.sha256(letter.pdf).hexdigest()
-    db.session.commit()
+    letter = add_letter(case, "政府信息公开申请延期答复告知书", key="extension_notice",
+                        pdf=plain_pdf("Reply in Courier 42"))
     cf = build_casefile(reload(case), None)
     reader = PdfReader(io.BytesIO(cf.pdf))
     assert page_numbers(reader) == [str(i) for i in range(1, len(reader.pages) + 1)]
