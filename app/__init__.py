@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import ROOT, Config, normalise_db_url
+from .config import ROOT, Config, engine_options, normalise_db_url
 from .extensions import csrf, db, login_manager, migrate
 
 
@@ -17,6 +17,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -66,16 +67,19 @@ def warm_up(app: Flask) -> None:
 
 def _sqlite_pragmas(app: Flask) -> None:
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    busy_ms = int(app.config["DB_BUSY_TIMEOUT_MS"])
 
-    @event.listens_for(Engine, "connect")
+    # On this app's engine only: a second app in the same process (tests, restore) has its own.
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
-        if type(dbapi_conn).__module__.startswith("sqlite3"):
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
-            cur.close()
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.close()

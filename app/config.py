@@ -24,6 +24,32 @@ class Config:
     OGI_TODAY = os.environ.get("OGI_TODAY", "")
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
+    # Stored scans and case-file print results; empty = under instance/ (README, docs/operations.md).
+    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
+    CASEFILE_JOB_DIR = os.environ.get("CASEFILE_JOB_DIR", "")
+    # A hanging or unreachable database must give the 503 page within seconds, not hold a request
+    # (and a worker) for minutes: libpq connect timeout, PostgreSQL statement timeout (which also
+    # bounds waiting for a lock), SQLite busy timeout. Applied to the engine in create_app.
+    DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))  # seconds (libpq: at least 2)
+    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))  # 0 = none
+    DB_BUSY_TIMEOUT_MS = int(os.environ.get("DB_BUSY_TIMEOUT_MS", "5000"))  # SQLite
+
+
+def engine_options(config) -> dict:
+    """SQLAlchemy engine options with the PostgreSQL timeouts of ``config`` (SQLite's busy
+    timeout is a pragma set on connect, in create_app)."""
+    opts = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    connect_args = dict(opts.get("connect_args") or {})
+    if url.startswith("postgresql"):
+        connect_args.setdefault("connect_timeout", int(config["DB_CONNECT_TIMEOUT"]))
+        statement_ms = int(config["DB_STATEMENT_TIMEOUT_MS"])
+        if statement_ms:
+            # Set at connection start-up, so every pooled connection carries it.
+            options = connect_args.get("options", "")
+            connect_args["options"] = f"{options} -c statement_timeout={statement_ms}".strip()
+    opts["connect_args"] = connect_args
+    return opts
 
 
 def normalise_db_url(url: str) -> str:

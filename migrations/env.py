@@ -99,6 +99,10 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A migration may rewrite a large table: the serving statement timeout
+                # (DB_STATEMENT_TIMEOUT_MS) must not cut it off half way.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

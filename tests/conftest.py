@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,9 @@ def fresh_db(request, app):
         db.session.remove()
         if IS_PG:
             with db.engine.begin() as conn:
+                # The audit and letter triggers refuse TRUNCATE; the test role is a superuser and may
+                # switch them off for this transaction (the app's role may not: docs/operations.md).
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in _PG_TABLES)
                                   + " RESTART IDENTITY CASCADE"))
         else:
@@ -73,6 +77,25 @@ def fresh_db(request, app):
     yield
     with app.app_context():
         db.session.remove()
+
+
+@contextmanager
+def triggers_off(table: str):
+    """Within the current session transaction, the table's immutability triggers do not fire:
+    test set-up only (e.g. a case whose issued letter went missing). PostgreSQL: the superuser's
+    session_replication_role; SQLite: the triggers are dropped and created again in the same
+    transaction. The caller commits."""
+    if IS_PG:
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        yield
+        return
+    saved = db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
+                               {"t": table}).all()
+    for name, _sql in saved:
+        db.session.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for _name, sql in saved:
+        db.session.execute(text(sql))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from ..domain.workflow import ROLES
 from ..extensions import db
 from ..models import User
 from ..services.errors import Forbidden, ServiceError
+from ..web.errors import DATABASE_ERRORS, database_unavailable
 from . import bp
 
 MAX_BODY_BYTES = 1024 * 1024  # the longest draft (7 fields × 10 000 characters) fits easily
@@ -100,6 +101,10 @@ def _data_error(e: DataError):
     current_app.logger.exception("API input refused by the database on %s %s", request.method, request.path)
     db.session.rollback()
     return error_response(400, "输入的数据超出系统允许的范围，请检查日期和文字长度", None)
+
+
+for _db_error in DATABASE_ERRORS:
+    bp.register_error_handler(_db_error, database_unavailable)
 
 
 @bp.errorhandler(Exception)

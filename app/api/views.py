@@ -10,6 +10,7 @@ from ..domain.workflow import ACTIONS
 from ..extensions import db
 from ..services import calendar as cal_service
 from ..services import cases as case_service
+from ..services import integrity
 from ..services.auth import LoginRefused, authenticate
 from ..services.errors import NotFound, ServiceError
 from . import bp
@@ -155,13 +156,15 @@ def case_letters(case_id: int):
 
 
 @route("/cases/<int:case_id>/letters/<int:letter_id>.pdf", "GET", roles=ANY_ROLE, summary="下载已出具文书的PDF",
-       what="查看案件", responses=dict([(200, ("保存的PDF原件", None)), E401, E403, E404]))
+       what="查看案件", description="每次下载都核对保存的SHA-256；不符时拒绝提供（409）并记入安全日志。",
+       responses=dict([(200, ("保存的PDF原件", None)), E401, E403, E404,
+                       (409, ("保存的PDF与其SHA-256不符（可能被篡改），已拒绝并记录", "Error"))]))
 def letter_pdf(case_id: int, letter_id: int):
     case = case_service.get_case(_case_id(case_id), current_user())
     row = next((l for l in case.letters if l.id == letter_id), None)
     if row is None:
         raise NotFound("文书不存在")
-    return _pdf_response(row.pdf, f"{row.number}.pdf")
+    return _pdf_response(integrity.letter_pdf(row, current_user()), f"{row.number}.pdf")
 
 
 @route("/cases/<int:case_id>/reply-preview.pdf", "GET", roles=frozenset({"handler", "legal", "head"}),

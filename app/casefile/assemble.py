@@ -96,6 +96,10 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
                 continue
         else:
             continue
+        if hashlib.sha256(data).hexdigest() != (it.letter or it.attachment).sha256:
+            # Changed since it was stored: not printed as if it were the original (flask verify names it).
+            it.meta["problem"], it.note = "该文件与登记的校验值不符（可能已被改动），未能打印。", "校验不符"
+            continue
         if ctype != "application/pdf":
             sources[n] = ("image", data, ctype)
             it.pages = 1

@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db
 from ..models import Attachment, Case, User
 from ..models.attachment import ATTACHMENT_CATEGORIES
+from ..services import integrity
 from ..services.audit import record
 from ..services.cases import get_case
 from ..services.errors import Forbidden, NotFound, ServiceError
@@ -91,8 +92,6 @@ def get_attachment(attachment_id: int, actor: User) -> Attachment:
     return att
 
 
-def read_attachment(att: Attachment) -> bytes:
-    try:
-        return storage.read(att.sha256)
-    except FileNotFoundError:
-        raise NotFound("附件文件缺失，请联系管理员") from None
+def read_attachment(att: Attachment, actor: User | None) -> bytes:
+    """The scan's bytes, checked against its SHA-256 (a mismatch is refused and logged)."""
+    return integrity.attachment_bytes(att, actor)

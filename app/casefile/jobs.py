@@ -22,6 +22,7 @@ from pypdf import PdfWriter
 from ..extensions import db
 from ..models import Case, CaseFileJob, User
 from ..services.errors import NotFound, ServiceError
+from ..services.integrity import sha256_file
 from .assemble import build_casefile
 
 log = logging.getLogger(__name__)
@@ -194,9 +195,12 @@ def _run(job_id: int) -> None:
     if merged is not None:
         with open(tmp, "wb") as fh:
             merged.write(fh)
+    with open(tmp, "rb") as fh:
+        digest = sha256_file(fh)
     os.replace(tmp, final)
     job = db.session.get(CaseFileJob, job_id)
     job.result_path = str(final)
+    job.result_sha256 = digest
     job.error = "\n".join(errors)
     job.status = "done"
     job.finished_at = datetime.utcnow()

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user
 
 from ..models.attachment import ATTACHMENT_CATEGORIES
+from ..services import integrity
 from ..services.cases import RETENTIONS, get_case
 from ..services.errors import NotFound, ServiceError
 from ..services.time import today
@@ -80,7 +81,7 @@ def attachments(case_id: int):
 def download(attachment_id: int):
     try:
         att = A.get_attachment(attachment_id, current_user)
-        data = A.read_attachment(att)
+        data = A.read_attachment(att, current_user._get_current_object())
     except NotFound:
         abort(404)
     resp = Response(data, mimetype=att.content_type, headers=_download_name(att.filename))
@@ -226,7 +227,8 @@ def job_result(job_id: int):
     fmt = J.job_params(job).get("format", "zip")
     name = f"案卷-任务{job.id}.{fmt}"
     try:
-        return send_file(job.result_path, mimetype="application/zip" if fmt == "zip" else "application/pdf",
-                         as_attachment=True, download_name=name, max_age=0)
-    except FileNotFoundError:
+        fh = integrity.job_result(job, current_user._get_current_object())
+    except NotFound:
         abort(404)
+    return send_file(fh, mimetype="application/zip" if fmt == "zip" else "application/pdf",
+                     as_attachment=True, download_name=name, max_age=0)

@@ -61,3 +61,5 @@ class CaseFileJob(db.Model):
     done: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")
     result_path: Mapped[str] = mapped_column(String(300), default="")
+    # Checked on every download of the result (app.services.integrity).
+    result_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")

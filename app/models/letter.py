@@ -9,7 +9,10 @@ from ..extensions import db
 
 
 class Letter(db.Model):
-    """An issued letter: numbered once, rendered once, its bytes and SHA-256 kept forever."""
+    """An issued letter: numbered once, rendered once, its bytes and SHA-256 kept forever.
+
+    The database refuses UPDATE (of any column listed in migration 0010), DELETE and TRUNCATE.
+    """
 
     __tablename__ = "letter"
     __table_args__ = (

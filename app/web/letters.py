@@ -8,6 +8,7 @@ from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
 from ..letters.catalogue import CatalogueError
 from ..models import Letter, LetterTemplateOverride
+from ..services import integrity
 from ..services import letters as L
 from ..services.cases import get_case
 from ..services.errors import NotFound, ServiceError
@@ -51,7 +52,7 @@ def issued(case_id: int, letter_id: int):
     row = db.session.get(Letter, letter_id)
     if row is None or row.case_id != case.id:
         abort(404)
-    return _pdf(row.pdf, f"{row.number}-{row.title}.pdf")
+    return _pdf(integrity.letter_pdf(row, me()), f"{row.number}-{row.title}.pdf")
 
 
 @bp.route("/cases/<int:case_id>/notices/<ref>.pdf")

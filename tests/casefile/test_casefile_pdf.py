@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from app.casefile import attachments as A
 from app.casefile.assemble import build_casefile
 from app.extensions import db
-from tests.casefile.conftest import add_letter, ensure_reply_letter, jpeg_bytes, png_bytes, scan_pdf
+from app.models import Letter
+from tests.casefile.conftest import add_letter, ensure_reply_letter, jpeg_bytes, letter_pdf, png_bytes, scan_pdf
 from tests.conftest import user
 from tests.factories import (
     act,
@@ -278,10 +279,8 @@ def plain_pdf(line: str) -> bytes:
 
 def test_a_letter_whose_fonts_cannot_be_merged_keeps_its_own(actx):
     case = build_plain_case()
-    letter = add_letter(case, "政府信息公开申请延期答复告知书", key="extension_notice")
-    letter.pdf = plain_pdf("Reply in Courier 42")
-    letter.sha256 = hashlib.sha256(letter.pdf).hexdigest()
-    db.session.commit()
+    letter = add_letter(case, "政府信息公开申请延期答复告知书", key="extension_notice",
+                        pdf=plain_pdf("Reply in Courier 42"))
     cf = build_casefile(reload(case), None)
     reader = PdfReader(io.BytesIO(cf.pdf))
     assert page_numbers(reader) == [str(i) for i in range(1, len(reader.pages) + 1)]
@@ -325,9 +324,7 @@ def test_casefile_route_needs_login_same_agency_and_a_known_order(web):
 
 def test_missing_or_unreadable_files_get_a_page_saying_so(actx, stores):
     case = build_plain_case()
-    letter = add_letter(case, "政府信息公开申请补正告知书", key="correction_notice")
-    letter.pdf = b"%PDF-1.7\nnot really a PDF"
-    db.session.commit()
+    add_letter(case, "政府信息公开申请补正告知书", key="correction_notice", pdf=b"%PDF-1.7\nnot really a PDF")
     att = A.add_attachment(case.id, user("clerk"), png_bytes(), "a.png", "identity", "身份证复印件")
     from app.casefile import storage
     storage.path_for(att.sha256).unlink()  # lost from the store
@@ -339,5 +336,26 @@ def test_missing_or_unreadable_files_get_a_page_saying_so(actx, stores):
     assert bad.note == "文件无法读取" and "该文件无法读取" in reader.pages[bad.first_page - 1].extract_text()
     lost = by_title["身份证复印件"]
     assert lost.note == "文件缺失" and "该文件在存储中缺失" in reader.pages[lost.first_page - 1].extract_text()
+
+
+def test_files_changed_since_they_were_stored_are_not_printed(actx, stores):
+    from app.casefile import storage
+    from tests.conftest import triggers_off
+
+    case = build_plain_case()
+    letter = add_letter(case, "政府信息公开申请补正告知书", key="correction_notice")
+    att = A.add_attachment(case.id, user("clerk"), png_bytes(), "a.png", "identity", "身份证复印件")
+    forged = letter_pdf("政府信息公开申请补正告知书", "伪造〔2026〕9号")
+    with triggers_off("letter"):
+        db.session.execute(db.update(Letter).where(Letter.id == letter.id).values(pdf=forged))
+    db.session.commit()
+    storage.path_for(att.sha256).write_bytes(png_bytes(color=(0, 0, 0)))
+    cf = build_casefile(reload(case), None)
+    reader = PdfReader(io.BytesIO(cf.pdf))
+    by_title = {it.title: it for it in cf.items}
+    for title in ("政府信息公开申请补正告知书", "身份证复印件"):
+        it = by_title[title]
+        assert it.note == "校验不符" and "与登记的校验值不符" in reader.pages[it.first_page - 1].extract_text()
+    assert "伪造" not in "".join(p.extract_text() for p in reader.pages)
     embedded = [d for ds in reader.attachments.values() for d in ds]
     assert letter.pdf in embedded  # the stored bytes are kept in the file all the same
