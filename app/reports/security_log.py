@@ -212,7 +212,8 @@ def summarise(data: dict) -> tuple[str, str]:
     rest as 标签：值 pairs."""
     subject = next((str(data[k]) for k in SUBJECT_KEYS if data.get(k)), "")
     parts = []
-    for k, v in data.items():
+    order = {k: i for i, k in enumerate(DATA_LABELS)}  # stored keys are sorted: show them in reading order
+    for k, v in sorted(data.items(), key=lambda kv: order.get(kv[0], len(order))):
         if k in SUBJECT_KEYS or (k == "letter" and "letter_name" in data):
             continue
         parts.append(f"{DATA_LABELS.get(k, '其他')}：{_value(k, v)}")
