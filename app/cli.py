@@ -117,12 +117,11 @@ def register_cli(app: Flask) -> None:
     @click.argument("username")
     def issue_token_cmd(username):
         """Issue a new API token for a user (the previous one stops working)."""
+        from .services.views import issue_api_token
         u = db.session.scalar(db.select(User).where(User.username == username))
         if u is None:
             raise click.ClickException(f"用户 {username} 不存在")
-        token = u.new_api_token()
-        db.session.commit()
-        click.echo(token)
+        click.echo(issue_api_token(u, via="cli"))
 
     @app.cli.command("verify")
     def verify_cmd():

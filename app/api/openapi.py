@@ -9,6 +9,7 @@ from ..domain.clock import STATUS_LABELS
 from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import ACTIONS, ROLES, STATES
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
+from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
 from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
@@ -201,6 +202,14 @@ def response_schemas() -> dict[str, dict]:
     })
     s["CaseList"] = obj({"items": arr(ref("CaseSummary")), "total": INT, "page": INT, "per_page": INT})
     s["EventList"] = obj({"items": arr(ref("Event"))})
+    s["SecurityEvent"] = obj({
+        "id": INT, "at": {"type": "string", "format": "date-time", "description": "本地时间，带时区偏移"},
+        "category": enum(SECURITY_CATEGORIES), "category_label": STR, "action": enum(SECURITY_ACTIONS),
+        "label": STR, "actor": nullable({**STR, "description": "姓名（用户名）；系统操作为“系统”"}),
+        "actor_username": nullable(STR), "subject": {**STR, "description": "事件涉及的账号（如有）"},
+        "detail": {**STR, "description": "中文摘要"}, "data": FREE,
+    }, "安全审计记录（只增不改）")
+    s["SecurityEventList"] = obj({"items": arr(ref("SecurityEvent")), "total": INT, "page": INT, "per_page": INT})
     s["IntakeHints"] = obj({
         "month_count": {"type": "integer", "description": "该申请人本自然月的申请件数"},
         "month_cases": arr(obj({"id": INT, "number": STR, "received_on": DATE, "description": STR})),

@@ -12,7 +12,8 @@ from pathlib import Path
 from ..domain.workflow import ACTIONS, ROLES, STATES
 from .core import ENDPOINTS, PUBLIC
 from .openapi import openapi_path
-from .specs import ACTION_PARAMS, HINT_PARAMS, INTAKE_PARAMS, LIST_FILTERS, VERSION_PARAM, Param, target_text
+from .specs import (ACTION_PARAMS, HINT_PARAMS, INTAKE_PARAMS, LIST_FILTERS, SECURITY_LOG_PARAMS, VERSION_PARAM, Param,
+                    target_text)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m app.api.reference) -->"
@@ -53,6 +54,7 @@ def render() -> str:
            "### 登记申请的字段（POST /api/v1/cases）", "", *param_table(INTAKE_PARAMS), "",
            "### 案件列表的查询参数（GET /api/v1/cases）", "", *param_table(LIST_FILTERS), "",
            "### 登记提示的查询参数（GET /api/v1/intake-hints）", "", *param_table(HINT_PARAMS), "",
+           "### 安全审计日志的查询参数（GET /api/v1/security-log）", "", *param_table(SECURITY_LOG_PARAMS), "",
            "### 办理操作及其参数（POST /api/v1/cases/{id}/actions/{操作}）", "",
            "每个操作的请求体都可以另加 `version`（" + VERSION_PARAM.note + "）。"
            "没有参数的操作可以不带请求体。", ""]

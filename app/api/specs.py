@@ -19,6 +19,7 @@ from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import DRAFTABLE
 from ..domain.workflow import ACTIONS, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
+from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
 from ..services.errors import ServiceError
 from ..services.time import today as current_today
@@ -253,6 +254,18 @@ HINT_PARAMS: tuple[Param, ...] = (
     _p("description", "text", "所需政府信息的名称或描述", max_len=5000),
     _p("doc_number", "text", "文号", max_len=100),
     _p("exclude_id", "integer", "排除的案件", **ID_RANGE, note="查看已登记案件时排除其本身"),
+)
+
+SECURITY_LOG_PARAMS: tuple[Param, ...] = (
+    _p("category", "choice", "类别", choices=SECURITY_CATEGORIES),
+    _p("action", "choice", "事件", choices={a: label for a, (_, label) in SECURITY_ACTIONS.items()},
+       note="与 category 同时给出时须属于该类别"),
+    _p("user", "text", "用户名", max_len=64, note="操作人或事件涉及的账号"),
+    _p("date_from", "date", "日期起", note="本地日期（机关所在时区），含当日"),
+    _p("date_to", "date", "日期止", note="本地日期，含当日；不能早于日期起"),
+    _p("q", "text", "关键词", max_len=100, note="匹配事件详情"),
+    _p("page", "integer", "页码", minimum=1, maximum=1000000, default="1"),
+    _p("per_page", "integer", "每页条数", minimum=10, maximum=200, default="50"),
 )
 
 TOKEN_PARAMS: tuple[Param, ...] = (

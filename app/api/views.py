@@ -8,17 +8,19 @@ from werkzeug.routing import Map, Rule
 
 from ..domain.workflow import ACTIONS
 from ..extensions import db
+from ..reports import security_log as seclog
 from ..services import calendar as cal_service
 from ..services import cases as case_service
 from ..services import integrity
 from ..services.auth import LoginRefused, authenticate
 from ..services.errors import NotFound, ServiceError
+from ..services.views import issue_api_token
 from . import bp
 from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, PUBLIC, MethodNotAllowed, Unauthorized, current_user,
                    json_body, json_response, require_roles, route)
 from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict
 from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
-                    TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
+                    SECURITY_LOG_PARAMS, TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
 E401 = (401, ("缺少或无效的访问令牌", "Error"))
@@ -53,8 +55,7 @@ def issue_token():
         user = authenticate(body["username"], body["password"])
     except LoginRefused as e:
         raise Unauthorized(e.message) from None
-    token = user.new_api_token()
-    db.session.commit()
+    token = issue_api_token(user, via="api")
     return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)}, 201)
 
 
@@ -289,6 +290,21 @@ def put_calendar(year: int):
     row, changed = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
                                          body.get("source", ""))
     return json_response({"year": calendar_year_dict(row), "recomputed_cases": changed})
+
+
+# ---------------------------------------------------------------- security log
+
+@route("/security-log", "GET", roles=frozenset(seclog.LOG_ROLES), summary="安全审计日志（筛选、分页）",
+       what="查看安全审计日志",
+       description="本机关的安全事件（登录、账号与角色、设置、文书模板、导出、工作日历、完整性与备份），"
+                   "按时间倒序；detail 为中文摘要，data 为原始记录。at 为机关所在时区的本地时间。",
+       query=SECURITY_LOG_PARAMS, responses=dict([(200, ("安全事件列表", "SecurityEventList")), E400, E401, E403]))
+def security_log():
+    args = check_query(request.args, SECURITY_LOG_PARAMS)
+    f = seclog.parse_filters(current_user(), args)
+    rows, total = seclog.page(f)
+    return json_response({"items": [seclog.api_item(r) for r in rows], "total": total, "page": f.page,
+                          "per_page": f.per_page})
 
 
 # ---------------------------------------------------------------- description

@@ -21,6 +21,7 @@ from pypdf import PdfWriter
 
 from ..extensions import db
 from ..models import Case, CaseFileJob, User
+from ..services.audit import record_security
 from ..services.errors import NotFound, ServiceError
 from ..services.integrity import sha256_file
 from .assemble import build_casefile
@@ -64,6 +65,8 @@ def create_job(actor: User, case_ids: list[int], fmt: str = "zip", order: str | 
     job = CaseFileJob(agency_id=actor.agency_id, requested_by_id=actor.id, status="queued", total=len(ids), done=0,
                       case_ids_json=json.dumps({"ids": ids, "format": fmt, "order": order}))
     db.session.add(job)
+    db.session.flush()
+    record_security(actor.agency_id, actor, "casefile_print", {"job": job.id, "count": len(ids), "format": fmt})
     db.session.commit()
     return job
 

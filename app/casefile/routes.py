@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..models.attachment import ATTACHMENT_CATEGORIES
 from ..services import integrity
+from ..services.audit import record_export
 from ..services.cases import RETENTIONS, get_case
 from ..services.errors import NotFound, ServiceError
 from ..services.time import today
@@ -118,6 +119,7 @@ def casefile_pdf(case_id: int):
     if order and order not in ORDERS:
         abort(400)
     cf = build_casefile(case, current_user, order=order_setting(order))
+    record_export(current_user, "casefile_print", {"case": case.number, "format": "pdf"})
     resp = Response(cf.pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = (
         f"inline; filename=\"casefile-{case.id}.pdf\"; filename*=UTF-8''{quote(casefile_filename(case))}")

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import User
 from ..models.remedy import REMEDY_KINDS, REMEDY_RESULTS
 from ..services import remedies as remedy_service
+from ..services.audit import record_export
 from ..services.cases import get_case
 from ..services.errors import ServiceError
 from ..services.params import Params
@@ -73,7 +74,8 @@ def ledger_view():
 def ledger_export():
     raw = {k: v for k, v in _args().items() if k not in ("page", "per_page")}
     f = ledger.parse_filters(current_user.agency_id, raw, paging=False)
-    path, _ = ledger.export_to_tempfile(f)
+    path, n = ledger.export_to_tempfile(f)
+    record_export(current_user, "ledger_export", {"filters": "；".join(f.labels) or "全部", "rows": n})
     stamp = _today().strftime("%Y%m%d")
     return Response(ledger.stream_file(path), mimetype=XLSX, direct_passthrough=True, headers={
         "Content-Length": str(os.path.getsize(path)),
@@ -134,6 +136,7 @@ def _report_for_export() -> annual.AnnualReport:
 def annual_xlsx():
     rep = _report_for_export()
     data = annual_export.report_xlsx(rep, current_user.agency.name)
+    record_export(current_user, "annual_export", {"year": rep.year, "format": "xlsx"})
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.xlsx",
                                             f"annual-report-{rep.year}.xlsx")})
@@ -144,6 +147,7 @@ def annual_xlsx():
 def annual_pdf():
     rep = _report_for_export()
     data = annual_export.report_pdf(rep, current_user.agency.name)
+    record_export(current_user, "annual_export", {"year": rep.year, "format": "pdf"})
     return Response(data, mimetype="application/pdf", headers={
         "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.pdf",
                                             f"annual-report-{rep.year}.pdf")})

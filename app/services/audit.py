@@ -70,3 +70,10 @@ def record_security(agency_id: int | None, actor: User | None, action: str, data
                action=action, label=label or SECURITY_ACTIONS[action][1], data_json=_json(data))
     db.session.add(ev)
     return ev
+
+
+def record_export(actor: User, action: str, data: dict) -> Event:
+    """An export or print (a download, nothing else changes): its own event, committed at once."""
+    ev = record_security(actor.agency_id, actor, action, data)
+    db.session.commit()
+    return ev

@@ -11,6 +11,7 @@ from ..domain.clock import CORRECTION_NOTICE_DAYS
 from ..domain.workflow import ROLES
 from ..extensions import db
 from ..models import CalendarYear, Case, User
+from .audit import record_security
 from .calendar import load_calendar
 from .errors import ServiceError
 from .params import Params
@@ -67,9 +68,13 @@ def new_user(agency_id: int, username: str, name: str, password: str, roles: lis
     return u
 
 
-def issue_api_token(user: User) -> str:
-    """A fresh API token for the user; the previous one stops working. Only its hash is kept."""
+def issue_api_token(user: User, via: str = "web") -> str:
+    """A fresh API token for the user; the previous one stops working. Only its hash is kept.
+
+    via: web (the account page), api (POST /tokens) or cli (flask issue-token: no actor)."""
     token = user.new_api_token()
+    record_security(user.agency_id, None if via == "cli" else user, "token_issued",
+                    {"username": user.username, "via": via})
     db.session.commit()
     return token
 

@@ -1,9 +1,14 @@
 """Administration: the working-day calendar and the agency's users."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import os
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from ..domain.workflow import ROLES
+from ..reports import security_log as seclog
+from ..reports.ledger import stream_file
+from ..reports.views import XLSX, _disposition
 from ..services import auth as auth_service
 from ..services import calendar as cal_service
 from ..services import views
@@ -75,3 +80,41 @@ def unlock_user(user_id: int):
     else:
         flash(f"已解锁账号 {u.username}（{u.name}）", "success")
     return redirect(url_for("admin.users"))
+
+
+# ---------------------------------------------------------------- security log
+
+def _seclog_options() -> dict:
+    return {"categories": seclog.SECURITY_CATEGORIES, "actions": seclog.action_choices()}
+
+
+@bp.route("/security-log")
+@roles_required(*seclog.LOG_ROLES)
+def security_log():
+    raw = request.args.to_dict(flat=True)
+    try:
+        f = seclog.parse_filters(me(), raw)
+        rows, total = seclog.page(f)
+    except ServiceError as e:
+        return render_template("admin/security_log.html", error=e.message, raw=raw, f=None, rows=[], total=0,
+                               pages=1, **_seclog_options()), e.status
+    pages = max(1, -(-total // f.per_page))
+    return render_template("admin/security_log.html", error=None, raw=raw, f=f, rows=rows, total=total,
+                           pages=pages, **_seclog_options())
+
+
+@bp.route("/security-log/export.xlsx")
+@roles_required(*seclog.LOG_ROLES)
+def security_log_export():
+    raw = {k: v for k, v in request.args.to_dict(flat=True).items() if k not in seclog.PAGING_PARAMS}
+    try:
+        f = seclog.parse_filters(me(), raw, paging=False)
+        path, _ = seclog.export(me(), f)
+    except ServiceError as e:
+        return render_template("admin/security_log.html", error=e.message, raw=raw, f=None, rows=[], total=0,
+                               pages=1, **_seclog_options()), e.status
+    stamp = today().strftime("%Y%m%d")
+    return Response(stream_file(path), mimetype=XLSX, direct_passthrough=True, headers={
+        "Content-Length": str(os.path.getsize(path)),
+        "Content-Disposition": _disposition(f"安全审计日志_{stamp}.xlsx", f"security-log-{stamp}.xlsx"),
+        "Cache-Control": "no-store"})

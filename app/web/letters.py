@@ -12,6 +12,7 @@ from ..services import integrity
 from ..services import letters as L
 from ..services.cases import get_case
 from ..services.errors import NotFound, ServiceError
+from ..services.settings import reset_template, save_agency_settings, save_template
 from ..services.time import today
 from .decorators import me, roles_required
 
@@ -123,15 +124,8 @@ def agency_settings():
             if msg:
                 errors["seal_png"] = msg
         if not errors:
-            before = {k: getattr(agency, k) for k, _, _ in AGENCY_FIELDS}
-            for k, _, _ in AGENCY_FIELDS:
-                setattr(agency, k, values[k])
-            if seal_bytes is not None:
-                agency.seal_png = seal_bytes
-            if request.form.get("remove_seal"):
-                agency.seal_png = None
-            db.session.commit()
-            changed = [label for k, label, _ in AGENCY_FIELDS if before[k] != values[k]]
+            changed = save_agency_settings(me(), tuple((k, label) for k, label, _ in AGENCY_FIELDS), values,
+                                           seal_bytes, bool(request.form.get("remove_seal")))
             flash("机关设置已保存" + (f"（修改：{'、'.join(changed)}）" if changed else ""), "success")
             return redirect(url_for("letters.agency_settings"))
     return render_template("letters/agency.html", fields=AGENCY_FIELDS, values=values, errors=errors,
@@ -184,21 +178,13 @@ def template_edit(key: str):
     error = None
     if request.method == "POST":
         if request.form.get("reset"):
-            if row:
-                db.session.delete(row)
-                db.session.commit()
+            reset_template(me(), key, letter.name, default_source)
             flash(f"《{letter.name}》已恢复为系统默认措辞", "success")
             return redirect(url_for("letters.templates_index"))
         source = request.form.get("source") or ""
         error = validate_template(source, key)
         if error is None:
-            if row is None:
-                row = LetterTemplateOverride(agency_id=me().agency_id, key=key, source=source)
-                db.session.add(row)
-            row.source, row.updated_by_id = source, me().id
-            from datetime import datetime
-            row.updated_at = datetime.utcnow()
-            db.session.commit()
+            save_template(me(), key, letter.name, source, default_source)
             flash(f"《{letter.name}》的措辞已保存，之后生成的文书将使用新措辞", "success")
             return redirect(url_for("letters.templates_index"))
     return render_template("letters/template_edit.html", letter=letter, source=source, error=error,

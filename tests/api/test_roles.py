@@ -56,4 +56,5 @@ def test_right_role_passes_the_role_check(api):
     assert api.get("/intake-hints", "handler", query={"applicant_name": "张三"}).status_code == 200
     assert api.put("/calendar/2027", {"holidays": [], "makeup": []}, "admin").status_code == 200
     assert api.get(f"/cases/{case_id}/events", "archivist").status_code == 200
+    assert api.get("/security-log", "admin").status_code == 200
     assert api.post(f"/cases/{case_id}/actions/start", None, "handler").status_code == 200

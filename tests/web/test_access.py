@@ -19,6 +19,8 @@ PAGE_ROLES = {
     "cases.detail": EVERYONE,
     "admin.calendar": {"admin"},
     "admin.users": {"admin"},
+    "admin.security_log": {"admin"},
+    "admin.security_log_export": {"admin"},
     "account.token": EVERYONE,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
@@ -35,7 +37,9 @@ def test_page_access_by_role(web, username):
     case_id = web.run(lambda: register().id)
     urls = {"cases.queue": "/", "cases.search": "/cases", "cases.intake": "/cases/new",
             "cases.intake_hints": "/cases/intake-hints?applicant_name=张三", "cases.detail": f"/cases/{case_id}",
-            "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token"}
+            "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token",
+            "admin.security_log": "/admin/security-log",
+            "admin.security_log_export": "/admin/security-log/export.xlsx"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
