@@ -59,11 +59,13 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     assert (due, provisional, version) == (date(2027, 1, 8), False, "2026r1,2027r1")  # 1 Jan is now a holiday
     assert len(recomputes) == 1
     assert recomputes[0]["old_due"] == "2027-01-07" and recomputes[0]["new_due"] == "2027-01-08"
+    web.as_user("handler")
     page = web.get(f"/cases/{case_id}")
     # Named as the national revision by the system administrator, not as a stranger's edit.
     timeline = page.by_id("timeline").text
     assert "全国工作日历修订，重新计算期限" in timeline and "修订人：系统管理员 周系统" in timeline
     assert "（暂定）" not in page.by_id("clock").text
+    web.as_user("sysadmin")
     assert not web.get("/admin/calendar").has_id("unconfirmed")
 
 
