@@ -107,7 +107,8 @@ def intake_hints():
 def detail(case_id: int):
     case = load_case(case_id)
     clock = case_clock(case)
-    actions = [(a, unavailable_reason(a.name, case)) for a in available_actions(case.state, current_user.roles)]
+    actions = [(a, unavailable_reason(a.name, case, current_user.id))
+               for a in available_actions(case.state, current_user.roles)]
     correction_due = None
     if case.state in ("registered", "handling") and not case.steps_of("correction"):
         correction_due = correction_notice_due(case)

@@ -53,6 +53,10 @@ def test_drafter_is_refused_as_approver_on_the_web(web):
     case_id = web.run(_in_review)
     before = _state(web, case_id)
     web.as_user("allhats")
+    # The case page lists the step with the reason instead of offering it.
+    case_page = web.get(f"/cases/{case_id}")
+    assert not case_page.has_id("action-approve")
+    assert DRAFTER_REFUSED in case_page.by_id("action-approve-unavailable").text
     page, _ = _approve_form(web, case_id, 400)
     assert page.form_error() == DRAFTER_REFUSED
     assert page.value("secrecy_note") == "不涉密"  # the typed input is kept
