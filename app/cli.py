@@ -16,7 +16,8 @@ DEMO_USERS = [
     ("legal", "陈法审", ["legal"]),
     ("head", "张主任", ["head"]),
     ("archivist", "刘档案", ["archivist"]),
-    ("admin", "系统管理员", ["admin"]),
+    ("admin", "孙管理", ["admin"]),
+    ("sysadmin", "周系统", ["sysadmin"]),
 ]
 
 

@@ -19,7 +19,7 @@ from tests.conftest import INTAKE, user
 
 STAGES = ("registered", "correction", "handling", "review", "signoff", "signed", "replied", "delivered",
           "closed", "archived")
-DEMO_USERNAMES = ("clerk", "handler", "handler2", "legal", "head", "archivist", "admin")
+DEMO_USERNAMES = ("clerk", "handler", "handler2", "legal", "head", "archivist", "admin", "sysadmin")
 
 RECEIVED = "2026-11-02"
 CORRECTION_NOTICE_ON = "2026-11-04"  # within 7 working days of 2026-11-02 (deadline 2026-11-11)

@@ -12,7 +12,7 @@ from flask import Response, current_app, g, request
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from ..domain.workflow import ROLES
+from ..domain.workflow import AGENCY_ROLES, ROLES
 from ..extensions import db
 from ..models import User
 from ..services.errors import Forbidden, ServiceError
@@ -179,7 +179,8 @@ def require_roles(user: User, roles: frozenset[str], what: str) -> None:
 # ---------------------------------------------------------------- route table
 
 PUBLIC = None  # no token needed
-ANY_ROLE = frozenset(ROLES)  # any token holder with at least one role
+ANY_ROLE = AGENCY_ROLES  # any token holder with a role in an agency (not the platform's 系统管理员)
+EVERY_ROLE = frozenset(ROLES)  # also the system administrator
 AUTHENTICATED = frozenset()  # any valid token, whatever the roles
 
 

@@ -12,7 +12,8 @@ from ..models.case import DELIVERY_METHODS, STEP_KINDS
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
-from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
+from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
+                    CALENDAR_REQUEST_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
                     YEARS_BACK, Param, target_text)
 
 REF = "#/components/schemas/"
@@ -224,6 +225,14 @@ def response_schemas() -> dict[str, dict]:
     s["CalendarList"] = obj({"years": arr(ref("CalendarYear"))})
     s["CalendarSaved"] = obj({"year": ref("CalendarYear"),
                               "recomputed_cases": {"type": "integer", "description": "期限发生变化的未办结案件数"}})
+    s["CalendarChangeRequest"] = obj({
+        "id": INT, "agency": obj({"code": STR, "name": STR}), "year": INT, "dates": STR, "note": STR,
+        "status": enum(("open", "done", "declined")), "status_label": STR, "requested_by": USER_REF,
+        "requested_at": STAMP, "decided_by": nullable(USER_REF), "decided_at": nullable(STAMP),
+        "decision_note": STR,
+    }, "机关管理员向系统管理员提出的全国工作日历修改申请")
+    s["CalendarChangeRequestList"] = obj({"items": arr(ref("CalendarChangeRequest"))})
+    s["AgencySettings"] = obj({"code": STR, "name": STR, "separation_relaxed": BOOL})
     return s
 
 
@@ -232,6 +241,9 @@ def request_schemas() -> dict[str, dict]:
         "TokenRequest": body_schema(TOKEN_PARAMS),
         "CaseCreate": body_schema(INTAKE_PARAMS, description="登记申请；不支持的字段返回 400"),
         "CalendarYearPut": body_schema(CALENDAR_PARAMS),
+        "CalendarChangeRequestCreate": body_schema(CALENDAR_REQUEST_PARAMS),
+        "CalendarChangeRequestDecision": body_schema(CALENDAR_DECISION_PARAMS),
+        "AgencySettingsPatch": body_schema(AGENCY_SETTINGS_PARAMS),
     }
     for name, params in ACTION_PARAMS.items():
         s[action_schema_name(name)] = body_schema(params, (VERSION_PARAM,), action_description(name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..domain.workflow import ACTIONS, ROLES, STATES
+from ..domain.workflow import ACTIONS, AGENCY_ROLES, ROLES, STATES
 from .core import ENDPOINTS, PUBLIC
 from .openapi import openapi_path
 from .specs import (ACTION_PARAMS, HINT_PARAMS, INTAKE_PARAMS, LIST_FILTERS, SECURITY_LOG_PARAMS, VERSION_PARAM, Param,
@@ -42,7 +42,12 @@ def endpoint_table() -> list[str]:
         elif ep.per_action:
             roles = "按操作（见下）"
         elif ep.roles:
-            roles = "、".join(ROLES[r] for r in sorted(ep.roles)) if len(ep.roles) < len(ROLES) else "任一角色"
+            if ep.roles >= set(ROLES):
+                roles = "任一角色"
+            elif ep.roles == AGENCY_ROLES:
+                roles = "机关的任一角色（不含系统管理员）"
+            else:
+                roles = "、".join(ROLES[r] for r in sorted(ep.roles))
         else:
             roles = "任何有效令牌"
         rows.append(f"| {ep.method} | `/api/v1{openapi_path(ep.rule)}` | {roles} | {_cell(ep.summary)} |")

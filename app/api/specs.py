@@ -280,6 +280,22 @@ CALENDAR_PARAMS: tuple[Param, ...] = (
     _p("source", "text", "依据（通知文号）", max_len=300),
 )
 
+CALENDAR_REQUEST_PARAMS: tuple[Param, ...] = (
+    _p("year", "integer", "年度", required=True, minimum=2000, maximum=2100),
+    _p("dates", "text", "涉及的日期及问题", required=True, max_len=2000),
+    _p("note", "text", "说明", max_len=2000),
+)
+
+CALENDAR_DECISION_PARAMS: tuple[Param, ...] = (
+    _p("status", "choice", "处理结果", required=True, choices={"done": "已修改", "declined": "不予修改"}),
+    _p("note", "text", "处理说明", max_len=2000, note="不予修改的须说明理由"),
+)
+
+AGENCY_SETTINGS_PARAMS: tuple[Param, ...] = (
+    _p("separation_relaxed", "boolean", "放宽职责分离",
+       note="true：一人办公室，同一人可起草、审核、签发同一稿件（每次记入办理记录）"),
+)
+
 # ---------------------------------------------------------------- type checks
 
 

@@ -16,10 +16,11 @@ from ..services.auth import LoginRefused, authenticate
 from ..services.errors import NotFound, ServiceError
 from ..services.views import issue_api_token
 from . import bp
-from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, PUBLIC, MethodNotAllowed, Unauthorized, current_user,
+from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, EVERY_ROLE, PUBLIC, MethodNotAllowed, Unauthorized, current_user,
                    json_body, json_response, require_roles, route)
-from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict
-from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
+from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict, user_ref
+from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
+                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
                     SECURITY_LOG_PARAMS, TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
@@ -263,7 +264,7 @@ def intake_hints():
 
 # ---------------------------------------------------------------- calendar
 
-@route("/calendar", "GET", roles=ANY_ROLE, summary="工作日历", what="查看工作日历",
+@route("/calendar", "GET", roles=EVERY_ROLE, summary="工作日历", what="查看工作日历",
        description="已录入的年度：放假日期（仅列工作日）、调休上班日期和修订版次。未录入的年份按周一至周五"
                    "暂算，相关期限标记为 provisional。",
        responses=dict([(200, ("各年度", "CalendarList")), E401, E403]))
@@ -271,9 +272,10 @@ def calendar():
     return json_response({"years": [calendar_year_dict(r) for r in cal_service.year_rows()]})
 
 
-@route("/calendar/<int:year>", "PUT", roles=frozenset({"admin"}), summary="录入或修订一个年度的工作日历",
-       what="维护工作日历",
-       description="整年替换。所有未办结案件的期限随即重新计算，每个变化的案件记一条审计记录。",
+@route("/calendar/<int:year>", "PUT", roles=frozenset({"sysadmin"}), summary="录入或修订一个年度的工作日历",
+       what="维护全国工作日历",
+       description="全国工作日历由系统管理员维护（机关管理员请提交修改申请）。整年替换。所有机关未办结案件的期限"
+                   "随即重新计算，每个变化的案件记一条审计记录（全国工作日历修订）。",
        request_schema="CalendarYearPut",
        responses=dict([(200, ("保存后的年度和重新计算的案件数", "CalendarSaved")), E400, E401, E403]))
 def put_calendar(year: int):
@@ -305,6 +307,75 @@ def security_log():
     rows, total = seclog.page(f)
     return json_response({"items": [seclog.api_item(r) for r in rows], "total": total, "page": f.page,
                           "per_page": f.per_page})
+
+
+def _change_request_dict(q) -> dict:
+    return {"id": q.id, "agency": {"code": q.agency.code, "name": q.agency.name}, "year": q.year,
+            "dates": q.dates, "note": q.note, "status": q.status, "status_label": q.status_label,
+            "requested_by": user_ref(q.requested_by), "requested_at": q.requested_at,
+            "decided_by": user_ref(q.decided_by) if q.decided_by else None, "decided_at": q.decided_at,
+            "decision_note": q.decision_note}
+
+
+@route("/calendar/change-requests", "GET", roles=frozenset({"admin", "sysadmin"}), summary="工作日历修改申请",
+       what="查看工作日历修改申请",
+       description="系统管理员看到所有机关的申请，机关管理员看到本机关的申请；待处理的在前。",
+       responses=dict([(200, ("申请列表", "CalendarChangeRequestList")), E401, E403]))
+def calendar_change_requests():
+    return json_response({"items": [_change_request_dict(q) for q in cal_service.change_requests(current_user())]})
+
+
+@route("/calendar/change-requests", "POST", roles=frozenset({"admin"}), summary="申请修改全国工作日历",
+       what="申请修改工作日历",
+       description="机关管理员发现工作日历有误或需录入新年度时，向系统管理员提出申请。",
+       request_schema="CalendarChangeRequestCreate",
+       responses=dict([(201, ("已提交的申请", "CalendarChangeRequest")), E400, E401, E403]))
+def create_calendar_change_request():
+    body = json_body()
+    check_body(body, CALENDAR_REQUEST_PARAMS)
+    req = cal_service.request_change(current_user(), str(body.get("year", "")), body.get("dates", ""),
+                                     body.get("note", ""))
+    return json_response(_change_request_dict(req), 201)
+
+
+@route("/calendar/change-requests/<int:request_id>", "PATCH", roles=frozenset({"sysadmin"}),
+       summary="处理工作日历修改申请", what="处理工作日历修改申请",
+       description="status 为 done（已修改）或 declined（不予修改，须说明理由）；只能处理一次。",
+       request_schema="CalendarChangeRequestDecision",
+       responses=dict([(200, ("处理后的申请", "CalendarChangeRequest")), E400, E401, E403,
+                       (404, ("申请不存在", "Error"))]))
+def decide_calendar_change_request(request_id: int):
+    body = json_body()
+    check_body(body, CALENDAR_DECISION_PARAMS)
+    if request_id > INT_MAX:
+        raise NotFound("修改申请不存在")
+    req = cal_service.decide_request(current_user(), request_id, body.get("status", ""), body.get("note", ""))
+    return json_response(_change_request_dict(req))
+
+
+# ---------------------------------------------------------------- agency settings
+
+@route("/agency/settings", "GET", roles=frozenset({"admin"}), summary="本机关设置（职责分离）",
+       what="查看机关设置", responses=dict([(200, ("机关设置", "AgencySettings")), E401, E403]))
+def agency_settings():
+    from ..services import agency as agency_service
+    return json_response(agency_service.settings(current_user()))
+
+
+@route("/agency/settings", "PATCH", roles=frozenset({"admin"}), summary="修改本机关设置（职责分离）",
+       what="修改机关设置",
+       description="separation_relaxed=true：一人办公室放宽职责分离，同一人可起草、审核、签发同一稿件，"
+                   "每次按放宽规则办理的审核和签发都记入办理记录。修改记入安全日志。",
+       request_schema="AgencySettingsPatch",
+       responses=dict([(200, ("修改后的机关设置", "AgencySettings")), E400, E401, E403]))
+def patch_agency_settings():
+    from ..services import agency as agency_service
+    user = current_user()
+    body = json_body()
+    check_body(body, AGENCY_SETTINGS_PARAMS)
+    if "separation_relaxed" in body:
+        agency_service.set_separation_relaxed(user, body["separation_relaxed"])
+    return json_response(agency_service.settings(user))
 
 
 # ---------------------------------------------------------------- description

@@ -18,7 +18,13 @@ ROLES = {
     "head": "负责人",
     "archivist": "档案员",
     "admin": "管理员",
+    # The platform's administrator: owns national data (the work calendar). Not an agency role:
+    # an agency administrator cannot grant it (only the deployment's CLI can).
+    "sysadmin": "系统管理员",
 }
+PLATFORM_ROLES = frozenset({"sysadmin"})
+# Roles that work on an agency's cases; a platform role sees no agency's case data.
+AGENCY_ROLES = frozenset(ROLES) - PLATFORM_ROLES
 
 STATES = {
     "registered": "已登记",
@@ -112,6 +118,9 @@ class CaseFacts:
     draft_hash: str | None = None
     approved_hash: str | None = None
     signed_hash: str | None = None
+    drafted_by: int | None = None  # user who saved the current draft revision
+    approved_by: int | None = None  # user who approved it in legal review
+    separation_relaxed: bool = False  # the agency's setting for one-person offices
 
 
 def allowed(action: str, state: str, roles: set[str] | frozenset[str]) -> bool:
@@ -123,9 +132,48 @@ def available_actions(state: str, roles: set[str] | frozenset[str]) -> list[Acti
     return [a for a in ACTIONS.values() if allowed(a.name, state, roles)]
 
 
+# Separation of duties (三员分立 spirit): on one draft revision the drafter does not approve it and
+# the approver does not sign it off. action -> (the CaseFacts field naming who may not act, refusal).
+SEPARATED: dict[str, tuple[str, str]] = {
+    "approve": ("drafted_by", "起草人不能审核自己起草的稿件（职责分离）"),
+    "sign_off": ("approved_by", "审核人不能签发自己审核通过的稿件（职责分离）"),
+}
+# Procedural notices reviewed by legal (services/letters.approve_notice): who prepared one does not approve it.
+NOTICE_SEPARATION = "制作该文书的人不能审核该文书（职责分离）"
+# What the case history says when an agency's relaxed setting let the same person take both steps.
+RELAXED_NOTES = {
+    "approve": "起草人与审核人为同一人（本机关已放宽职责分离）",
+    "sign_off": "审核人与签发人为同一人（本机关已放宽职责分离）",
+    "approve_notice": "文书制作人与审核人为同一人（本机关已放宽职责分离）",
+}
+
+
+def separation(step: str, refusal: str, actor_id: int | None, barred: set[int | None] | frozenset,
+               relaxed: bool) -> str | None:
+    """Apply the separation-of-duties rule to one step: raise if the actor is barred, or return
+    the note to record when the agency's relaxed setting allows it (None: no conflict)."""
+    if actor_id is None or actor_id not in barred:
+        return None
+    if not relaxed:
+        raise TransitionError(refusal)
+    return RELAXED_NOTES[step]
+
+
+def duty_conflict(action: str, facts: CaseFacts, actor_id: int | None) -> str | None:
+    """For a workflow action: raise, or the relaxed-rule note to record, or None."""
+    rule = SEPARATED.get(action)
+    if rule is None:
+        return None
+    barred = getattr(facts, rule[0])
+    return separation(action, rule[1], actor_id, {barred} if barred is not None else set(),
+                      facts.separation_relaxed)
+
+
 def check(action: str, facts: CaseFacts, roles: set[str] | frozenset[str], *, guards: bool = True,
-          **params) -> str:
-    """Raise TransitionError if the step is not allowed; return the stage it leads to."""
+          actor_id: int | None = None, **params) -> str:
+    """Raise TransitionError if the step is not allowed; return the stage it leads to.
+
+    With ``actor_id`` the separation of duties is checked as well (see SEPARATED)."""
     if action not in ACTIONS:
         raise TransitionError(f"未知操作：{action}")
     a = ACTIONS[action]
@@ -137,6 +185,8 @@ def check(action: str, facts: CaseFacts, roles: set[str] | frozenset[str], *, gu
     guard = _GUARDS.get(action)
     if guard and guards:
         guard(facts, params)
+    if guards:
+        duty_conflict(action, facts, actor_id)
     return a.target or facts.state
 
 

@@ -1,10 +1,10 @@
 from .agency import Agency, Sequence, User
 from .attachment import Attachment, CaseFileJob
 from .audit import Event
-from .calendar import CalendarYear
+from .calendar import CalendarChangeRequest, CalendarYear
 from .case import Case, Delivery, Draft, Step
 from .letter import Letter, LetterTemplateOverride
 from .remedy import Remedy
 
-__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "Case", "Delivery", "Draft", "Step", "Letter",
+__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "Remedy"]

@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +27,9 @@ class Agency(db.Model):
     phone: Mapped[str] = mapped_column(String(50), default="")
     number_pattern: Mapped[str] = mapped_column(String(100), default="{code}〔{year}〕{seq}号")
     seal_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # One-person offices: the same user may draft, approve and sign one reply (each such step is
+    # recorded as done under the relaxed rule). Off by default: separation of duties applies.
+    separation_relaxed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     users: Mapped[list[User]] = relationship(back_populates="agency")
 

@@ -4,7 +4,7 @@ import json
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.calendar import YearSchedule
 from ..extensions import db
@@ -36,3 +36,31 @@ class CalendarYear(db.Model):
     def set_days(self, holidays, makeup) -> None:
         self.holidays_json = json.dumps(sorted(d.isoformat() for d in holidays))
         self.makeup_json = json.dumps(sorted(d.isoformat() for d in makeup))
+
+
+CHANGE_REQUEST_STATUSES = {"open": "待处理", "done": "已修改", "declined": "不予修改"}
+
+
+class CalendarChangeRequest(db.Model):
+    """An agency administrator's request that the system administrator correct the national calendar."""
+
+    __tablename__ = "calendar_change_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    year: Mapped[int]
+    dates: Mapped[str] = mapped_column(Text)  # the dates concerned and what is wrong with them
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    agency = relationship("Agency")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self) -> str:
+        return CHANGE_REQUEST_STATUSES.get(self.status, self.status)

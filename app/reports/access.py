@@ -6,11 +6,12 @@ from functools import wraps
 from flask import render_template
 from flask_login import current_user, login_required
 
-from ..domain.workflow import ROLES
+from ..domain.workflow import AGENCY_ROLES, ROLES
 from ..services.errors import Forbidden, ServiceError
 
-# Every role may read the ledger, dashboard and reports (legal: read-only by nature of these pages).
-READ_ROLES = tuple(ROLES)
+# Every agency role may read the ledger, dashboard and reports (legal: read-only by nature of these
+# pages); the platform's system administrator sees no agency's cases.
+READ_ROLES = tuple(r for r in ROLES if r in AGENCY_ROLES)
 IMPORT_ROLES = ("admin",)
 REMEDY_WRITE_ROLES = ("handler", "head", "admin")
 

@@ -41,6 +41,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "security_log_export": ("exports", "导出安全日志"),
     "calendar_changed": ("calendar", "修改工作日历"),
     "calendar_change_requested": ("calendar", "申请修改工作日历"),
+    "calendar_change_decided": ("calendar", "处理工作日历修改申请"),
     "hash_mismatch": ("integrity", "文件校验不符，拒绝下载"),
     "verify_run": ("integrity", "校验存储文件"),
     "backup_created": ("integrity", "备份"),

@@ -7,9 +7,10 @@ from flask import g, has_app_context
 
 from ..domain.calendar import WorkCalendar, YearSchedule, schedule_from_chinese_calendar
 from ..extensions import db
-from ..models import CalendarYear, Case, Event, User
+from ..models import CalendarChangeRequest, CalendarYear, Case, Event, User
 from ..domain.workflow import FINISHED_STATES
-from .errors import ServiceError
+from .audit import record_security
+from .errors import Forbidden, NotFound, ServiceError
 
 SEED_YEARS = range(2019, 2027)
 _CALENDARS: dict[tuple, WorkCalendar] = {}
@@ -77,9 +78,12 @@ def parse_days(text: str, year: int, label: str, field: str) -> set[date]:
 
 
 def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
-    """Enter or correct one year; every open case is recomputed and the change logged on it."""
-    if not actor.has_role("admin"):
-        raise ServiceError("只有管理员可以维护工作日历")
+    """Enter or correct one year; every open case is recomputed and the change logged on it.
+
+    The calendar is national data: only the system administrator changes it (agency
+    administrators ask for a change with ``request_change``)."""
+    if not actor.has_role("sysadmin"):
+        raise Forbidden("只有系统管理员可以维护全国工作日历；机关管理员请提交修改申请")
     if not 2000 <= year <= 2100:
         raise ServiceError("年份无效", "year")
     holidays = {d for d in parse_days(holidays_text, year, "放假日期", "holidays") if d.weekday() < 5}
@@ -103,9 +107,15 @@ def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, sour
     row.updated_at = datetime.utcnow()
     db.session.flush()
     forget_calendar()
-    changed = recompute_open_cases(actor, f"{year}年工作日历已更新（第{row.revision}版）")
+    changed = recompute_open_cases(actor, f"{year}年全国工作日历已由系统管理员修订（第{row.revision}版）")
+    record_security(actor.agency_id, actor, "calendar_changed", {
+        "year": year, "revision": row.revision, "source": row.source, "holidays": len(schedule.holidays),
+        "makeup": len(schedule.makeup_workdays), "recomputed_cases": changed})
     db.session.commit()
     return row, changed
+
+
+RECOMPUTE_LABEL = "全国工作日历修订，重新计算期限"
 
 
 def recompute_open_cases(actor: User | None, why: str) -> int:
@@ -120,8 +130,10 @@ def recompute_open_cases(actor: User | None, why: str) -> int:
         after = (case.reply_due, case.due_provisional, case.calendar_version)
         if before != after:
             changed += 1
-            record(case, actor, "calendar_recompute", "日历变更，重新计算期限", case.state, case.state, {
-                "reason": why,
+            # The calendar is national: say whose change this is, so an agency does not see a
+            # stranger from another agency moving its deadlines.
+            record(case, actor, "calendar_recompute", RECOMPUTE_LABEL, case.state, case.state, {
+                "reason": why, "revised_by": f"系统管理员 {actor.name}" if actor else "系统（部署时导入）",
                 "old_due": before[0].isoformat() if before[0] else None,
                 "new_due": after[0].isoformat() if after[0] else None,
                 "old_calendar_version": before[2], "new_calendar_version": after[2],
@@ -132,3 +144,67 @@ def recompute_open_cases(actor: User | None, why: str) -> int:
 
 def year_rows() -> list[CalendarYear]:
     return list(db.session.scalars(db.select(CalendarYear).order_by(CalendarYear.year)))
+
+
+# ---------------------------------------------------------------- change requests
+
+def request_change(actor: User, year_text: str, dates: str, note: str) -> CalendarChangeRequest:
+    """An agency administrator asks the system administrator to correct the national calendar."""
+    if not actor.has_role("admin"):
+        raise Forbidden("只有机关管理员可以申请修改工作日历")
+    try:
+        year = int((year_text or "").strip())
+    except (TypeError, ValueError, AttributeError):
+        raise ServiceError("请填写四位数年份，如 2027", "year") from None
+    if not 2000 <= year <= 2100:
+        raise ServiceError("年份无效", "year")
+    dates, note = (dates or "").strip(), (note or "").strip()
+    if not dates:
+        raise ServiceError("请写明涉及的日期及问题", "dates")
+    if len(dates) > 2000:
+        raise ServiceError("涉及的日期及问题不能超过2000字", "dates")
+    if len(note) > 2000:
+        raise ServiceError("说明不能超过2000字", "note")
+    req = CalendarChangeRequest(agency_id=actor.agency_id, requested_by_id=actor.id, year=year, dates=dates,
+                                note=note, status="open", decision_note="")
+    db.session.add(req)
+    db.session.flush()
+    record_security(actor.agency_id, actor, "calendar_change_requested",
+                    {"request_id": req.id, "year": year, "dates": dates, "note": note})
+    db.session.commit()
+    return req
+
+
+def decide_request(actor: User, request_id: int, status: str, note: str = "") -> CalendarChangeRequest:
+    """The system administrator closes a request: done (the calendar was changed) or declined."""
+    if not actor.has_role("sysadmin"):
+        raise Forbidden("只有系统管理员可以处理工作日历修改申请")
+    req = db.session.get(CalendarChangeRequest, request_id)
+    if req is None:
+        raise NotFound("修改申请不存在")
+    if status not in ("done", "declined"):
+        raise ServiceError("处理结果应为 done（已修改）或 declined（不予修改）", "status")
+    if req.status != "open":
+        raise ServiceError(f"该申请已处理（{req.status_label}）", "status")
+    note = (note or "").strip()
+    if status == "declined" and not note:
+        raise ServiceError("不予修改的，请说明理由", "note")
+    if len(note) > 2000:
+        raise ServiceError("说明不能超过2000字", "note")
+    req.status, req.decided_by_id, req.decided_at, req.decision_note = status, actor.id, datetime.utcnow(), note
+    # Logged with the requesting agency, so its administrators see the answer in their security log.
+    record_security(req.agency_id, actor, "calendar_change_decided",
+                    {"request_id": req.id, "year": req.year, "status": status, "note": note},
+                    label="处理工作日历修改申请：" + req.status_label)
+    db.session.commit()
+    return req
+
+
+def change_requests(actor: User) -> list[CalendarChangeRequest]:
+    """The system administrator sees every agency's requests; an agency administrator its own."""
+    q = db.select(CalendarChangeRequest)
+    if not actor.has_role("sysadmin"):
+        q = q.where(CalendarChangeRequest.agency_id == actor.agency_id)
+    return list(db.session.scalars(q.order_by(CalendarChangeRequest.status != "open",
+                                              CalendarChangeRequest.requested_at.desc(),
+                                              CalendarChangeRequest.id.desc())))

@@ -18,7 +18,7 @@ from ..domain.fees import FEE_METHODS, fee_amount
 from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES, IntakeError,
                              receipt_date, validate_resident_id)
 from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE
-from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, check
+from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, check, duty_conflict
 from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
@@ -208,6 +208,9 @@ def case_facts(case: Case, today: date) -> CaseFacts:
         draft_hash=draft.content_hash if draft else None,
         approved_hash=draft.approved_hash if draft else None,
         signed_hash=draft.signed_hash if draft else None,
+        drafted_by=draft.created_by_id if draft else None,
+        approved_by=draft.approved_by_id if draft and draft.approved_hash == draft.content_hash else None,
+        separation_relaxed=case.agency.separation_relaxed,
     )
 
 
@@ -691,9 +694,12 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         check(action, facts, actor.roles, guards=False)
         x = Ctx(case, actor, Params(raw), today)
         guard_params, apply = HANDLERS[action](x)
-        target = check(action, facts, actor.roles, **guard_params)
+        target = check(action, facts, actor.roles, actor_id=actor.id, **guard_params)
+        relaxed = duty_conflict(action, facts, actor.id)  # allowed only under the agency's relaxed rule
         from_state = case.state
         data = apply()
+        if relaxed:
+            data["separation_relaxed"] = relaxed
         if ACTIONS[action].target:
             case.state = target
         target = case.state

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from ..domain.clock import format_cn_date
+from ..domain.workflow import NOTICE_SEPARATION, TransitionError, separation
 from ..extensions import db
 from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
 from ..letters.catalogue import Field, Letter as LetterType
@@ -360,9 +361,38 @@ def approve_notice(case_id: int, actor: User, ref: str) -> None:
     st = notice_status(case, find_notice(case, ref))
     if not st["needs_review"]:
         raise ServiceError(f"《{st['letter'].name}》无需法制审核")
-    record(case, actor, "approve_notice", f"审核通过《{st['letter'].name}》", case.state, case.state,
-           {"ref": ref, "key": st["letter"].key, "content_hash": st["hash"]})
+    try:
+        relaxed = separation("approve_notice", NOTICE_SEPARATION, actor.id, notice_preparers(case, ref),
+                             case.agency.separation_relaxed)
+    except TransitionError as e:
+        raise ServiceError(e.message) from None
+    data = {"ref": ref, "key": st["letter"].key, "content_hash": st["hash"]}
+    if relaxed:
+        data["separation_relaxed"] = relaxed
+    record(case, actor, "approve_notice", f"审核通过《{st['letter'].name}》", case.state, case.state, data)
     _commit()
+
+
+def notice_preparers(case: Case, ref: str) -> set[int]:
+    """Who made the notice: recorded the step, the delivery, the extension, or (for the
+    public-interest disclosure notice) decided to override the third party's objection."""
+    who: set[int | None] = set()
+    if ref == "receipt":
+        who.add(case.created_by_id)
+    elif ref == "extension":
+        who.update(e.actor_id for e in case.events if e.action == "extend")
+    elif ref.startswith("delivery-"):
+        who.update(d.created_by_id for d in case.deliveries if f"delivery-{d.id}" == ref)
+    elif ref.startswith("step-"):
+        sid, _, part = ref[len("step-"):].partition("-")
+        step = next((st for st in case.steps if str(st.id) == sid), None)
+        if step is not None and part == "override":
+            who.update(e.actor_id for e in case.events if e.action == "consultation_reply"
+                       and e.data.get("step_id") == step.id and e.data.get("public_interest_override"))
+        elif step is not None:
+            who.add(step.created_by_id)
+    who.discard(None)
+    return who
 
 
 def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from ..domain.calendar import WorkCalendar
 from ..domain.clock import CORRECTION_NOTICE_DAYS
-from ..domain.workflow import ROLES
+from ..domain.workflow import PLATFORM_ROLES, ROLES
 from ..extensions import db
 from ..models import CalendarYear, Case, User
 from .audit import record_security
@@ -22,8 +22,10 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 # ---------------------------------------------------------------- users
 
 def agency_users(actor: User) -> list[User]:
-    return list(db.session.scalars(
-        db.select(User).where(User.agency_id == actor.agency_id).order_by(User.username)))
+    """The agency's users; platform accounts (系统管理员) are not the agency's to manage."""
+    return [u for u in db.session.scalars(
+        db.select(User).where(User.agency_id == actor.agency_id).order_by(User.username))
+        if not u.roles & PLATFORM_ROLES]
 
 
 def agency_handlers(actor: User) -> list[User]:
@@ -39,6 +41,10 @@ def create_user(actor: User, raw: Mapping[str, Any]) -> User:
     roles = raw.get("roles") or []
     if isinstance(roles, str):
         roles = [roles]
+    platform = [r for r in roles if r in PLATFORM_ROLES]
+    if platform:
+        # A platform role is granted at deployment (flask create-user), never by an agency.
+        raise ServiceError(f"机关管理员不能授予“{ROLES[platform[0]]}”角色", "roles")
     return new_user(actor.agency_id, p.text("username", "用户名", required=True, max_len=64),
                     p.text("name", "姓名", required=True, max_len=100), raw.get("password") or "", roles)
 

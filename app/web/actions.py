@@ -15,6 +15,7 @@ from wtforms.widgets import NumberInput
 
 from ..domain.fees import FEE_METHODS
 from ..domain.outcomes import DRAFTABLE
+from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 from ..services.cases import CONSULT_KINDS, DRAFT_FIELDS, RETENTIONS
@@ -281,11 +282,18 @@ def form_values(action: str, form: ActionForm) -> dict:
     return {f.name: form[f.name].data for f in fields_for(action)}
 
 
-def unavailable_reason(action: str, case: Case) -> str | None:
+def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> str | None:
     """Why an action the user's role allows in this state cannot be taken yet, if it plainly cannot.
 
     The service has the final word; this only keeps pointless buttons off the case page.
     """
+    if action in SEPARATED and actor_id is not None:
+        from ..services.cases import case_facts
+        from ..services.time import today
+        try:
+            duty_conflict(action, case_facts(case, today()), actor_id)
+        except TransitionError as e:
+            return e.message
     if action == "consultation_reply" and not open_steps(case, tuple(CONSULT_KINDS.values())):
         return "没有尚未答复的征求意见"
     if action == "cohandle_reply" and not open_steps(case, ("cohandle",)):

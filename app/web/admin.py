@@ -15,14 +15,17 @@ from ..services import views
 from ..services.errors import ServiceError
 from ..services.time import today
 from .decorators import me, roles_required
-from .forms import CalendarForm, UserForm, put_error
+from .forms import CalendarDecisionForm, CalendarForm, CalendarRequestForm, UserForm, put_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
-@roles_required("admin")
+@roles_required("admin", "sysadmin")
 def calendar():
+    # National data: every administrator sees it, only the system administrator changes it.
+    if request.method == "POST" and not me().has_role("sysadmin"):
+        abort(403)
     if request.method == "GET" and request.args.get("year", "").isdigit():
         form = CalendarForm(data=views.year_text(int(request.args["year"])) or {"year": request.args["year"]})
     else:
@@ -45,8 +48,52 @@ def calendar():
                 flash(f"已保存 {row.year} 年工作日历（第{row.revision}版），"
                       f"已重新计算 {changed} 件在办案件的答复期限", "success")
                 return redirect(url_for("admin.calendar"))
+    return _calendar_page(form=form, error=error), status
+
+
+def _calendar_page(**kw):
+    kw.setdefault("form", CalendarForm(formdata=None))
+    kw.setdefault("request_form", CalendarRequestForm(formdata=None))
     rows, missing = views.calendar_overview(today())
-    return render_template("admin/calendar.html", form=form, rows=rows, missing=missing, error=error), status
+    return render_template("admin/calendar.html", rows=rows, missing=missing,
+                           requests=cal_service.change_requests(me()), decision_form=CalendarDecisionForm(formdata=None),
+                           **kw)
+
+
+@bp.route("/calendar/requests", methods=["POST"])
+@roles_required("admin")
+def calendar_request():
+    form = CalendarRequestForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            req = cal_service.request_change(me(), form.year.data, form.dates.data, form.note.data)
+        except ServiceError as e:
+            error = put_error(form, e, ("year", "dates", "note")) or "提交未成功，请检查标出的内容。"
+            return _calendar_page(request_form=form, request_error=error), e.status
+        flash(f"已提交 {req.year} 年工作日历修改申请，系统管理员处理后可在本页查看结果", "success")
+        return redirect(url_for("admin.calendar") + "#calendar-requests")
+    return _calendar_page(request_form=form, request_error="提交未成功，请刷新页面后重试。"), 400
+
+
+@bp.route("/calendar/requests/<int:request_id>/<op>", methods=["POST"])
+@roles_required("sysadmin")
+def calendar_decide(request_id: int, op: str):
+    if op not in ("done", "declined"):
+        abort(404)
+    form = CalendarDecisionForm()
+    if not form.validate_on_submit():
+        flash("提交未成功，请刷新页面后重试。", "error")
+        return redirect(url_for("admin.calendar") + "#calendar-requests")
+    try:
+        req = cal_service.decide_request(me(), request_id, op, form.note.data or "")
+    except ServiceError as e:
+        if e.status == 404:
+            abort(404)
+        flash(e.message, "error")
+    else:
+        flash(f"已将 {req.agency.name} 的 {req.year} 年修改申请标记为“{req.status_label}”", "success")
+    return redirect(url_for("admin.calendar") + "#calendar-requests")
 
 
 @bp.route("/users", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..domain.workflow import ACTIONS, STATES, allowed, available_actions
+from ..domain.workflow import ACTIONS, AGENCY_ROLES, STATES, allowed, available_actions
 from ..services import cases as S
 from ..services.clocks import case_clock
 from ..services.errors import Conflict, NotFound, ServiceError
@@ -35,6 +35,8 @@ def due_text(case) -> str:
 @bp.route("/")
 @roles_required()
 def queue():
+    if not current_user.has_role(*AGENCY_ROLES):
+        return redirect(url_for("admin.calendar"))  # the system administrator works on national data only
     per = 50  # a screenful; the rest are further down the queue by due date
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = S.work_queue(me(), limit=per, offset=(page - 1) * per)
@@ -44,7 +46,7 @@ def queue():
 
 
 @bp.route("/cases")
-@roles_required()
+@roles_required(*AGENCY_ROLES)
 def search():
     raw = {k: v for k, v in request.args.items() if k in ("q", "state", "page") and v.strip()}
     error = None
@@ -101,11 +103,12 @@ def intake_hints():
 # ---------------------------------------------------------------- case page
 
 @bp.route("/cases/<int:case_id>")
-@roles_required()
+@roles_required(*AGENCY_ROLES)
 def detail(case_id: int):
     case = load_case(case_id)
     clock = case_clock(case)
-    actions = [(a, unavailable_reason(a.name, case)) for a in available_actions(case.state, current_user.roles)]
+    actions = [(a, unavailable_reason(a.name, case, current_user.id))
+               for a in available_actions(case.state, current_user.roles)]
     correction_due = None
     if case.state in ("registered", "handling") and not case.steps_of("correction"):
         correction_due = correction_notice_due(case)
@@ -121,7 +124,7 @@ def detail(case_id: int):
 # ---------------------------------------------------------------- actions
 
 @bp.route("/cases/<int:case_id>/action/<name>", methods=["GET", "POST"])
-@roles_required()
+@roles_required(*AGENCY_ROLES)
 def action(case_id: int, name: str):
     if name not in ACTIONS:
         abort(404)

@@ -9,7 +9,7 @@ from ..domain.clock import PAUSE_REASONS, STATUS_LABELS
 from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import OUTCOME_BY_CODE
-from ..domain.workflow import ROLES, STATES
+from ..domain.workflow import AGENCY_ROLES, ROLES, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
 from ..services.time import local
@@ -35,7 +35,8 @@ DATA_LABELS = {
     "secrecy_note": "保密审查意见", "comments": "意见", "note": "说明", "issued_on": "答复日期",
     "on_time": "按期答复", "delivered_on": "送达日期", "proof": "送达凭证", "recipient": "签收人",
     "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
-    "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本",
+    "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本", "revised_by": "修订人",
+    "separation_relaxed": "职责分离",
 }
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
@@ -104,7 +105,7 @@ def has_endpoint(name: str) -> bool:
 def register_display(app: Flask) -> None:
     app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime)
     app.jinja_env.globals.update(
-        STATES=STATES, ROLES=ROLES, STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
+        STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,
         ID_TYPES=ID_TYPES, FORMS=FORMS, ROUTES=ROUTES, DRAFT_FIELDS=DRAFT_FIELDS, RETENTIONS=RETENTIONS,
         event_items=event_items, has_endpoint=has_endpoint,

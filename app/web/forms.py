@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
 
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
-from ..domain.workflow import ROLES
+from ..domain.workflow import PLATFORM_ROLES, ROLES
 
 
 def put_error(form, err, fields) -> str | None:
@@ -90,13 +90,28 @@ class CalendarForm(FlaskForm):
     submit = SubmitField("保存并重新计算期限")
 
 
+class CalendarRequestForm(FlaskForm):
+    """An agency administrator's request to the system administrator (the calendar is national)."""
+
+    year = StringField("年度", widget=NumberInput(min=2000, max=2100), render_kw={"required": True})
+    dates = TextAreaField("涉及的日期及问题", description="如：2027-10-08 应为调休上班日，系统中为休息日",
+                          render_kw={"rows": 4, "required": True, "maxlength": 2000})
+    note = TextAreaField("说明", description="依据（通知文号）或其他说明", render_kw={"rows": 2, "maxlength": 2000})
+    submit = SubmitField("提交修改申请")
+
+
+class CalendarDecisionForm(FlaskForm):
+    note = StringField("处理说明", description="不予修改的须说明理由", render_kw={"maxlength": 2000})
+
+
 class UserForm(FlaskForm):
     username = StringField("用户名", description="登录名：字母、数字、下划线、点或连字符",
                            render_kw={"required": True, "maxlength": 64, "autocomplete": "off"})
     name = StringField("姓名", render_kw={"required": True, "maxlength": 100})
     password = PasswordField("初始密码", description="至少8位", render_kw={"required": True,
                                                                      "autocomplete": "new-password"})
-    roles = SelectMultipleField("角色", choices=choices(ROLES), validate_choice=False,
+    roles = SelectMultipleField("角色", choices=choices({k: v for k, v in ROLES.items() if k not in PLATFORM_ROLES}),
+                                validate_choice=False,
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     submit = SubmitField("创建用户")
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
 from ..letters.catalogue import CatalogueError
 from ..models import Letter, LetterTemplateOverride
 from ..services import integrity
+from ..services import agency as agency_service
 from ..services import letters as L
 from ..services.cases import get_case
 from ..services.errors import NotFound, ServiceError
@@ -47,7 +49,7 @@ def reply_preview(case_id: int):
 
 
 @bp.route("/cases/<int:case_id>/letters/<int:letter_id>.pdf")
-@roles_required()
+@roles_required(*AGENCY_ROLES)
 def issued(case_id: int, letter_id: int):
     case = _case(case_id)
     row = db.session.get(Letter, letter_id)
@@ -106,8 +108,10 @@ def agency_settings():
     agency = me().agency
     errors: dict[str, str] = {}
     values = {k: getattr(agency, k) or "" for k, _, _ in AGENCY_FIELDS}
+    relaxed = agency.separation_relaxed
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k, _, _ in AGENCY_FIELDS}
+        relaxed = bool(request.form.get("separation_relaxed"))
         for k, label, n in AGENCY_FIELDS:
             if k in ("name", "number_pattern") and not values[k]:
                 errors[k] = f"请填写{label}"
@@ -124,12 +128,15 @@ def agency_settings():
             if msg:
                 errors["seal_png"] = msg
         if not errors:
+            relaxed_changed = agency_service.set_separation_relaxed(me(), relaxed, commit=False)
             changed = save_agency_settings(me(), tuple((k, label) for k, label, _ in AGENCY_FIELDS), values,
                                            seal_bytes, bool(request.form.get("remove_seal")))
+            if relaxed_changed:
+                changed.append("放宽职责分离" if relaxed else "恢复职责分离")
             flash("机关设置已保存" + (f"（修改：{'、'.join(changed)}）" if changed else ""), "success")
             return redirect(url_for("letters.agency_settings"))
     return render_template("letters/agency.html", fields=AGENCY_FIELDS, values=values, errors=errors,
-                           agency=agency), (400 if errors else 200)
+                           agency=agency, relaxed=relaxed), (400 if errors else 200)
 
 
 def _check_seal(data: bytes) -> str | None:

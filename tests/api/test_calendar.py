@@ -15,7 +15,7 @@ def test_calendar_lists_seeded_years(api, openapi_doc):
     assert all(d.startswith("2026-") for d in y2026["holidays"] + y2026["makeup"])
 
 
-def test_admin_enters_next_year_and_open_cases_are_recomputed(api, openapi_doc):
+def test_sysadmin_enters_next_year_and_open_cases_are_recomputed(api, openapi_doc):
     case = api.register(arrived_on="2026-11-20")
     # Received on 2026-12-15: 20 working days run into 2027, which is not entered yet.
     set_today(api.app, "2026-12-15")
@@ -24,20 +24,20 @@ def test_admin_enters_next_year_and_open_cases_are_recomputed(api, openapi_doc):
     assert not case["clock"]["provisional"]
     body = {"holidays": ["2027-01-01", "2027-02-05~2027-02-11"], "makeup": "2027-02-14\n2027-02-20",
             "source": "国办发明电〔2026〕1号"}
-    r = api.put("/calendar/2027", body, "admin")
+    r = api.put("/calendar/2027", body, "sysadmin")
     assert r.status_code == 200, r.get_data(as_text=True)
     saved = r.get_json()
     validate(openapi_doc, response_schema(openapi_doc, "/calendar/{year}", "put", 200), saved)
     assert saved["year"]["revision"] == 1 and saved["year"]["source"] == "国办发明电〔2026〕1号"
     assert saved["year"]["holidays"][:2] == ["2027-01-01", "2027-02-05"]
     assert saved["year"]["makeup"] == ["2027-02-14", "2027-02-20"]
-    assert saved["year"]["updated_by"]["username"] == "admin"
+    assert saved["year"]["updated_by"]["username"] == "sysadmin"
     assert saved["recomputed_cases"] == 1
     after = api.get(f"/cases/{late['id']}", "head").get_json()
     assert not after["clock"]["provisional"] and after["clock"]["calendar_version"] == "2026r1,2027r1"
     assert after["events"][-1]["action"] == "calendar_recompute"
     # A correction bumps the revision.
-    again = api.put("/calendar/2027", {**body, "makeup": []}, "admin").get_json()
+    again = api.put("/calendar/2027", {**body, "makeup": []}, "sysadmin").get_json()
     assert again["year"]["revision"] == 2 and again["year"]["makeup"] == []
 
 
@@ -57,7 +57,7 @@ def test_calendar_input_errors(api):
         (1999, {"holidays": [], "makeup": []}, "year"),
         (99999999999, {"holidays": [], "makeup": []}, "year"),
     ]:
-        assert_error(api.put(f"/calendar/{year}", body, "admin"), 400, field)
-    assert_error(api.put("/calendar/2027", None, "admin"), 400, None)
+        assert_error(api.put(f"/calendar/{year}", body, "sysadmin"), 400, field)
+    assert_error(api.put("/calendar/2027", None, "sysadmin"), 400, None)
     years = [y["year"] for y in api.get("/calendar", "admin").get_json()["years"]]
     assert 2027 not in years

@@ -4,10 +4,13 @@ from app.domain.workflow import ACTIONS
 from tests.api.support import assert_error, user_without_roles
 from tests.conftest import INTAKE
 
-DEMO = ("clerk", "handler", "handler2", "legal", "head", "archivist", "admin")
+DEMO = ("clerk", "handler", "handler2", "legal", "head", "archivist", "admin", "sysadmin")
 DEMO_ROLES = {"clerk": {"clerk"}, "handler": {"handler"}, "handler2": {"handler"}, "legal": {"legal"},
-              "head": {"head"}, "archivist": {"archivist"}, "admin": {"admin"}}
-BODIES = {"api.register_case": INTAKE, "api.put_calendar": {"holidays": [], "makeup": []}}
+              "head": {"head"}, "archivist": {"archivist"}, "admin": {"admin"}, "sysadmin": {"sysadmin"}}
+BODIES = {"api.register_case": INTAKE, "api.put_calendar": {"holidays": [], "makeup": []},
+          "api.create_calendar_change_request": {"year": 2027, "dates": "2027-10-08"},
+          "api.decide_calendar_change_request": {"status": "done"},
+          "api.patch_agency_settings": {"separation_relaxed": True}}
 
 
 def _path(rule: str, case_id: int) -> str:
@@ -54,7 +57,7 @@ def test_right_role_passes_the_role_check(api):
     # The same requests with a right-role user are not refused for the role.
     case_id = api.register()["id"]
     assert api.get("/intake-hints", "handler", query={"applicant_name": "张三"}).status_code == 200
-    assert api.put("/calendar/2027", {"holidays": [], "makeup": []}, "admin").status_code == 200
+    assert api.put("/calendar/2027", {"holidays": [], "makeup": []}, "sysadmin").status_code == 200
     assert api.get(f"/cases/{case_id}/events", "archivist").status_code == 200
     assert api.get("/security-log", "admin").status_code == 200
     assert api.post(f"/cases/{case_id}/actions/start", None, "handler").status_code == 200

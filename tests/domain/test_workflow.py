@@ -14,8 +14,11 @@ from app.domain.workflow import (
     CaseFacts,
     TransitionError,
     allowed,
+    NOTICE_SEPARATION,
     available_actions,
     check,
+    duty_conflict,
+    separation,
 )
 
 D = date
@@ -98,7 +101,7 @@ def test_tables_name_exactly_the_expected_actions_states_and_roles():
     assert set(ACTIONS) == set(EXPECTED)
     assert set(STATES) == {"registered", "correction", "handling", "review", "signoff", "signed", "replied",
                            "delivered", "closed", "archived"}
-    assert set(ROLES) == {"clerk", "handler", "legal", "head", "archivist", "admin"}
+    assert set(ROLES) == {"clerk", "handler", "legal", "head", "archivist", "admin", "sysadmin"}
     for a in ACTIONS.values():
         assert a.target is None or a.target in STATES
         assert a.sources <= set(STATES) and a.roles <= set(ROLES)
@@ -340,3 +343,34 @@ def test_guards_can_be_skipped_but_role_and_state_still_apply():
     assert check("sign_off", bare, {"head"}, guards=False) == "signed"
     raises("sign_off", bare, {"handler"}, guards=False)
     raises("sign_off", facts("review"), {"head"}, guards=False)
+
+
+# --------------------------------------------------------------------------- separation of duties
+
+
+def test_the_drafter_may_not_approve_and_the_approver_may_not_sign():
+    f = facts("review", has_draft=True, draft_hash="h1", drafted_by=7)
+    e = raises("approve", f, actor_id=7, secrecy_reviewed=True)
+    assert e.message == "起草人不能审核自己起草的稿件（职责分离）"
+    assert check("approve", f, {"legal"}, actor_id=8, secrecy_reviewed=True) == "signoff"
+    f = facts("signoff", draft_hash="h1", approved_hash="h1", drafted_by=7, approved_by=8)
+    assert raises("sign_off", f, actor_id=8).message == "审核人不能签发自己审核通过的稿件（职责分离）"
+    # Only the two named conflicts: the drafter may sign a draft someone else approved.
+    assert check("sign_off", f, {"head"}, actor_id=7) == "signed"
+    assert duty_conflict("sign_off", f, 7) is None
+
+
+def test_a_relaxed_agency_allows_it_and_gets_the_note_to_record():
+    f = facts("review", has_draft=True, draft_hash="h1", drafted_by=7, separation_relaxed=True)
+    assert check("approve", f, {"legal"}, actor_id=7, secrecy_reviewed=True) == "signoff"
+    assert duty_conflict("approve", f, 7) == "起草人与审核人为同一人（本机关已放宽职责分离）"
+    assert duty_conflict("approve", f, 8) is None
+    f = facts("signoff", draft_hash="h1", approved_hash="h1", approved_by=7, separation_relaxed=True)
+    assert duty_conflict("sign_off", f, 7) == "审核人与签发人为同一人（本机关已放宽职责分离）"
+
+
+def test_notice_separation():
+    with pytest.raises(TransitionError, match="制作该文书的人不能审核该文书"):
+        separation("approve_notice", NOTICE_SEPARATION, 3, {3}, False)
+    assert separation("approve_notice", NOTICE_SEPARATION, 3, {3}, True).startswith("文书制作人与审核人为同一人")
+    assert separation("approve_notice", NOTICE_SEPARATION, 4, {3}, False) is None

@@ -471,7 +471,7 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
 
     with pytest.raises(ServiceError):
         CalS.save_year(user("clerk"), 2027, "2027-01-01", "", "国务院办公厅通知")
-    row, changed = CalS.save_year(user("admin"), 2027, "2027-01-01", "",
+    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "",
                                   "国务院办公厅关于2027年部分节假日安排的通知（测试数据）")
     assert changed == 1
     open_case = reload(open_case)
@@ -480,7 +480,7 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
     ev = [e for e in events(open_case.id) if e.action == "calendar_recompute"]
     assert len(ev) == 1
     assert ev[0].from_state == ev[0].to_state == "registered"
-    assert ev[0].actor_id == user("admin").id
+    assert ev[0].actor_id == user("sysadmin").id
     assert (ev[0].data["old_due"], ev[0].data["new_due"]) == ("2027-01-07", "2027-01-08")
     assert (ev[0].data["old_calendar_version"], ev[0].data["new_calendar_version"]) == ("2026r1,2027p",
                                                                                        "2026r1,2027r1")
@@ -499,7 +499,7 @@ def test_recompute_keeps_a_paused_case_paused(app, ctx):
     _consult(case, "agency", "2026-12-11", "示范市财政局")
     before = snapshot(case.id)
     assert before["reply_due"] is None
-    CalS.save_year(user("admin"), 2027, "2027-01-01", "", "测试")
+    CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
     case = reload(case)
     assert case.state == "handling" and case.reply_due is None
     st = case_clock(case)

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.workflow import ACTIONS, allowed
+from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
 UI_BLUEPRINTS = ("auth", "cases", "admin", "account")
 EVERYONE = None
+AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
 PAGE_ROLES = {
-    "cases.queue": EVERYONE,
-    "cases.search": EVERYONE,
+    "cases.queue": AGENCY,
+    "cases.search": AGENCY,
     "cases.intake": {"clerk"},
     "cases.intake_hints": {"clerk"},
-    "cases.detail": EVERYONE,
-    "admin.calendar": {"admin"},
+    "cases.detail": AGENCY,
+    "admin.calendar": {"admin", "sysadmin"},
     "admin.users": {"admin"},
     "admin.security_log": {"admin"},
     "admin.security_log_export": {"admin"},
     "account.token": EVERYONE,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
-           "admin.unlock_user"}  # POST only: its roles are checked in test_auth.py
+           "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
+           "admin.calendar_request", "admin.calendar_decide"}  # POST only: checked in test_duties.py
+# A user without an agency role (the system administrator) is sent from the work queue to the calendar.
+REDIRECTS = {"cases.queue": "/admin/calendar"}
 
 
 def test_matrix_covers_every_ui_route(app):
@@ -44,10 +48,14 @@ def test_page_access_by_role(web, username):
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
         expected = 200 if need is None or roles & need else 403
+        if expected == 403 and endpoint in REDIRECTS:
+            expected = 302
         r = web.client.get(urls[endpoint])
         assert r.status_code == expected, (username, endpoint, r.status_code)
         if expected == 403:
             assert "无权访问" in r.get_data(as_text=True)
+        if expected == 302:
+            assert r.location == REDIRECTS[endpoint]
     # Logged in, the login page sends the user to the work queue.
     assert web.client.get("/login").location == "/"
 
@@ -105,10 +113,11 @@ def test_navigation_links_follow_roles(web):
         "clerk": {"nav-queue", "nav-intake", "nav-search"},
         "handler": {"nav-queue", "nav-search"},
         "admin": {"nav-queue", "nav-search", "nav-calendar", "nav-users"},
+        "sysadmin": {"nav-calendar"},
     }
     for username, ids in expected.items():
         web.as_user(username)
-        page = web.get("/")
+        page = web.get("/", follow_redirects=True)  # the system administrator lands on the calendar
         present = {i for i in ("nav-queue", "nav-intake", "nav-search", "nav-calendar", "nav-users")
                    if page.has_id(i)}
         assert present == ids, username

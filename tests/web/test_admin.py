@@ -20,7 +20,7 @@ SCHEDULE_2027 = {
 
 
 def test_calendar_page_lists_years_and_marks_2027_unconfirmed(web):
-    web.as_user("admin")
+    web.as_user("sysadmin")
     page = web.get("/admin/calendar")
     rows = {n.get("data-year"): n for n in page.by_id("calendar-years").iter() if n.tag == "tr" and n.get("data-year")}
     assert set(rows) == {str(y) for y in range(2019, 2028)}
@@ -43,7 +43,7 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     case_id = web.run(lambda: register(arrived_on="2026-12-10").id)
     before = web.run(lambda: db.session.get(Case, case_id).reply_due)
     assert before == date(2027, 1, 7)  # weekends only: provisional
-    web.as_user("admin")
+    web.as_user("sysadmin")
     r = web.client.post("/admin/calendar", data=SCHEDULE_2027)
     assert r.status_code == 302
     assert web.get("/admin/calendar").flashes() == ["已保存 2027 年工作日历（第1版），已重新计算 1 件在办案件的答复期限"]
@@ -59,14 +59,18 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     assert (due, provisional, version) == (date(2027, 1, 8), False, "2026r1,2027r1")  # 1 Jan is now a holiday
     assert len(recomputes) == 1
     assert recomputes[0]["old_due"] == "2027-01-07" and recomputes[0]["new_due"] == "2027-01-08"
+    web.as_user("handler")
     page = web.get(f"/cases/{case_id}")
-    assert "日历变更，重新计算期限" in page.by_id("timeline").text
+    # Named as the national revision by the system administrator, not as a stranger's edit.
+    timeline = page.by_id("timeline").text
+    assert "全国工作日历修订，重新计算期限" in timeline and "修订人：系统管理员 周系统" in timeline
     assert "（暂定）" not in page.by_id("clock").text
+    web.as_user("sysadmin")
     assert not web.get("/admin/calendar").has_id("unconfirmed")
 
 
 def test_calendar_errors_are_shown_at_the_field_and_keep_the_input(web):
-    web.as_user("admin")
+    web.as_user("sysadmin")
     data = {**SCHEDULE_2027, "makeup": "2027-02-22"}  # a Monday
     r = web.client.post("/admin/calendar", data=data)
     assert r.status_code == 400
@@ -109,7 +113,7 @@ def test_user_form_refusals(web):
         page = Page(r)
         assert r.status_code == 400 and message in (page.error_for(field) or ""), (data, page.error_for(field))
         assert page.value("name") == data["name"]
-    assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(User))) == 7
+    assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(User))) == 8  # with sysadmin
 
 
 def test_api_token_is_shown_once(web):
