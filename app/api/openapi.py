@@ -11,7 +11,7 @@ from ..domain.workflow import ACTIONS, ROLES, STATES
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
-from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
+from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, INTAKE_PARAMS, REISSUE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
                     YEARS_BACK, Param, target_text)
 
 REF = "#/components/schemas/"
@@ -223,6 +223,7 @@ def request_schemas() -> dict[str, dict]:
         "TokenRequest": body_schema(TOKEN_PARAMS),
         "CaseCreate": body_schema(INTAKE_PARAMS, description="登记申请；不支持的字段返回 400"),
         "CalendarYearPut": body_schema(CALENDAR_PARAMS),
+        "NoticeReissue": body_schema(REISSUE_PARAMS, description="重新出具程序性文书：写明理由，原文书保留"),
     }
     for name, params in ACTION_PARAMS.items():
         s[action_schema_name(name)] = body_schema(params, (VERSION_PARAM,), action_description(name))
