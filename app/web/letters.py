@@ -125,6 +125,9 @@ def notice_reissue(case_id: int, ref: str):
                 error, status = put_error(form, e, {"reason"}), e.status
                 case = _case(case_id)  # rolled back: show the case as it is now
                 st = L.notice_status(case, L.find_notice(case, ref))
+                if isinstance(e, Conflict):
+                    # The page now shows the letter in force; submitting again is a deliberate choice.
+                    form.letter_id.data = str(st["issued"].id)
             else:
                 flash(f"已重新出具{_issued_text(row)}；原文书 {st['issued'].number_text} 保留，标注为已重新出具", "success")
                 return redirect(url_for("cases.detail", case_id=case.id) + "#letters")
