@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.extensions import db
 from app.models import Draft, Letter
 from tests.api.support import CHINESE, Api
-from tests.factories import build_case
+from tests.factories import build_case, count_of
 from tests.race import race
 
 
@@ -13,14 +13,6 @@ def _case(app, stage: str) -> int:
     with app.app_context():
         try:
             return build_case(stage).id
-        finally:
-            db.session.remove()
-
-
-def _count(app, model, case_id: int) -> int:
-    with app.app_context():
-        try:
-            return db.session.scalar(db.select(db.func.count()).select_from(model).where(model.case_id == case_id))
         finally:
             db.session.remove()
 
@@ -46,7 +38,7 @@ def test_double_save_draft_is_a_409(app, api):
     version = api.get(f"/cases/{case_id}", as_="handler").get_json()["version"]
     bodies = [{"outcome": "disclose", "obtain": f"邮寄（{i}）", "version": version} for i in (1, 2)]
     _one_409(_twice(app, api, "handler", f"/cases/{case_id}/actions/save_draft", bodies), 200)
-    assert _count(app, Draft, case_id) == 1
+    assert count_of(app, Draft, case_id) == 1
 
 
 def test_double_issue_is_a_409(app, api):
@@ -54,14 +46,14 @@ def test_double_issue_is_a_409(app, api):
     version = api.get(f"/cases/{case_id}", as_="handler").get_json()["version"]
     _one_409(_twice(app, api, "handler", f"/cases/{case_id}/actions/issue",
                     [{"version": version}, {"version": version}]), 200)
-    assert _count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
 
 
 def test_double_notice_issue_is_a_409_and_a_later_one_names_the_letter(app, api):
     case_id = _case(app, "registered")
     path = f"/cases/{case_id}/notices/receipt/issue"
     _one_409(_twice(app, api, "clerk", path, [None, None]), 201)
-    assert _count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
     [letter] = api.get(f"/cases/{case_id}/letters", as_="clerk").get_json()["items"]
     assert letter["number"] is None and letter["notice_ref"] == "receipt"
     r = api.post(path, as_="clerk")

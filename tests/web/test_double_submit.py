@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Draft, Letter, User
-from tests.factories import build_case
+from tests.factories import build_case, count_of
 from tests.race import race
 from tests.web.conftest import form_data
 from tests.web.page import Page
@@ -20,14 +20,6 @@ def client_as(app, username: str):
     with c.session_transaction() as s:
         s["_user_id"], s["_fresh"] = str(uid), True
     return c
-
-
-def count(app, model, case_id: int) -> int:
-    with app.app_context():
-        try:
-            return db.session.scalar(db.select(db.func.count()).select_from(model).where(model.case_id == case_id))
-        finally:
-            db.session.remove()
 
 
 def two_tabs(app, username: str, url: str, typed: list[dict]) -> list:
@@ -55,7 +47,7 @@ def test_double_save_draft_is_a_409_that_keeps_the_typed_text(app):
     assert page.form_error() == CONFLICT
     assert page.value("obtain") == typed[lost]["obtain"] and page.value("decision") == typed[lost]["decision"]
     assert page.value("outcome") == "disclose"
-    assert count(app, Draft, case_id) == 1
+    assert count_of(app, Draft, case_id) == 1
 
 
 def test_double_issue_is_a_409_and_one_letter(app):
@@ -67,7 +59,7 @@ def test_double_issue_is_a_409_and_one_letter(app):
     assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
     [lost] = [r for r in responses if r.status_code == 409]
     assert Page(lost).form_error() == CONFLICT
-    assert count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
 
 
 def test_double_click_on_a_notice_issue_button_is_a_409_with_the_case_page(app):
@@ -81,11 +73,11 @@ def test_double_click_on_a_notice_issue_button_is_a_409_with_the_case_page(app):
     assert sorted(r.status_code for r in responses) == [302, 409], [r.status_code for r in responses]
     [lost] = [Page(r) for r in responses if r.status_code == 409]
     assert lost.has_id("letters") and ("已出具" in lost.text or "刚刚已由他人出具" in lost.text)
-    assert count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
     # Clicked again later: still a 409 naming the receipt in force, still one letter.
     r = clients[0].post(url)
     assert r.status_code == 409 and "已出具" in Page(r).text
-    assert count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
 
 
 def test_reissue_form_requires_a_reason_and_keeps_it_on_a_conflict(app):
@@ -101,7 +93,7 @@ def test_reissue_form_requires_a_reason_and_keeps_it_on_a_conflict(app):
 
     r = c.post(url, data={**data, "reason": "  "})
     assert r.status_code == 400 and "请写明重新出具的理由" in Page(r).text
-    assert count(app, Letter, case_id) == 1
+    assert count_of(app, Letter, case_id) == 1
 
     r = c.post(url, data={**data, "reason": "答复期限顺延，回执所载期限需要更正"})
     assert r.status_code == 302
@@ -115,4 +107,4 @@ def test_reissue_form_requires_a_reason_and_keeps_it_on_a_conflict(app):
     assert r.status_code == 409
     again = Page(r)
     assert again.value("reason") == "第二个标签页写的理由" and "已被重新出具" in again.form_error()
-    assert count(app, Letter, case_id) == 2
+    assert count_of(app, Letter, case_id) == 2
