@@ -215,7 +215,7 @@ def _store_letters(case, letters) -> None:
     base = datetime(2026, 11, 3, 2, 0)
     for k, (key, title, number, pdf) in enumerate(letters):
         db.session.add(Letter(agency_id=case.agency_id, case_id=case.id, key=key, title=title, number=number,
-                              year=2026, seq=k + 901, content_hash=hashlib.sha256(number.encode()).hexdigest(),
+                              notice_ref="reply" if k == 0 else f"{key}-{k}", year=2026, seq=k + 901, content_hash=hashlib.sha256(number.encode()).hexdigest(),
                               pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), pages=_pages(pdf),
                               issued_at=base + timedelta(hours=k), draft_id=case.issued_draft_id if k == 0 else None))
     db.session.commit()

@@ -193,3 +193,12 @@ def snapshot(case_id: int) -> dict:
         "open_steps": sum(1 for s in c.steps if s.is_open),
         "approved": [(x.approved_hash, x.signed_hash) for x in c.drafts],
     }
+
+
+def count_of(app, model, case_id: int) -> int:
+    """How many rows of ``model`` the case has, read in an app context of its own."""
+    with app.app_context():
+        try:
+            return db.session.scalar(db.select(db.func.count()).select_from(model).where(model.case_id == case_id))
+        finally:
+            db.session.remove()

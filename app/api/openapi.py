@@ -13,7 +13,7 @@ from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
-                    CALENDAR_REQUEST_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
+                    CALENDAR_REQUEST_PARAMS, INTAKE_PARAMS, REISSUE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
                     YEARS_BACK, Param, target_text)
 
 REF = "#/components/schemas/"
@@ -244,6 +244,7 @@ def request_schemas() -> dict[str, dict]:
         "CalendarChangeRequestCreate": body_schema(CALENDAR_REQUEST_PARAMS),
         "CalendarChangeRequestDecision": body_schema(CALENDAR_DECISION_PARAMS),
         "AgencySettingsPatch": body_schema(AGENCY_SETTINGS_PARAMS),
+        "NoticeReissue": body_schema(REISSUE_PARAMS, description="重新出具程序性文书：写明理由，原文书保留"),
     }
     for name, params in ACTION_PARAMS.items():
         s[action_schema_name(name)] = body_schema(params, (VERSION_PARAM,), action_description(name))

@@ -273,6 +273,12 @@ TOKEN_PARAMS: tuple[Param, ...] = (
     _p("password", "text", "密码", required=True, max_len=200),
 )
 
+REISSUE_PARAMS: tuple[Param, ...] = (
+    _p("reason", "text", "重新出具的理由", required=True, max_len=1000),
+    _p("letter_id", "integer", "被替代的文书", **ID_RANGE,
+       note="页面或清单上看到的现行文书的 id；给出时，该文书已被他人重新出具则返回 409"),
+)
+
 CALENDAR_PARAMS: tuple[Param, ...] = (
     _p("holidays", "days", "放假日期", required=True,
        note="ISO 日期的数组，或逗号/换行分隔的文本；区间写作 2027-02-05~2027-02-11；周末放假日自动忽略"),

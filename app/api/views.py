@@ -20,7 +20,7 @@ from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, EVERY_ROLE, PUBLIC, Metho
                    json_body, json_response, require_roles, route)
 from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict, user_ref
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
-                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
+                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS, REISSUE_PARAMS,
                     SECURITY_LOG_PARAMS, TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
@@ -135,9 +135,12 @@ def case_action(case_id: int, action: str):
 # ---------------------------------------------------------------- letters
 
 def _letter_dict(l) -> dict:
+    replaced = l.replaced_by
     return {"id": l.id, "key": l.key, "title": l.title, "number": l.number, "issued_at": l.issued_at.isoformat(),
             "pages": l.pages, "sha256": l.sha256, "content_hash": l.content_hash,
-            "supersedes_id": l.supersedes_id,
+            "notice_ref": l.notice_ref, "reissue_no": l.reissue_no, "supersedes_id": l.supersedes_id,
+            "reissue_reason": l.reissue_reason, "replaced_by_id": replaced.id if replaced else None,
+            "status": "已重新出具" if replaced else "有效",
             "pdf": url_for("api.letter_pdf", case_id=l.case_id, letter_id=l.id)}
 
 
@@ -166,7 +169,7 @@ def letter_pdf(case_id: int, letter_id: int):
     row = next((l for l in case.letters if l.id == letter_id), None)
     if row is None:
         raise NotFound("文书不存在")
-    return _pdf_response(integrity.letter_pdf(row, current_user()), f"{row.number}.pdf")
+    return _pdf_response(integrity.letter_pdf(row, current_user()), f"{row.number or row.title}.pdf")
 
 
 @route("/cases/<int:case_id>/reply-preview.pdf", "GET", roles=frozenset({"handler", "legal", "head"}),
@@ -184,6 +187,7 @@ def _notices_dict(case) -> list[dict]:
     return [{"ref": st["notice"].ref, "key": st["letter"].key, "letter": st["letter"].name,
              "about": st["notice"].label, "needs_review": st["needs_review"], "approved": st["approved"],
              "content_hash": st["hash"], "issued": _letter_dict(st["issued"]) if st["issued"] else None,
+             "changed_since_issue": st["changed"],
              "preview": url_for("api.notice_preview", case_id=case.id, ref=st["notice"].ref)}
             for st in (L.notice_status(case, n) for n in L.notices(case))]
 
@@ -217,14 +221,35 @@ def approve_notice(case_id: int, ref: str):
     return json_response({"items": _notices_dict(case_service.get_case(case_id, user))})
 
 
+E409_ISSUED = (409, ("已出具（错误信息写明现行文书的文号和时间），或与同时进行的出具冲突；未重复出具、未编号", "Error"))
+
+
 @route("/cases/<int:case_id>/notices/<ref>/issue", "POST", roles=frozenset({"handler", "clerk"}),
        summary="出具程序性文书（编号并生成PDF）", what="出具文书",
-       description="需法制审核的文书（如收费通知书）须先审核通过，且内容与审核时一致。",
-       responses=dict([(201, ("已出具的文书", None)), E400, E401, E403, E404]))
+       description="需法制审核的文书（如收费通知书）须先审核通过，且内容与审核时一致。每份文书只出具一次："
+                   "此后案件情况变化（如期限顺延）也不会使其变为未出具；需更正的，用 reissue 重新出具。"
+                   "只有目录中带文号的文书类型编号（登记回执、征求意见确认函、送达回证不编号）。",
+       responses=dict([(201, ("已出具的文书", None)), E400, E401, E403, E404, E409_ISSUED]))
 def issue_notice(case_id: int, ref: str):
     from ..services import letters as L
     from ..services.time import today
     row = L.issue_notice(_case_id(case_id), current_user(), ref, today())
+    return json_response(_letter_dict(row), 201)
+
+
+@route("/cases/<int:case_id>/notices/<ref>/reissue", "POST", roles=frozenset({"handler", "clerk"}),
+       summary="重新出具程序性文书（须写明理由）", what="出具文书", request_schema="NoticeReissue",
+       description="按案件现状生成新文书（带文号的类型取新文号），新文书指向被替代的文书（supersedes_id），"
+                   "原文书保留并显示为“已重新出具”；理由记入办理记录。",
+       responses=dict([(201, ("新出具的文书", None)), E400, E401, E403, E404,
+                       (409, ("该文书已被他人重新出具（letter_id 不是现行文书），或与同时进行的出具冲突", "Error"))]))
+def reissue_notice(case_id: int, ref: str):
+    from ..services import letters as L
+    from ..services.time import today
+    body = json_body()
+    check_body(body, REISSUE_PARAMS)
+    row = L.reissue_notice(_case_id(case_id), current_user(), ref, today(), body.get("reason"),
+                           replaces_id=body.get("letter_id"))
     return json_response(_letter_dict(row), 201)
 
 

@@ -284,8 +284,8 @@ def _embed(writer: PdfWriter, letter) -> dict:
     ascii_name = f"letter-{letter.id}-{digest[:12]}.pdf"
     ef = writer.add_attachment(ascii_name, letter.pdf)
     spec = ef.pdf_object
-    spec[NameObject("/UF")] = create_string_object(f"{letter.number} {letter.title}.pdf")
-    spec[NameObject("/Desc")] = TextStringObject(f"{letter.title}（{letter.number}）原件，SHA-256 {digest}")
+    spec[NameObject("/UF")] = create_string_object(" ".join(filter(None, (letter.number, letter.title))) + ".pdf")
+    spec[NameObject("/Desc")] = TextStringObject(f"{letter.title}（{letter.number_text}）原件，SHA-256 {digest}")
     spec[NameObject("/AFRelationship")] = NameObject("/Source")
     stream = spec["/EF"]["/F"].get_object()
     stream[NameObject("/Subtype")] = NameObject("/application#2Fpdf")

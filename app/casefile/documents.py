@@ -117,7 +117,7 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
     items: list[Item] = []
     for n, letter in enumerate(case.letters):
         g = letter_group(letter, case)
-        items.append(Item("letter", g, letter.title, letter.number, local_date(letter.issued_at), letter=letter,
+        items.append(Item("letter", g, letter.title, letter.number or "", local_date(letter.issued_at), letter=letter,
                           pages=letter.pages, order=(local(letter.issued_at) or datetime.min, 0, n)))
     d = approved_draft(case)
     if d is not None:

@@ -8,10 +8,8 @@ from typing import Any, Callable, Mapping
 
 from flask import current_app
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import clock as C
 from ..domain.fees import FEE_METHODS, fee_amount
@@ -26,7 +24,7 @@ from . import letters
 from .audit import record
 from .calendar import load_calendar
 from .clocks import refresh_clock
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
 from .params import Params
 from .time import today as _today
@@ -45,15 +43,9 @@ def get_case(case_id: int, actor: User) -> Case:
     return case
 
 
+@conflict_is_409()
 def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise Conflict() from None
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("保存时与其他操作冲突，请刷新后重试") from None
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- intake
@@ -64,6 +56,7 @@ INTAKE_FIELDS = ("channel", "arrived_on", "confirmed_on", "applicant_type", "app
                  "requested_route", "handler_id")
 
 
+@conflict_is_409("与同时进行的登记冲突，请重试；您的输入未被保存。")
 def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     """登记: register a request and start its clock from the Art. 31 receipt date."""
     if not actor.has_role("clerk"):
@@ -136,7 +129,7 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
         "channel": channel, "reply_due": case.reply_due.isoformat() if case.reply_due else None,
         "calendar_version": case.calendar_version, "provisional": case.due_provisional,
     })
-    _commit()
+    db.session.commit()
     return case
 
 
@@ -616,7 +609,7 @@ def _issue(x: Ctx):
         if letter is not None:
             # Numbered, rendered once and stored in this same transaction.
             row = letters.issue_letter(x.case, x.actor, letter.key, letters.draft_context(x.case, d),
-                                       content_hash=d.content_hash, on=on, draft=d)
+                                       content_hash=d.content_hash, on=on, draft=d, ref="reply")
             issued = {"letter_number": row.number, "letter_sha256": row.sha256}
         else:
             issued = {}
@@ -680,6 +673,7 @@ def _reopen(x: Ctx):
     return {"reason": reason}, apply
 
 
+@conflict_is_409()  # also what a flush inside a handler raises, not only the commit
 def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | None = None,
             expected_version: int | None = None) -> Case:
     """Take one workflow step. A refused step changes nothing."""

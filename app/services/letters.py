@@ -19,7 +19,7 @@ from ..extensions import db
 from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
-from .errors import NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
@@ -192,19 +192,26 @@ def format_number(pattern: str, code: str, year: int, seq: int) -> str:
     return pattern.format(code=code, year=int(year), seq=int(seq))
 
 
-def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: str, on: date,
-                 draft: Draft | None = None, supersedes: Letter | None = None) -> Letter:
-    """Number, render once and store, inside the caller's transaction: a failure rolls back
-    the number with everything else, so no number is consumed without its stored PDF."""
+def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: str, on: date, ref: str,
+                 draft: Draft | None = None, supersedes: Letter | None = None,
+                 reason: str | None = None) -> Letter:
+    """Number (if its type carries a 文号), render once and store, inside the caller's transaction:
+    a failure rolls the number back with everything else, so no number is consumed without its
+    stored PDF. ``ref`` is what of the case the letter belongs to; with ``supersedes`` it is the
+    next re-issue of that letter, else the first issue (the unique key refuses a second one)."""
     letter = get_letter(key)
-    seq = next_number(case.agency_id, "letter", on.year)
-    number = format_number(case.agency.number_pattern, case.agency.doc_code or case.agency.code, on.year, seq)
+    number = seq = None
+    if letter.numbered:
+        seq = next_number(case.agency_id, "letter", on.year)
+        number = format_number(case.agency.number_pattern, case.agency.doc_code or case.agency.code, on.year, seq)
     ctx = {**ctx, "number": number, "issued_on": on}
     pdf = render(case, key, ctx, draft=False)
     row = Letter(agency_id=case.agency_id, case_id=case.id, draft_id=draft.id if draft else None, key=key,
                  title=letter.title, number=number, year=on.year, seq=seq, content_hash=content_hash, pdf=pdf,
                  sha256=hashlib.sha256(pdf).hexdigest(), pages=_pages(pdf), issued_by_id=actor.id,
-                 issued_at=datetime.utcnow(), supersedes_id=supersedes.id if supersedes else None)
+                 issued_at=datetime.utcnow(), notice_ref=ref,
+                 reissue_no=supersedes.reissue_no + 1 if supersedes else 0,
+                 supersedes_id=supersedes.id if supersedes else None, reissue_reason=reason)
     case.letters.append(row)
     db.session.flush()
     return row
@@ -334,15 +341,25 @@ def find_notice(case: Case, ref: str) -> Notice:
     return n
 
 
+def current_letter(case: Case, ref: str) -> Letter | None:
+    """The letter in force for a notice: its latest issue (earlier ones are 已重新出具)."""
+    mine = [l for l in case.letters if l.notice_ref == ref]
+    return max(mine, key=lambda l: l.reissue_no) if mine else None
+
+
 def notice_status(case: Case, n: Notice) -> dict:
-    """Approvals (by content hash) and the issued letter of one notice."""
+    """Approvals (by content hash) and the issued letter of one notice.
+
+    A notice is issued once and stays issued: it is found by its reference, not by its content,
+    so a later change of the case (a paused clock moving the due date, another handler) never
+    makes it look un-issued; ``changed`` says the case now reads differently, for a re-issue."""
     letter = get_letter(n.key)
     h = content_hash(n.build())
     approved = any(e.data.get("ref") == n.ref and e.data.get("content_hash") == h
                    for e in case.events if e.action == "approve_notice")
-    issued = next((l for l in case.letters if l.key == letter.key and l.content_hash == h), None)
+    issued = current_letter(case, n.ref)
     return {"notice": n, "letter": letter, "hash": h, "approved": approved, "issued": issued,
-            "needs_review": letter.needs_review}
+            "changed": bool(issued and issued.content_hash != h), "needs_review": letter.needs_review}
 
 
 def _open_for_change(case: Case) -> None:
@@ -350,6 +367,7 @@ def _open_for_change(case: Case) -> None:
         raise ServiceError("案件已归档，不能再修改")
 
 
+@conflict_is_409()
 def approve_notice(case_id: int, actor: User, ref: str) -> None:
     from .audit import record
     from .cases import _commit, get_case
@@ -395,9 +413,8 @@ def notice_preparers(case: Case, ref: str) -> set[int]:
     return who
 
 
-def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
-    from .audit import record
-    from .cases import _commit, get_case
+def _issuable(case_id: int, actor: User, ref: str) -> tuple[Case, Notice, dict]:
+    from .cases import get_case
 
     case = get_case(case_id, actor)
     if not actor.has_role("handler", "clerk"):
@@ -405,15 +422,65 @@ def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
     _open_for_change(case)
     n = find_notice(case, ref)
     st = notice_status(case, n)
-    if st["issued"] is not None:
-        raise ServiceError(f"《{st['letter'].name}》已出具（{st['issued'].number}），更正须另行出具新文书")
     if st["needs_review"] and not st["approved"]:
         raise ServiceError(f"《{st['letter'].name}》须经法制审核通过后出具，且内容须与审核时一致")
+    return case, n, st
+
+
+def _already(st: dict) -> str:
+    old = st["issued"]
+    return (f"《{st['letter'].name}》已出具（{old.number or '不编号'}，{old.issued_at:%Y-%m-%d %H:%M}），"
+            f"不能再次出具；如需更正，请“重新出具”并写明理由")
+
+
+ISSUE_CONFLICT = "该文书刚刚已由他人出具，未重复出具或编号；请刷新页面查看。"
+
+
+@conflict_is_409(ISSUE_CONFLICT)
+def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
+    """Issue a notice for the first time. Issued already: refused (409), naming the letter."""
+    from .audit import record
+
+    case, n, st = _issuable(case_id, actor, ref)
+    if st["issued"] is not None:
+        raise Conflict(_already(st), None)
     try:
-        row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on)
+        row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on, ref=ref)
         record(case, actor, "issue_notice", f"出具《{st['letter'].name}》", case.state, case.state,
                {"ref": ref, "key": row.key, "number": row.number, "sha256": row.sha256})
-        _commit()
+        db.session.commit()
+    except ServiceError:
+        db.session.rollback()
+        raise
+    return row
+
+
+@conflict_is_409("该文书刚刚已由他人重新出具；请刷新页面查看后再决定是否需要再次重新出具。")
+def reissue_notice(case_id: int, actor: User, ref: str, on: date, reason: str | None,
+                   replaces_id: int | None = None) -> Letter:
+    """重新出具: a new letter from the case as it is now, referring to the one it replaces, which
+    stays on file (shown 已重新出具). ``replaces_id`` is the letter the user saw: if another
+    re-issue came first, the request is a conflict rather than a second re-issue."""
+    from .audit import record
+
+    case, n, st = _issuable(case_id, actor, ref)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请写明重新出具的理由", "reason")
+    if len(reason) > 1000:
+        raise ServiceError("重新出具的理由不能超过1000字", "reason")
+    old = st["issued"]
+    if old is None:
+        raise ServiceError(f"《{st['letter'].name}》尚未出具，请直接出具")
+    if replaces_id is not None and replaces_id != old.id:
+        raise Conflict("该文书已被重新出具，页面显示的不是现行文书；请刷新页面查看。", None)
+    try:
+        row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on, ref=ref,
+                           supersedes=old, reason=reason)
+        record(case, actor, "reissue_notice", f"重新出具《{st['letter'].name}》", case.state, case.state,
+               {"ref": ref, "key": row.key, "number": row.number, "sha256": row.sha256, "reason": reason,
+                "replaces": old.id, "replaces_number": old.number, "reissue_no": row.reissue_no})
+        db.session.commit()
     except ServiceError:
         db.session.rollback()
         raise

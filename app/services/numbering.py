@@ -8,17 +8,21 @@ from ..models import Sequence
 
 
 def next_number(agency_id: int, kind: str, year: int) -> int:
-    """Allocate the next number inside the caller's transaction, under a row lock."""
-    q = db.select(Sequence).where(Sequence.agency_id == agency_id, Sequence.kind == kind,
-                                  Sequence.year == year).with_for_update()
-    seq = db.session.scalars(q).first()
-    if seq is None:
+    """Allocate the next number inside the caller's transaction.
+
+    One atomic UPDATE … RETURNING: the row stays locked until the caller commits or rolls back
+    (so a failed step gives its number back), and unlike read-then-write it cannot lose an
+    increment on SQLite, which ignores FOR UPDATE."""
+    bump = (db.update(Sequence)
+            .where(Sequence.agency_id == agency_id, Sequence.kind == kind, Sequence.year == year)
+            .values(last=Sequence.last + 1).returning(Sequence.last)
+            .execution_options(synchronize_session=False))
+    n = db.session.execute(bump).scalar()
+    if n is None:
         try:
             with db.session.begin_nested():
                 db.session.add(Sequence(agency_id=agency_id, kind=kind, year=year, last=0))
         except IntegrityError:
-            pass  # another worker created it first; lock theirs
-        seq = db.session.scalars(q).one()
-    seq.last += 1
-    db.session.flush()
-    return seq.last
+            pass  # another worker created it first; bump theirs
+        n = db.session.execute(bump).scalar_one()
+    return n

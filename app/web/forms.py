@@ -125,3 +125,11 @@ class ActionForm(FlaskForm):
 
     version = HiddenField()
     submit = SubmitField("确认办理")
+
+
+class ReissueForm(FlaskForm):
+    """重新出具: the reason is required (the service says so); letter_id is the letter the user saw."""
+
+    reason = TextAreaField("重新出具的理由", render_kw={"rows": 3, "required": True},
+                           description="如：答复期限因征求意见顺延，回执所载期限需要更正")
+    letter_id = HiddenField()

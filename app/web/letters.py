@@ -13,10 +13,12 @@ from ..services import integrity
 from ..services import agency as agency_service
 from ..services import letters as L
 from ..services.cases import get_case
-from ..services.errors import NotFound, ServiceError
+from ..services.clocks import case_clock
+from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.settings import reset_template, save_agency_settings, save_template
 from ..services.time import today
 from .decorators import me, roles_required
+from .forms import ReissueForm, put_error
 
 bp = Blueprint("letters", __name__)
 
@@ -55,7 +57,7 @@ def issued(case_id: int, letter_id: int):
     row = db.session.get(Letter, letter_id)
     if row is None or row.case_id != case.id:
         abort(404)
-    return _pdf(integrity.letter_pdf(row, me()), f"{row.number}-{row.title}.pdf")
+    return _pdf(integrity.letter_pdf(row, me()), "-".join(filter(None, (row.number, row.title))) + ".pdf")
 
 
 @bp.route("/cases/<int:case_id>/notices/<ref>.pdf")
@@ -73,6 +75,10 @@ def notice_preview(case_id: int, ref: str):
     return _pdf(pdf, f"{case.number}-{get_letter(n.key).name}-草稿.pdf")
 
 
+def _issued_text(row: Letter) -> str:
+    return f"《{row.title}》，文号 {row.number}" if row.number else f"《{row.title}》（该类文书不编文号）"
+
+
 @bp.route("/cases/<int:case_id>/notices/<ref>/<op>", methods=["POST"])
 @roles_required("handler", "clerk", "legal")
 def notice_op(case_id: int, ref: str, op: str):
@@ -85,12 +91,54 @@ def notice_op(case_id: int, ref: str, op: str):
             flash("文书已审核通过", "success")
         else:
             row = L.issue_notice(case.id, me(), ref, today())
-            flash(f"已出具《{row.title}》，文号 {row.number}", "success")
+            flash(f"已出具{_issued_text(row)}", "success")
     except NotFound:
         abort(404)
+    except Conflict as e:
+        # A second click or another tab: the case page as it is now, with why, answered 409.
+        from .cases import detail
+        flash(e.message, "error")
+        return detail(case_id=case.id), e.status
     except ServiceError as e:
         flash(e.message, "error")
     return redirect(url_for("cases.detail", case_id=case.id) + "#letters")
+
+
+@bp.route("/cases/<int:case_id>/notices/<ref>/reissue", methods=["GET", "POST"])
+@roles_required("handler", "clerk")
+def notice_reissue(case_id: int, ref: str):
+    """重新出具 with a reason; a refused or conflicting submission keeps the typed reason."""
+    case = _case(case_id)
+    try:
+        st = L.notice_status(case, L.find_notice(case, ref))
+    except NotFound:
+        abort(404)
+    if st["issued"] is None:
+        flash(f"《{st['letter'].name}》尚未出具，请直接出具", "warning")
+        return redirect(url_for("cases.detail", case_id=case.id) + "#letters")
+    form = ReissueForm() if request.method == "POST" else ReissueForm(data={"letter_id": str(st["issued"].id)})
+    error, status = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                seen = int(form.letter_id.data) if (form.letter_id.data or "").isdigit() else None
+                row = L.reissue_notice(case.id, me(), ref, today(), form.reason.data, replaces_id=seen)
+            except NotFound:
+                abort(404)
+            except ServiceError as e:
+                error, status = put_error(form, e, {"reason"}), e.status
+                case = _case(case_id)  # rolled back: show the case as it is now
+                st = L.notice_status(case, L.find_notice(case, ref))
+                if isinstance(e, Conflict):
+                    # The page now shows the letter in force; submitting again is a deliberate choice.
+                    form.letter_id.data = str(st["issued"].id)
+            else:
+                flash(f"已重新出具{_issued_text(row)}；原文书 {st['issued'].number_text} 保留，标注为已重新出具", "success")
+                return redirect(url_for("cases.detail", case_id=case.id) + "#letters")
+        else:
+            error, status = "提交未成功，请检查标出的内容。", 400
+    return render_template("letters/reissue.html", case=case, st=st, form=form, error=error,
+                           clock=case_clock(case)), status
 
 
 # ---------------------------------------------------------------- administration

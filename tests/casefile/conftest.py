@@ -81,7 +81,8 @@ def add_letter(case, title: str, key: str = "reply_disclose", *, pages: int = 1,
     pages = pages if pdf is None else 1
     pdf = pdf if pdf is not None else letter_pdf(title, number, pages)
     letter = Letter(agency_id=case.agency_id, case_id=case.id, draft_id=draft_id, key=key, title=title, number=number,
-                    year=2026, seq=seq, content_hash=hashlib.sha256(title.encode()).hexdigest(), pdf=pdf,
+                    notice_ref="reply" if draft_id else f"{key}-{seq}", year=2026, seq=seq,
+                    content_hash=hashlib.sha256(title.encode()).hexdigest(), pdf=pdf,
                     sha256=hashlib.sha256(pdf).hexdigest(), pages=_pages(pdf, pages),
                     issued_at=issued_at or datetime(2026, 11, 20, 2, 0, 0))
     db.session.add(letter)
