@@ -11,8 +11,8 @@ from ..domain.workflow import ACTIONS, ROLES, STATES
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
-from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
-                    YEARS_BACK, Param, target_text)
+from .specs import (ACTION_PARAMS, CALENDAR_PARAMS, HINT_PARAMS, INTAKE_PARAMS, TOKEN_PARAMS, TRIAGE_PARAMS,
+                    VERSION_PARAM, YEARS_AHEAD, YEARS_BACK, Param, target_text)
 
 REF = "#/components/schemas/"
 
@@ -223,6 +223,8 @@ def request_schemas() -> dict[str, dict]:
         "TokenRequest": body_schema(TOKEN_PARAMS),
         "CaseCreate": body_schema(INTAKE_PARAMS, description="登记申请；不支持的字段返回 400"),
         "CalendarYearPut": body_schema(CALENDAR_PARAMS),
+        "IntakeHintsQuery": body_schema(HINT_PARAMS, description="登记提示的查询内容（申请内容可长达5000字）"),
+        "Triage": body_schema(TRIAGE_PARAMS, description="历史导入的未办结案件的分拣"),
     }
     for name, params in ACTION_PARAMS.items():
         s[action_schema_name(name)] = body_schema(params, (VERSION_PARAM,), action_description(name))
