@@ -910,13 +910,17 @@ def work_queue(actor: User, limit: int = 200, offset: int = 0) -> list[tuple[Cas
     return rows
 
 
+def triage_count(actor: User) -> int:
+    return db.session.scalar(db.select(func.count(Case.id)).where(
+        Case.agency_id == actor.agency_id, Case.needs_triage.is_(True))) or 0
+
+
 def triage_queue(actor: User, limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
     """Imported open cases waiting for triage, earliest received first, and how many there are."""
     q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.needs_triage.is_(True))
-    total = db.session.scalar(db.select(func.count()).select_from(q.subquery())) or 0
     rows = list(db.session.scalars(q.options(selectinload(Case.handler))
                                    .order_by(Case.received_on, Case.id).offset(offset).limit(limit)))
-    return rows, total
+    return rows, triage_count(actor)
 
 
 def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:

@@ -39,8 +39,10 @@ def queue():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = S.work_queue(me(), limit=per, offset=(page - 1) * per)
     total = S.work_queue_count(me())
+    # Clerk and head are told about imported history waiting for them in the triage list.
+    triage = S.triage_count(me()) if current_user.has_role(*S.TRIAGE_ROLES) else 0
     return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
-                           pages=max(1, -(-total // per)))
+                           pages=max(1, -(-total // per)), triage=triage)
 
 
 @bp.route("/cases")
@@ -115,7 +117,8 @@ def refresh_hints(case_id: int):
 def detail(case_id: int):
     case = load_case(case_id)
     clock = case_clock(case)
-    actions = [(a, unavailable_reason(a.name, case)) for a in available_actions(case.state, current_user.roles)]
+    actions = [] if case.needs_triage else [  # untriaged history: triage first (services.cases.perform)
+        (a, unavailable_reason(a.name, case)) for a in available_actions(case.state, current_user.roles)]
     correction_due = None
     if case.state in ("registered", "handling") and not case.steps_of("correction"):
         correction_due = correction_notice_due(case)

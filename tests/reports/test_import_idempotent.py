@@ -229,3 +229,15 @@ def test_api_triage(api, app):
     assert r.status_code == 200, r.get_data(as_text=True)
     assert api.post(f"/cases/{old_id}/triage", {"decision": "queue"}, "handler").status_code == 403
     assert api.post(f"/cases/{old_id}/triage", {"decision": "queue", "x": 1}, "head").status_code == 400
+
+
+def test_queue_page_and_dashboard_point_to_the_triage_list(app, client, auth):
+    with app.test_request_context():
+        old_id = _imported_old_case().id
+    auth.login("head")
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="triage-notice"' in html and f'data-case-id="{old_id}"' not in html
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert '<div class="n" id="triage-total">2</div>' in html and '<div class="n" id="overdue-total">0</div>' in html
+    page = client.get(f"/cases/{old_id}").get_data(as_text=True)
+    assert 'id="needs-triage"' in page and 'id="action-extend"' not in page
