@@ -18,7 +18,7 @@ from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, REPEAT_
                              applicant_key, phone_key, receipt_date, similarity, text_grams,
                              validate_resident_id)
 from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE, OUTCOMES
-from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, check
+from ..domain.workflow import ACTIONS, OPEN_STATES, STATES, CaseFacts, TransitionError, check
 from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
@@ -157,6 +157,7 @@ def allocate_number(actor: User, year: int) -> tuple[int, str]:
 
 
 MAX_HINT_CANDIDATES = 50  # the applicant's most recent requests compared with a new description
+MAX_MONTH_LISTED = 30  # this month's requests listed (all are counted)
 NO_HINTS = {"month_count": 0, "month_cases": [], "possible_repeats": []}
 
 
@@ -177,15 +178,18 @@ def intake_hints(actor: User, applicant_name: str, id_number: str, description: 
         who.append(Case.phone_key == phone_key(phone))
     if not who:
         return json.loads(json.dumps(NO_HINTS))
-    base = db.select(Case).where(Case.agency_id == actor.agency_id, or_(*who))
+    mine = [Case.agency_id == actor.agency_id, or_(*who)]
     if exclude_id:
-        base = base.where(Case.id != exclude_id)
+        mine.append(Case.id != exclude_id)
     first = on.replace(day=1)
     nxt = (first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1))
-    month = list(db.session.scalars(base.where(Case.received_on >= first, Case.received_on < nxt)
-                                    .order_by(Case.received_on, Case.id)))
-    earlier = list(db.session.scalars(base.order_by(Case.received_on.desc(), Case.id.desc())
-                                      .limit(MAX_HINT_CANDIDATES)))
+    in_month = [*mine, Case.received_on >= first, Case.received_on < nxt]
+    month_count = db.session.scalar(db.select(func.count(Case.id)).where(*in_month)) or 0
+    month = db.session.execute(db.select(Case.id, Case.number, Case.received_on, Case.description)
+                               .where(*in_month).order_by(Case.received_on, Case.id).limit(MAX_MONTH_LISTED)).all()
+    earlier = db.session.execute(
+        db.select(Case.id, Case.number, Case.received_on, Case.state, Case.description, Case.doc_number)
+        .where(*mine).order_by(Case.received_on.desc(), Case.id.desc()).limit(MAX_HINT_CANDIDATES)).all()
     grams = text_grams(description) if description else None
     doc = (doc_number or "").strip()
     repeats = []
@@ -194,10 +198,10 @@ def intake_hints(actor: User, applicant_name: str, id_number: str, description: 
         ratio = similarity(text_grams(c.description), grams) if grams else 0.0
         if same_doc or ratio >= REPEAT_SIMILARITY:
             repeats.append({"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
-                            "state": c.state_label, "description": c.description[:100],
+                            "state": STATES[c.state], "description": c.description[:100],
                             "similarity": round(ratio, 2), "same_doc_number": same_doc})
     return {
-        "month_count": len(month),
+        "month_count": month_count,
         "month_cases": [{"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
                          "description": c.description[:100]} for c in month],
         "possible_repeats": repeats[:10],
