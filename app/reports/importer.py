@@ -18,6 +18,7 @@ import re
 import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -226,13 +227,13 @@ def _check_package(data: bytes) -> None:
                     while chunk := part.read(_SCAN_CHUNK):
                         window = tail + chunk
                         if any(m in window for m in _FORBIDDEN_MARKUP):
-                            raise BadFile(f"文件中的“{info.filename}”含有文档类型（DTD）或实体声明，"
+                            raise BadFile(f"文件中的“{info.filename[:80]}”含有文档类型（DTD）或实体声明，"
                                           "为安全起见拒绝处理；请在 Excel 中另存为新的 .xlsx 后再上传")
                         tail = window[-20:]
     except BadFile:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
-            RuntimeError):  # broken archive, bad CRC, unsupported compression or encryption
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError,
+            ValueError, RuntimeError):  # broken archive or stream, bad CRC, unsupported compression or encryption
         raise BadFile("无法读取该 .xlsx 文件，文件可能已损坏") from None
 
 

@@ -47,6 +47,17 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def corrupt_stream() -> bytes:
+    """A workbook whose compressed sheet data is damaged (the zip directory is intact)."""
+    data = bytearray(xlsx(GOOD))
+    z = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = z.getinfo(SHEET)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start + 10, start + 60):
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
 def billion_laughs(sheet: bytes) -> bytes:
     body = sheet.decode()
     return (LAUGHS + body.replace("张三", "&lol9;", 1)).encode()
@@ -72,6 +83,7 @@ CASES = {
     "not-a-zip": (lambda: b"PK\x03\x04 this is not really a zip archive", "无法读取该 .xlsx 文件"),
     "plain-text": (lambda: "申请人,申请内容\n张三,规划".encode(), "不是 Excel .xlsx 格式"),
     "zip-bomb": (zip_bomb, "解压后过大"),
+    "corrupt-stream": (corrupt_stream, "无法读取该 .xlsx 文件"),
 }
 
 
