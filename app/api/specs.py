@@ -243,6 +243,7 @@ LIST_FILTERS: tuple[Param, ...] = (
     _p("received_to", "date", "收到日期止"),
     _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述或案件编号"),
     _p("handler_id", "integer", "承办人", **ID_RANGE),
+    _p("triage", "boolean", "仅历史导入待分拣", note="true 时只列出尚未分拣的历史导入案件"),
     _p("page", "integer", "页码", minimum=1, maximum=100000, default="1"),
     _p("per_page", "integer", "每页条数", minimum=1, maximum=200, default="50"),
 )

@@ -956,10 +956,12 @@ def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:
     handler = p.integer("handler_id", "承办人")
     if handler:
         q = q.where(Case.handler_id == handler)
+    if p.flag("triage"):
+        q = q.where(Case.needs_triage.is_(True))
     page = p.integer("page", "页码", default=1, lo=1, hi=100000)
     per = p.integer("per_page", "每页条数", default=50, lo=1, hi=200)
     unknown = set(raw) - {"state", "channel", "applicant_type", "received_from", "received_to", "q",
-                          "handler_id", "page", "per_page"}
+                          "handler_id", "triage", "page", "per_page"}
     if unknown:
         raise ServiceError(f"不支持的筛选条件：{'、'.join(sorted(unknown))}", sorted(unknown)[0])
     total = db.session.scalar(db.select(func.count()).select_from(q.subquery()))

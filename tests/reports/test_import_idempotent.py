@@ -225,8 +225,13 @@ def test_triage_page_and_form(app, client, auth):
 def test_api_triage(api, app):
     with app.test_request_context():
         old_id = _imported_old_case().id
+    listed = api.get("/cases", "clerk", query={"triage": "true"}).get_json()
+    assert listed["total"] == 2 and old_id in [c["id"] for c in listed["items"]]
+    assert all(c["needs_triage"] and c["imported"] for c in listed["items"])
     r = api.post(f"/cases/{old_id}/triage", {"decision": "queue"}, "head")
     assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["needs_triage"] is False and r.get_json()["original_number"] == "2026-台-088"
+    assert api.get("/cases", "clerk", query={"triage": "true"}).get_json()["total"] == 1
     assert api.post(f"/cases/{old_id}/triage", {"decision": "queue"}, "handler").status_code == 403
     assert api.post(f"/cases/{old_id}/triage", {"decision": "queue", "x": 1}, "head").status_code == 400
 
