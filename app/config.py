@@ -24,6 +24,8 @@ class Config:
     OGI_TODAY = os.environ.get("OGI_TODAY", "")
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
+    # A previewed ledger import waits here for its confirmation (empty: instance/import-staging).
+    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", "")
 
 
 def normalise_db_url(url: str) -> str:
