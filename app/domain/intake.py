@@ -141,7 +141,9 @@ def phone_key(phone: str) -> str:
 def text_grams(text: str) -> Counter:
     """Character bigrams of a description (NFKC, lower case, no punctuation), its first
     MAX_COMPARED_CHARS characters only."""
-    t = _NOT_WORD.sub("", unicodedata.normalize("NFKC", text or "").lower())[:MAX_COMPARED_CHARS]
+    # Only a bounded prefix is normalised: an over-long input costs no more than a long one.
+    t = _NOT_WORD.sub("", unicodedata.normalize("NFKC", (text or "")[:MAX_COMPARED_CHARS * 2]).lower())
+    t = t[:MAX_COMPARED_CHARS]
     if len(t) < 2:
         return Counter([t] if t else [])
     return Counter(t[i:i + 2] for i in range(len(t) - 1))
