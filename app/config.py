@@ -33,6 +33,8 @@ class Config:
     DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))  # seconds (libpq: at least 2)
     DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))  # 0 = none
     DB_BUSY_TIMEOUT_MS = int(os.environ.get("DB_BUSY_TIMEOUT_MS", "5000"))  # SQLite
+    # A previewed ledger import waits here for its confirmation (empty: instance/import-staging).
+    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", "")
 
 
 def engine_options(config) -> dict:

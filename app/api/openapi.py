@@ -13,10 +13,15 @@ from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
-                    CALENDAR_REQUEST_PARAMS, INTAKE_PARAMS, REISSUE_PARAMS, TOKEN_PARAMS, VERSION_PARAM, YEARS_AHEAD,
-                    YEARS_BACK, Param, target_text)
+                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INTAKE_PARAMS, REISSUE_PARAMS, TOKEN_PARAMS,
+                    TRIAGE_PARAMS, VERSION_PARAM, YEARS_AHEAD, YEARS_BACK, Param, target_text)
 
 REF = "#/components/schemas/"
+IMPORT_FIELDS = {
+    "imported": {"type": "boolean", "description": "从历史台账导入"},
+    "original_number": {"type": "string", "description": "原台账中的编号（导入时填写的原编号）"},
+    "needs_triage": {"type": "boolean", "description": "历史导入的未办结案件尚未分拣：不在办理队列中，不能办理操作"},
+}
 
 
 def ref(name: str) -> dict:
@@ -172,6 +177,7 @@ def response_schemas() -> dict[str, dict]:
     s["Case"] = obj({
         "id": INT, "number": STR, "state": enum(STATES), "state_label": STR,
         "version": {"type": "integer", "description": "乐观锁版本号；执行操作时可作为 version 传回"},
+        **IMPORT_FIELDS,
         "channel": STR, "channel_label": STR, "arrived_on": DATE, "confirmed_on": nullable(DATE),
         "received_on": {**DATE, "description": "第三十一条的收到申请之日，各期限由此起算"},
         "receipt_basis": STR, "logged_at": STAMP,
@@ -200,6 +206,7 @@ def response_schemas() -> dict[str, dict]:
         "channel": STR, "channel_label": STR, "received_on": DATE, "applicant_name": STR, "applicant_type": STR,
         "description": STR, "doc_number": STR, "handler": nullable(USER_REF), "clock": ref("Clock"),
         "reply_due": nullable(DATE), "outcome": nullable(ref("Outcome")), "closed_on": nullable(DATE),
+        **IMPORT_FIELDS,
     })
     s["CaseList"] = obj({"items": arr(ref("CaseSummary")), "total": INT, "page": INT, "per_page": INT})
     s["EventList"] = obj({"items": arr(ref("Event"))})
@@ -245,6 +252,8 @@ def request_schemas() -> dict[str, dict]:
         "CalendarChangeRequestDecision": body_schema(CALENDAR_DECISION_PARAMS),
         "AgencySettingsPatch": body_schema(AGENCY_SETTINGS_PARAMS),
         "NoticeReissue": body_schema(REISSUE_PARAMS, description="重新出具程序性文书：写明理由，原文书保留"),
+        "IntakeHintsQuery": body_schema(HINT_PARAMS, description="登记提示的查询内容（申请内容可长达5000字）"),
+        "Triage": body_schema(TRIAGE_PARAMS, description="历史导入的未办结案件的分拣"),
     }
     for name, params in ACTION_PARAMS.items():
         s[action_schema_name(name)] = body_schema(params, (VERSION_PARAM,), action_description(name))

@@ -12,8 +12,8 @@ from pathlib import Path
 from ..domain.workflow import ACTIONS, AGENCY_ROLES, ROLES, STATES
 from .core import ENDPOINTS, PUBLIC
 from .openapi import openapi_path
-from .specs import (ACTION_PARAMS, HINT_PARAMS, INTAKE_PARAMS, LIST_FILTERS, SECURITY_LOG_PARAMS, VERSION_PARAM, Param,
-                    target_text)
+from .specs import (ACTION_PARAMS, HINT_PARAMS, IMPORT_PARAMS, INTAKE_PARAMS, LIST_FILTERS, SECURITY_LOG_PARAMS,
+                    TRIAGE_PARAMS, VERSION_PARAM, Param, target_text)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m app.api.reference) -->"
@@ -58,7 +58,10 @@ def render() -> str:
     out = ["### 接口一览", "", *endpoint_table(), "",
            "### 登记申请的字段（POST /api/v1/cases）", "", *param_table(INTAKE_PARAMS), "",
            "### 案件列表的查询参数（GET /api/v1/cases）", "", *param_table(LIST_FILTERS), "",
-           "### 登记提示的查询参数（GET /api/v1/intake-hints）", "", *param_table(HINT_PARAMS), "",
+           "### 登记提示的查询内容（POST /api/v1/intake-hints 的 JSON 请求体；GET 的查询参数同名）", "",
+           *param_table(HINT_PARAMS), "",
+           "### 历史台账导入的查询参数（POST /api/v1/import）", "", *param_table(IMPORT_PARAMS), "",
+           "### 历史导入案件的分拣（POST /api/v1/cases/{id}/triage）", "", *param_table(TRIAGE_PARAMS), "",
            "### 安全审计日志的查询参数（GET /api/v1/security-log）", "", *param_table(SECURITY_LOG_PARAMS), "",
            "### 办理操作及其参数（POST /api/v1/cases/{id}/actions/{操作}）", "",
            "每个操作的请求体都可以另加 `version`（" + VERSION_PARAM.note + "）。"

@@ -85,7 +85,12 @@ def summary_dict(case: Case) -> dict:
         "doc_number": case.doc_number, "handler": user_ref(case.handler),
         "clock": clock_dict(case), "reply_due": _d(case.reply_due),
         "outcome": outcome_dict(case.outcome_code), "closed_on": _d(case.closed_on),
+        **import_dict(case),
     }
+
+
+def import_dict(case: Case) -> dict:
+    return {"imported": case.imported, "original_number": case.original_number, "needs_triage": case.needs_triage}
 
 
 def case_dict(case: Case, actor: User) -> dict:
@@ -93,7 +98,7 @@ def case_dict(case: Case, actor: User) -> dict:
     current = case.current_draft
     return {
         "id": case.id, "number": case.number, "state": case.state, "state_label": case.state_label,
-        "version": case.version,
+        "version": case.version, **import_dict(case),
         "channel": case.channel, "channel_label": case.channel_label,
         "arrived_on": _d(case.arrived_on), "confirmed_on": _d(case.confirmed_on),
         "received_on": _d(case.received_on), "receipt_basis": case.receipt_basis, "logged_at": case.logged_at,

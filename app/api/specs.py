@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
-from ..domain.outcomes import DRAFTABLE
+from ..domain.outcomes import DRAFTABLE, OUTCOMES
 from ..domain.workflow import ACTIONS, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
@@ -244,6 +244,7 @@ LIST_FILTERS: tuple[Param, ...] = (
     _p("received_to", "date", "收到日期止"),
     _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述或案件编号"),
     _p("handler_id", "integer", "承办人", **ID_RANGE),
+    _p("triage", "boolean", "仅历史导入待分拣", note="true 时只列出尚未分拣的历史导入案件"),
     _p("page", "integer", "页码", minimum=1, maximum=100000, default="1"),
     _p("per_page", "integer", "每页条数", minimum=1, maximum=200, default="50"),
 )
@@ -251,6 +252,7 @@ LIST_FILTERS: tuple[Param, ...] = (
 HINT_PARAMS: tuple[Param, ...] = (
     _p("applicant_name", "text", "申请人姓名或名称", max_len=200),
     _p("id_number", "text", "证件号码", max_len=64),
+    _p("contact_phone", "text", "联系电话", max_len=50),
     _p("description", "text", "所需政府信息的名称或描述", max_len=5000),
     _p("doc_number", "text", "文号", max_len=100),
     _p("exclude_id", "integer", "排除的案件", **ID_RANGE, note="查看已登记案件时排除其本身"),
@@ -266,6 +268,21 @@ SECURITY_LOG_PARAMS: tuple[Param, ...] = (
     _p("q", "text", "关键词", max_len=100, note="匹配事件详情"),
     _p("page", "integer", "页码", minimum=1, maximum=1000000, default="1"),
     _p("per_page", "integer", "每页条数", minimum=10, maximum=200, default="50"),
+)
+
+IMPORT_PARAMS: tuple[Param, ...] = (
+    _p("dry_run", "boolean", "只预览", default="false",
+       note="true 时只校验并返回每一行将如何处理（新建、拒绝、更新），不写入任何数据"),
+    _p("on_existing", "choice", "已导入过的行", default="refuse",
+       choices={"refuse": "拒绝并逐行说明", "update": "更新该案件（仅限导入后无人办理的历史案件）"}),
+)
+
+TRIAGE_PARAMS: tuple[Param, ...] = (
+    _p("decision", "choice", "分拣结果", required=True, choices={"queue": "转入办理队列", "close": "按已办结登记"}),
+    _p("handler_id", "integer", "承办人", **ID_RANGE, note="转入办理队列时可同时分派"),
+    _p("closed_on", "date", "办结日期", note="按已办结登记时必填，不早于收到申请日期"),
+    _p("outcome", "choice", "办理结果", choices={o.code: o.label for o in OUTCOMES}, note="按已办结登记时必填"),
+    _p("note", "text", "说明", max_len=500),
 )
 
 TOKEN_PARAMS: tuple[Param, ...] = (

@@ -20,8 +20,9 @@ from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, EVERY_ROLE, PUBLIC, Metho
                    json_body, json_response, require_roles, route)
 from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict, user_ref
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
-                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS, REISSUE_PARAMS,
-                    SECURITY_LOG_PARAMS, TOKEN_PARAMS, VERSION_PARAM, check_body, check_query)
+                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, IMPORT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
+                    REISSUE_PARAMS, SECURITY_LOG_PARAMS, TOKEN_PARAMS, TRIAGE_PARAMS, VERSION_PARAM,
+                    check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
 E401 = (401, ("缺少或无效的访问令牌", "Error"))
@@ -255,17 +256,28 @@ def reissue_notice(case_id: int, ref: str):
 
 @route("/import", "POST", roles=frozenset({"admin"}), summary="导入历史台账（.xlsx）",
        description="请求体为填好的导入模板（.xlsx 原始字节，Content-Type: application/vnd.openxmlformats-"
-                   "officedocument.spreadsheetml.sheet）。逐行校验：全部通过才整体导入，否则一件不导入，"
-                   "并列出每个被拒绝的行号和原因（422）。模板可在网页“导入历史台账”下载。",
-       responses=dict([(201, ("已导入", None)), E400, E401, E403, (422, ("有行被拒绝，未导入任何案件", "Error"))]))
+                   "officedocument.spreadsheetml.sheet）。逐行校验：有任何一行不合格则一件不导入，并列出每个被拒绝的"
+                   "行号和原因（422）；文件无法读取（不是 .xlsx、已损坏、含 DTD 或实体声明、解压后过大）也返回 422。"
+                   "原编号（或未填原编号时申请人、收到日期和申请内容）已导入过的行逐行拒绝并说明（on_existing=update 时"
+                   "更新导入后无人办理的案件）；dry_run=true 只返回处理计划。导入的未办结案件先进入待分拣清单。",
+       query=IMPORT_PARAMS,
+       responses=dict([(200, ("预览，或没有新建或更新任何案件", None)), (201, ("已导入", None)), E400, E401, E403,
+                       (409, ("与同时进行的导入冲突，未导入任何案件", "Error")),
+                       (422, ("文件无法读取，或有行不合格，未导入任何案件", "Error"))]))
 def import_ledger():
     from ..reports.importer import import_ledger as run_import
+    args = check_query(request.args, IMPORT_PARAMS)
+    dry_run = args.get("dry_run", "").strip().lower()
+    if dry_run not in ("", "true", "false", "1", "0"):
+        raise ServiceError("只预览（dry_run）应为 true 或 false", "dry_run")
+    on_existing = args.get("on_existing", "").strip() or "refuse"
     data = request.get_data(cache=False)
     if not data:
         raise ServiceError("请求体为空：请上传 .xlsx 文件", "file")
-    result = run_import(current_user(), data)
+    result = run_import(current_user(), data, dry_run=dry_run in ("true", "1"), on_existing=on_existing)
     if result.ok:
-        return json_response(result.as_dict(), 201)
+        wrote = not result.dry_run and (result.created or result.count("update"))
+        return json_response(result.as_dict(), 201 if wrote else 200)
     rows = result.as_dict()["errors"]
     first = rows[0]
     return json_response({"error": {
@@ -273,18 +285,45 @@ def import_ledger():
         "field": "file", "rows": rows}}, 422)
 
 
-@route("/intake-hints", "GET", roles=frozenset({"clerk", "handler"}), summary="登记提示",
+@route("/cases/<int:case_id>/triage", "POST", roles=frozenset({"clerk", "head"}),
+       summary="分拣历史导入的未办结案件", what="分拣历史导入案件",
+       description="导入的未办结案件分拣前不进入办理队列、不计入超期和即将到期统计。decision=queue 转入办理队列"
+                   "（按收到申请日期计算的期限）；decision=close 按实际办结日期和办理结果登记。记入审计记录（triage）。",
+       request_schema="Triage", responses=dict([(200, ("分拣后的案件", "Case")), E400, E401, E403, E404]))
+def triage(case_id: int):
+    user = current_user()
+    body = json_body()
+    check_body(body, TRIAGE_PARAMS)
+    case = case_service.triage_imported(user, _case_id(case_id), body)
+    return json_response(case_dict(case, user))
+
+
+def _hints(user, args) -> dict:
+    exclude = str(args.get("exclude_id") or "").strip()
+    return case_service.intake_hints(user, args.get("applicant_name") or "", args.get("id_number") or "",
+                                     args.get("description") or "", args.get("doc_number") or "",
+                                     exclude_id=int(exclude) if exclude else None,
+                                     phone=args.get("contact_phone") or "")
+
+
+@route("/intake-hints", "POST", roles=frozenset({"clerk", "handler"}), summary="登记提示",
        what="查看登记提示",
-       description="该申请人本月的申请件数（第三十五条、收费）和可能的重复申请（第三十六条第（六）项）。",
+       description="该申请人本月的申请件数（第三十五条、收费）和可能的重复申请（第三十六条第（六）项）。"
+                   "查询内容放在 JSON 请求体中，申请内容可长达5000字。",
+       request_schema="IntakeHintsQuery", responses=dict([(200, ("提示", "IntakeHints")), E400, E401, E403]))
+def intake_hints_post():
+    user = current_user()
+    body = json_body()
+    check_body(body, HINT_PARAMS)
+    return json_response(_hints(user, body))
+
+
+@route("/intake-hints", "GET", roles=frozenset({"clerk", "handler"}), summary="登记提示（查询参数）",
+       what="查看登记提示",
+       description="同 POST /intake-hints，查询内容放在查询参数中；申请内容较长时请用 POST（网址长度有限）。",
        query=HINT_PARAMS, responses=dict([(200, ("提示", "IntakeHints")), E400, E401, E403]))
 def intake_hints():
-    user = current_user()
-    args = check_query(request.args, HINT_PARAMS)
-    exclude = args.get("exclude_id", "").strip()
-    hints = case_service.intake_hints(user, args.get("applicant_name", ""), args.get("id_number", ""),
-                                      args.get("description", ""), args.get("doc_number", ""),
-                                      exclude_id=int(exclude) if exclude else None)
-    return json_response(hints)
+    return json_response(_hints(current_user(), check_query(request.args, HINT_PARAMS)))
 
 
 # ---------------------------------------------------------------- calendar

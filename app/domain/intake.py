@@ -1,6 +1,9 @@
 """Intake rules: channels and the Art. 31 receipt date, applicant types, identity documents."""
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -113,3 +116,42 @@ def validate_resident_id(number: str) -> str:
 
 def resident_id_check_digit(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+# ---------------------------------------------------------------- intake hints (Art. 35, Art. 36(6))
+
+REPEAT_SIMILARITY = 0.6  # descriptions at least this similar are shown as possible repeats
+MAX_COMPARED_CHARS = 2000  # a long description is compared by its beginning (bounded work per pair)
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def applicant_key(name: str) -> str:
+    """One applicant's name however it was typed: full/half width, spaces, punctuation, case."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", name or "")).casefold()[:200]
+
+
+def phone_key(phone: str) -> str:
+    """Digits of a phone number without the +86 country code (empty if too short to identify)."""
+    digits = "".join(c for c in unicodedata.normalize("NFKC", phone or "") if c.isascii() and c.isdigit())
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits[:50] if len(digits) >= 7 else ""
+
+
+def text_grams(text: str) -> Counter:
+    """Character bigrams of a description (NFKC, lower case, no punctuation), its first
+    MAX_COMPARED_CHARS characters only."""
+    # Only a bounded prefix is normalised: an over-long input costs no more than a long one.
+    t = _NOT_WORD.sub("", unicodedata.normalize("NFKC", (text or "")[:MAX_COMPARED_CHARS * 2]).lower())
+    t = t[:MAX_COMPARED_CHARS]
+    if len(t) < 2:
+        return Counter([t] if t else [])
+    return Counter(t[i:i + 2] for i in range(len(t) - 1))
+
+
+def similarity(a: Counter, b: Counter) -> float:
+    """Dice coefficient of two bigram multisets: 1.0 for the same text, linear in their length."""
+    total = sum(a.values()) + sum(b.values())
+    if not total:
+        return 0.0
+    return 2 * sum((a & b).values()) / total

@@ -22,6 +22,12 @@ class Case(db.Model):
         Index("ix_case_queue", "agency_id", "state", "reply_due"),
         Index("ix_case_received", "agency_id", "received_on"),
         Index("ix_case_closed", "agency_id", "closed_on", "received_on", "applicant_type", "outcome_code"),
+        # Earlier requests of an applicant (intake hints) and imported history awaiting triage.
+        Index("ix_case_applicant_key", "agency_id", "applicant_key"),
+        Index("ix_case_phone_key", "agency_id", "phone_key"),
+        Index("ix_case_triage", "agency_id", "needs_triage"),
+        # One case per row of an old ledger: re-importing the same row is refused, even concurrently.
+        UniqueConstraint("agency_id", "import_key", name="uq_case_import_key"),
         CheckConstraint("extension_days BETWEEN 0 AND 20", name="extension_range"),
         CheckConstraint("state NOT IN ('closed','replied','delivered','archived') OR outcome_code IS NOT NULL",
                         name="finished_has_outcome"),
@@ -70,6 +76,14 @@ class Case(db.Model):
     outcome_code: Mapped[str | None] = mapped_column(String(30))
     closed_on: Mapped[date | None]
     imported: Mapped[bool] = mapped_column(default=False)  # historical case from an Excel ledger
+    original_number: Mapped[str] = mapped_column(String(100), default="")  # 原编号 in the old ledger
+    import_key: Mapped[str | None] = mapped_column(String(120))  # identity of the ledger row (importer)
+    needs_triage: Mapped[bool] = mapped_column(default=False)  # imported open case not yet triaged
+
+    # Intake hints: normalised applicant keys (indexed) and the hints computed at intake.
+    applicant_key: Mapped[str] = mapped_column(String(200), default="")
+    phone_key: Mapped[str] = mapped_column(String(50), default="")
+    hints_json: Mapped[str | None] = mapped_column(Text)  # None: not computed (history, older cases)
     archived_on: Mapped[date | None]
     archive_number: Mapped[str] = mapped_column(String(60), default="")
     retention: Mapped[str] = mapped_column(String(20), default="")
@@ -107,6 +121,10 @@ class Case(db.Model):
     @property
     def outcome(self):
         return OUTCOME_BY_CODE.get(self.outcome_code) if self.outcome_code else None
+
+    @property
+    def hints(self) -> dict | None:
+        return json.loads(self.hints_json) if self.hints_json else None
 
     def steps_of(self, *kinds: str) -> list[Step]:
         return [s for s in self.steps if s.kind in kinds]

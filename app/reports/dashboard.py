@@ -87,6 +87,8 @@ def stats(agency_id: int, today: date) -> dict:
 
     overdue_total, overdue = clock_list("overdue")
     soon_total, due_soon = clock_list("due_soon")
+    triage_total = db.session.scalar(select(func.count()).select_from(Case).where(
+        mine, clock_condition("triage", today, bound))) or 0
 
     # Per day in index order (no sort), summed per month here.
     per_month: dict[tuple[int, int], int] = {}
@@ -140,5 +142,6 @@ def stats(agency_id: int, today: date) -> dict:
     return {"states": states, "open_total": sum(n for c, _, n in states if c in OPEN_STATES),
             "closed_total": closed_total,
             "overdue_total": overdue_total, "overdue": overdue, "soon_total": soon_total, "due_soon": due_soon,
+            "triage_total": triage_total,
             "months": months, "outcomes": outcomes, "times": times, "load": load, "window": window,
             "today": today}

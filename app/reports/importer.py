@@ -1,32 +1,41 @@
-"""Import of an office's historical Excel ledger (历史台账导入): validate every row, then all or nothing.
+"""Import of an office's historical Excel ledger (历史台账导入).
 
-import_ledger(actor, file_bytes) is the service entry point (the web view and the API call it).
-Imported cases carry Case.imported=True and an audit event "import"; finished ones have no
-cached due date (the history does not say how their clock ran), open ones get their clock
-computed from the receipt date.
+import_ledger(actor, file_bytes, dry_run=..., on_existing=...) is the entry point (the web view and
+the API call it). The file is checked as a package before any XML is parsed (zip, size, no DTD or
+entity declarations in any part) and parsed with defusedxml; a file that cannot be read is refused
+with BadFile (422). Every row is validated; any invalid row imports nothing. A row whose original
+number (or, without one, whose content) is already in the agency is refused with the case it
+matches, or by explicit choice updates that case if nobody has worked on it since. Each row
+becomes a case through services.cases.register_imported_case (numbering and audit event there);
+open ones wait in the triage list (services.cases.triage_imported).
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import re
+import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import current_app
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..domain.intake import APPLICANT_TYPES, CHANNELS
-from ..domain.outcomes import OUTCOME_BY_CODE, OUTCOMES
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.intake import APPLICANT_TYPES, CHANNELS, applicant_key
+from ..domain.outcomes import OUTCOMES
 from ..extensions import db
-from ..models import Case, User
-from ..services.audit import record
-from ..services.clocks import refresh_clock
-from ..services.errors import Forbidden, ServiceError
-from ..services.numbering import next_number
+from ..models import Case, Event, User
+from ..services.cases import register_imported_case, update_imported_case
+from ..services.errors import Conflict, Forbidden, ServiceError
 from ..services.time import today as _today
 from .xlsxsafe import put
 
@@ -56,9 +65,20 @@ COLUMNS = (
     Column("outcome", "办理结果", False, 36, "已办结的必填（从下拉列表选择，或填写年度报告栏目如“三(一)”）；未办结的留空"),
     Column("reply_number", "答复文号", False, 24, "选填"),
     Column("doc_number", "所需信息文号", False, 24, "选填，申请人所要文件的文号（用于高频申请分析）"),
+    Column("original_number", "原编号", False, 20, "选填，原台账中的编号；重复导入时据此识别已导入的行（留空则按申请人、收到日期和申请内容识别）"),
 )
 HEADERS = {c.header: c for c in COLUMNS}
-LETTERS = "ABCDEFGHIJ"
+LETTERS = "ABCDEFGHIJK"
+ON_EXISTING = {"refuse": "拒绝导入已存在的行", "update": "更新已存在的行（仅限导入后无人办理的历史案件）"}
+
+
+class BadFile(ServiceError):
+    """The upload is not a readable .xlsx workbook (broken, hostile or oversized): 422."""
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "file")
 
 
 @dataclass
@@ -72,10 +92,36 @@ class RowError:
 
 
 @dataclass
+class RowPlan:
+    """What happens (or, in a dry run, would happen) to one valid row."""
+    row: int
+    action: str  # create | refuse | update | unchanged
+    reason: str = ""
+    case_id: int | None = None  # the existing case (refuse/update/unchanged) or the new one
+    number: str = ""
+    rec: dict = field(default_factory=dict, repr=False)
+
+    ACTIONS = {"create": "新建", "refuse": "拒绝（已存在）", "update": "更新", "unchanged": "已存在，内容相同"}
+
+    @property
+    def label(self) -> str:
+        return self.ACTIONS[self.action]
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "action": self.action, "reason": self.reason, "case_id": self.case_id,
+                "number": self.number, "applicant_name": self.rec.get("applicant_name", ""),
+                "received_on": self.rec["received_on"].isoformat() if self.rec.get("received_on") else None,
+                "original_number": self.rec.get("original_number", "")}
+
+
+@dataclass
 class ImportResult:
     rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     case_ids: list[int] = field(default_factory=list)
+    plan: list[RowPlan] = field(default_factory=list)
+    dry_run: bool = False
+    on_existing: str = "refuse"
 
     @property
     def ok(self) -> bool:
@@ -85,8 +131,19 @@ class ImportResult:
     def created(self) -> int:
         return len(self.case_ids)
 
+    def count(self, action: str) -> int:
+        return sum(1 for p in self.plan if p.action == action)
+
+    @property
+    def refused(self) -> list[RowPlan]:
+        return [p for p in self.plan if p.action == "refuse"]
+
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "rows": self.rows, "created": self.created, "case_ids": self.case_ids,
+        return {"ok": self.ok, "dry_run": self.dry_run, "on_existing": self.on_existing, "rows": self.rows,
+                "created": self.created if not self.dry_run else 0, "case_ids": self.case_ids,
+                "to_create": self.count("create"), "updated": self.count("update"),
+                "refused": self.count("refuse"), "unchanged": self.count("unchanged"),
+                "plan": [p.as_dict() for p in self.plan],
                 "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in self.errors]}
 
 
@@ -143,26 +200,71 @@ def _date(v: Any) -> date:
 
 # ---------------------------------------------------------------- reading the file
 
-def open_workbook(data: bytes):
-    """Refuse anything that is not a real, reasonably sized .xlsx before parsing it."""
-    if not data:
-        raise ServiceError("请选择要上传的 .xlsx 文件", "file")
+_FORBIDDEN_MARKUP = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY")
+                          for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+_SCAN_CHUNK = 1 << 20
+
+
+def _check_package(data: bytes) -> None:
+    """Refuse anything that is not a real, reasonably sized .xlsx package before any XML is parsed:
+    no zip bomb (sizes as declared; zipfile never inflates a member beyond its declared size) and
+    no DTD or entity declaration in any part (an .xlsx never needs one; they are how billion-laughs
+    and external-entity attacks start)."""
     if len(data) > MAX_BYTES:
-        raise ServiceError(f"文件过大：不能超过 {MAX_BYTES // 1024 // 1024} MB", "file")
+        raise BadFile(f"文件过大：不能超过 {MAX_BYTES // 1024 // 1024} MB")
     if not data.startswith(b"PK\x03\x04"):
-        raise ServiceError("文件不是 Excel .xlsx 格式（旧版 .xls 或其他格式请先另存为 .xlsx）", "file")
+        raise BadFile("文件不是 Excel .xlsx 格式（旧版 .xls 或其他格式请先另存为 .xlsx）")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            names = set(z.namelist())
+            infos = z.infolist()
+            names = {i.filename for i in infos}
             if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-                raise ServiceError("文件不是有效的 Excel .xlsx 工作簿", "file")
-            if sum(i.file_size for i in z.infolist()) > MAX_UNPACKED:
-                raise ServiceError("文件解压后过大，拒绝处理", "file")
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except ServiceError:
+                raise BadFile("文件不是有效的 Excel .xlsx 工作簿")
+            if sum(i.file_size for i in infos) > MAX_UNPACKED:
+                raise BadFile("文件解压后过大，拒绝处理（可能是压缩炸弹）")
+            for info in infos:
+                with z.open(info) as part:
+                    tail = b""
+                    while chunk := part.read(_SCAN_CHUNK):
+                        window = tail + chunk
+                        if any(m in window for m in _FORBIDDEN_MARKUP):
+                            raise BadFile(f"文件中的“{info.filename[:80]}”含有文档类型（DTD）或实体声明，"
+                                          "为安全起见拒绝处理；请在 Excel 中另存为新的 .xlsx 后再上传")
+                        tail = window[-20:]
+    except BadFile:
         raise
-    except Exception:  # zipfile.BadZipFile, XML errors, openpyxl's own exceptions
-        raise ServiceError("无法读取该 .xlsx 文件，文件可能已损坏", "file") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, OSError,
+            ValueError, RuntimeError):  # broken archive or stream, bad CRC, unsupported compression or encryption
+        raise BadFile("无法读取该 .xlsx 文件，文件可能已损坏") from None
+
+
+def read_sheet(data: bytes) -> list[tuple[int, tuple]]:
+    """(row number, values) of the first sheet's non-empty rows, the header first.
+
+    Everything openpyxl parses is read here, inside one guard: broken XML, a part openpyxl does
+    not understand, or a declaration defusedxml refuses is a BadFile (422), never a 500."""
+    if not data:
+        raise ServiceError("请选择要上传的 .xlsx 文件", "file")
+    _check_package(data)
+    rows: list[tuple[int, tuple]] = []
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            if not wb.worksheets:
+                raise BadFile("工作簿中没有工作表")
+            for n, values in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
+                if values is None or all(_text(v) == "" for v in values):
+                    continue
+                rows.append((n, tuple(values)))
+                if len(rows) > MAX_ROWS + 1:
+                    raise BadFile(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
+        finally:
+            wb.close()
+    except BadFile:
+        raise
+    except Exception:  # XML syntax errors, defusedxml refusals, openpyxl's own errors on odd parts
+        raise BadFile("无法读取该 .xlsx 文件：文件内容已损坏或不是 Excel 生成的工作簿") from None
+    return rows
 
 
 def _header_map(header_row) -> dict[str, int]:
@@ -171,11 +273,11 @@ def _header_map(header_row) -> dict[str, int]:
         name = re.sub(r"[*＊]|（(必填|选填)）|\((必填|选填)\)", "", _text(v)).strip()
         if name in HEADERS:
             if HEADERS[name].key in found:
-                raise ServiceError(f"表头“{name}”出现了两次", "file")
+                raise BadFile(f"表头“{name}”出现了两次")
             found[HEADERS[name].key] = i
     missing = [c.header for c in COLUMNS if c.required and c.key not in found]
     if missing:
-        raise ServiceError("第1行表头缺少以下列：" + "、".join(missing) + "（请使用下载的导入模板）", "file")
+        raise BadFile("第1行表头缺少以下列：" + "、".join(missing) + "（请使用下载的导入模板）")
     return found
 
 
@@ -195,22 +297,17 @@ def _users(agency_id: int) -> tuple[dict[str, User], set[str]]:
     return lookup, ambiguous
 
 
-def parse_rows(actor: User, wb) -> tuple[list[dict], ImportResult]:
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = next(rows, None)
-    if header is None:
-        raise ServiceError("工作表是空的", "file")
-    cols = _header_map(header)
+def parse_rows(actor: User, sheet: list[tuple[int, tuple]]) -> tuple[list[dict], ImportResult]:
+    if not sheet:
+        raise BadFile("工作表是空的")
+    cols = _header_map(sheet[0][1])
     users, ambiguous = _users(actor.agency_id)
     today = _today()
     result, parsed = ImportResult(), []
-    for n, values in enumerate(rows, start=2):
-        if values is None or all(_text(v) == "" for v in values):
-            continue
+    for n, values in sheet[1:]:
         result.rows += 1
         if result.rows > MAX_ROWS:
-            raise ServiceError(f"一次最多导入 {MAX_ROWS} 行，请分批导入", "file")
+            raise BadFile(f"一次最多导入 {MAX_ROWS} 行，请分批导入")
         cell = {k: (values[i] if i < len(values) else None) for k, i in cols.items()}
         errs: list[RowError] = []
 
@@ -219,7 +316,7 @@ def parse_rows(actor: User, wb) -> tuple[list[dict], ImportResult]:
 
         rec: dict[str, Any] = {"row": n}
         for key, limit in (("applicant_name", 200), ("description", 5000), ("reply_number", 100),
-                           ("doc_number", 100)):
+                           ("doc_number", 100), ("original_number", 100)):
             v = _text(cell.get(key))
             if not v and HEADERS_BY_KEY[key].required:
                 err(key, "不能为空")
@@ -281,7 +378,7 @@ def parse_rows(actor: User, wb) -> tuple[list[dict], ImportResult]:
         else:
             parsed.append(rec)
     if result.rows == 0:
-        raise ServiceError("文件中没有可导入的数据行", "file")
+        raise BadFile("文件中没有可导入的数据行")
     return parsed, result
 
 
@@ -290,56 +387,176 @@ HEADERS_BY_KEY = {c.key: c for c in COLUMNS}
 
 # ---------------------------------------------------------------- importing
 
-def import_ledger(actor: User, file_bytes: bytes) -> ImportResult:
-    """Validate every row; import all rows in one transaction, or none if any row is refused."""
+def row_key(rec: dict) -> str:
+    """The identity of a ledger row: its original number, or (without one) who asked for what when."""
+    if rec["original_number"]:
+        return "no:" + _norm(rec["original_number"])[:100]
+    digest = hashlib.sha256("\x1f".join((applicant_key(rec["applicant_name"]), rec["received_on"].isoformat(),
+                                          _norm(rec["description"]))).encode()).hexdigest()
+    return "fp:" + digest[:64]
+
+
+def _existing(agency_id: int, records: list[dict]) -> tuple[dict[str, Case], dict[str, Case]]:
+    """Cases of the agency already holding these rows: by import key, and by case number
+    (a ledger exported from this system and imported again carries its own numbers)."""
+    by_key: dict[str, Case] = {}
+    by_number: dict[str, Case] = {}
+    keys = sorted({r["key"] for r in records})
+    numbers = sorted({r["original_number"] for r in records if r["original_number"]})
+    for i in range(0, len(keys), 500):
+        for c in db.session.scalars(db.select(Case).where(Case.agency_id == agency_id,
+                                                          Case.import_key.in_(keys[i:i + 500]))):
+            by_key[c.import_key] = c
+    for i in range(0, len(numbers), 500):
+        for c in db.session.scalars(db.select(Case).where(Case.agency_id == agency_id,
+                                                          Case.number.in_(numbers[i:i + 500]))):
+            by_number[c.number] = c
+    return by_key, by_number
+
+
+def _worked_on(case_ids: list[int]) -> set[int]:
+    """Imported cases somebody has acted on since (any event but the import itself)."""
+    out: set[int] = set()
+    for i in range(0, len(case_ids), 500):
+        out.update(db.session.scalars(db.select(Event.case_id).where(
+            Event.case_id.in_(case_ids[i:i + 500]), Event.action.not_in(("import", "import_update"))).distinct()))
+    return out
+
+
+def plan_rows(actor: User, records: list[dict], on_existing: str) -> list[RowPlan]:
+    for rec in records:
+        rec["key"] = row_key(rec)
+    by_key, by_number = _existing(actor.agency_id, records)
+    matched = [c.id for c in by_key.values()]
+    busy = _worked_on(matched) if on_existing == "update" else set()
+    seen: dict[str, int] = {}
+    plan = []
+    for rec in records:
+        key = rec["key"]
+        if key in seen:
+            plan.append(RowPlan(rec["row"], "refuse", f"与第{seen[key]}行是同一件申请（原编号或内容相同）", rec=rec))
+            continue
+        seen[key] = rec["row"]
+        case = by_key.get(key)
+        if case is None and rec["original_number"] in by_number:
+            c = by_number[rec["original_number"]]
+            plan.append(RowPlan(rec["row"], "refuse", f"原编号“{rec['original_number']}”已是本机关案件 {c.number} 的编号",
+                                c.id, c.number, rec=rec))
+            continue
+        if case is None:
+            plan.append(RowPlan(rec["row"], "create", rec=rec))
+            continue
+        what = f"原编号“{rec['original_number']}”" if rec["original_number"] else "相同申请人、收到日期和申请内容的行"
+        if on_existing != "update":
+            plan.append(RowPlan(rec["row"], "refuse", f"{what}已导入为案件 {case.number}", case.id, case.number, rec=rec))
+        elif case.id in busy:
+            plan.append(RowPlan(rec["row"], "refuse", f"{what}已导入为案件 {case.number}，该案件导入后已有办理记录，"
+                                "不能用台账覆盖", case.id, case.number, rec=rec))
+        elif case.year != rec["received_on"].year:
+            plan.append(RowPlan(rec["row"], "refuse", f"{what}已导入为案件 {case.number}，收到申请日期的年度不同"
+                                "（编号按年度编排），请核对", case.id, case.number, rec=rec))
+        elif _unchanged(case, rec):
+            plan.append(RowPlan(rec["row"], "unchanged", f"{what}已导入为案件 {case.number}，内容相同",
+                                case.id, case.number, rec=rec))
+        else:
+            plan.append(RowPlan(rec["row"], "update", f"将更新已导入的案件 {case.number}", case.id, case.number, rec=rec))
+    return plan
+
+
+def _unchanged(case: Case, rec: dict) -> bool:
+    from ..services.cases import IMPORT_FIELDS
+    return all(getattr(case, k) == rec[k] for k in IMPORT_FIELDS)
+
+
+def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_existing: str = "refuse") -> ImportResult:
+    """Validate every row (any invalid row imports nothing); then create the new rows' cases,
+    refuse (or, on_existing="update", update) rows already imported, in one transaction.
+    A dry run reports the same plan and writes nothing."""
     if not actor.has_role("admin"):
         raise Forbidden("只有管理员可以导入历史台账")
-    wb = open_workbook(file_bytes)
-    try:
-        records, result = parse_rows(actor, wb)
-    finally:
-        wb.close()
+    if on_existing not in ON_EXISTING:
+        raise ServiceError("已存在的行的处理方式无效（refuse 或 update）", "on_existing")
+    records, result = parse_rows(actor, read_sheet(file_bytes))
+    result.dry_run, result.on_existing = dry_run, on_existing
     if result.errors:
         return result
+    result.plan = plan_rows(actor, records, on_existing)
+    if dry_run:
+        return result
     today = _today()
-    code = actor.agency.code
     try:
         # Numbers follow the order of receipt within each year of receipt.
-        for rec in sorted(records, key=lambda r: (r["received_on"], r["row"])):
-            year = rec["received_on"].year
-            seq = next_number(actor.agency_id, "case", year)
-            closed = rec["closed_on"] is not None
-            if closed:
-                state = "delivered" if OUTCOME_BY_CODE[rec["outcome_code"]].drafted else "closed"
-            else:
-                state = "handling"
-            case = Case(
-                agency_id=actor.agency_id, year=year, seq=seq, number=f"{code}-{year}-{seq:04d}", state=state,
-                channel=rec["channel"], arrived_on=rec["received_on"], confirmed_on=None,
-                received_on=rec["received_on"], receipt_basis="历史台账导入：收到申请日期以原台账记载为准",
-                logged_at=datetime.utcnow(), applicant_type=rec["applicant_type"],
-                applicant_name=rec["applicant_name"], description=rec["description"],
-                doc_number=rec["doc_number"], handler_id=rec["handler_id"], created_by_id=actor.id,
-                clock_start=rec["received_on"], extension_days=0, outcome_code=rec["outcome_code"],
-                closed_on=rec["closed_on"], imported=True, reply_due=None, calendar_version="",
-            )
-            db.session.add(case)
-            db.session.flush()
-            if not closed:
-                refresh_clock(case, today)
-            record(case, actor, "import", "历史台账导入", None, state, {
-                "imported": True, "row": rec["row"], "number": case.number,
-                "received_on": rec["received_on"], "closed_on": rec["closed_on"],
-                "outcome": rec["outcome_code"], "reply_number": rec["reply_number"],
-                "reply_due": case.reply_due,
-            })
-            result.case_ids.append(case.id)
+        for p in sorted(result.plan, key=lambda p: (p.rec["received_on"], p.row)):
+            if p.action == "create":
+                case = register_imported_case(actor, p.rec, p.rec["key"], today)
+                p.case_id, p.number = case.id, case.number
+                result.case_ids.append(case.id)
+            elif p.action == "update":
+                update_imported_case(actor, db.session.get(Case, p.case_id), p.rec, today)
         db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        result.case_ids.clear()
+        raise Conflict("另一次导入同时写入了相同的行，本次未导入任何数据；请重新上传以查看哪些行已存在", "file") from None
     except Exception:
         db.session.rollback()
         result.case_ids.clear()
         raise
     return result
+
+
+# ---------------------------------------------------------------- the file between preview and import
+
+STAGING_HOURS = 2  # a previewed file not confirmed within this time must be uploaded again
+
+
+def _staging_dir() -> str:
+    path = current_app.config.get("IMPORT_STAGING_DIR") or os.path.join(current_app.instance_path, "import-staging")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
+
+
+def _staged_path(actor: User, token: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", token or ""):
+        raise ServiceError("预览已失效，请重新上传文件", "file")
+    return os.path.join(_staging_dir(), f"{actor.id}-{token}.xlsx")
+
+
+def stage(actor: User, data: bytes) -> str:
+    """Keep a previewed file for its confirmation; the token is its SHA-256 (per user)."""
+    token = hashlib.sha256(data).hexdigest()
+    folder = _staging_dir()
+    cutoff = time.time() - STAGING_HOURS * 3600
+    for name in os.listdir(folder):  # the ledger holds personal data: stale previews go
+        full = os.path.join(folder, name)
+        if os.path.getmtime(full) < cutoff:
+            os.unlink(full)
+    tmp = _staged_path(actor, token) + ".part"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, _staged_path(actor, token))
+    return token
+
+
+def staged(actor: User, token: str) -> bytes:
+    path = _staged_path(actor, token)
+    try:
+        if os.path.getmtime(path) < time.time() - STAGING_HOURS * 3600:
+            raise FileNotFoundError(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ServiceError("预览已失效（超过 2 小时或已导入），请重新上传文件", "file") from None
+    if hashlib.sha256(data).hexdigest() != token:
+        raise ServiceError("预览的文件已损坏，请重新上传", "file")
+    return data
+
+
+def unstage(actor: User, token: str) -> None:
+    try:
+        os.unlink(_staged_path(actor, token))
+    except (FileNotFoundError, ServiceError):
+        pass
 
 
 # ---------------------------------------------------------------- the template
@@ -397,7 +614,8 @@ def template_xlsx(actor: User) -> bytes:
         info.append([c.header, c.hint])
     info.append([])
     for line in ("导入规则：逐行校验，全部通过才导入；任何一行有误则整份文件都不导入，并列出每一错误行的行号和原因。",
-                 "已办结的申请须同时填写办结日期和办理结果；未办结的两者都留空，导入后进入“办理中”并按收到申请日期计算答复期限。",
+                 "重复导入：原编号（或在未填原编号时，申请人、收到申请日期和申请内容）与已导入的案件相同的行不会再次导入，并逐行说明；上传后先预览，确认后才导入。",
+                 "已办结的申请须同时填写办结日期和办理结果；未办结的两者都留空，导入后进入“历史导入待分拣”清单，由登记员或负责人分拣后才进入办理队列。",
                  "办理结果也可填写年度报告表三的栏目编号，如“三(一)”“三(四)1”。",
                  f"每次最多导入 {MAX_ROWS} 行，文件不超过 {MAX_BYTES // 1024 // 1024} MB。",
                  "导入的案件标记为“历史导入”，编号按收到申请的年度顺序编排。"):

@@ -39,7 +39,9 @@ CLOCK_FILTERS = {
     "overdue": "已超期",
     "paused": "暂停计时",
     "stopped": "停止计时（待补正）",
+    "triage": "历史导入待分拣",
 }
+TRIAGE_LABEL = "历史导入待分拣"
 
 SORTS = {
     "received_on": "收到申请日期",
@@ -100,7 +102,10 @@ def clock_bounds(today: date) -> date:
 
 
 def clock_condition(code: str, today: date, bound: date):
-    open_ = Case.state.in_(sorted(OPEN_STATES))
+    # Imported history awaiting triage has a clock nobody ran: it counts as "待分拣", not overdue.
+    open_ = and_(Case.state.in_(sorted(OPEN_STATES)), Case.needs_triage.is_(False))
+    if code == "triage":
+        return Case.needs_triage.is_(True)
     if code == "overdue":
         return and_(open_, Case.reply_due < today)
     if code == "due_soon":
@@ -111,14 +116,17 @@ def clock_condition(code: str, today: date, bound: date):
         # reply_due is cached as None while any pause is open (services.clocks.refresh_clock)
         return and_(open_, Case.state != "correction", Case.reply_due.is_(None))
     if code == "stopped":
-        return Case.state == "correction"
+        return and_(Case.state == "correction", Case.needs_triage.is_(False))
     raise ValueError(code)
 
 
-def clock_display(state: str, reply_due: date | None, today: date, bound: date) -> tuple[str, str, int | None]:
+def clock_display(state: str, reply_due: date | None, today: date, bound: date,
+                  needs_triage: bool = False) -> tuple[str, str, int | None]:
     """The same rule as clock_condition, for one row: (code, label, working days left)."""
     if state not in OPEN_STATES:
         return "", "", None
+    if needs_triage:
+        return "triage", TRIAGE_LABEL, None
     if state == "correction":
         return "stopped", STATUS_LABELS["stopped"], None
     if reply_due is None:
@@ -261,7 +269,8 @@ def _order_by(f: LedgerFilter) -> list:
 
 ROW_COLUMNS = (Case.id, Case.number, Case.received_on, Case.applicant_name, Case.applicant_type, Case.channel,
                Case.description, Case.doc_number, Case.state, Case.reply_due, Case.due_provisional,
-               Case.closed_on, Case.outcome_code, Case.imported, User.name.label("handler_name"))
+               Case.closed_on, Case.outcome_code, Case.imported, Case.needs_triage,
+               User.name.label("handler_name"))
 
 
 def _rows_query(f: LedgerFilter):
@@ -288,7 +297,7 @@ def page(f: LedgerFilter) -> tuple[list[dict], int, bool]:
 
 
 def display_row(r, f: LedgerFilter) -> dict:
-    code, label, left = clock_display(r.state, r.reply_due, f.today, f.soon_bound)
+    code, label, left = clock_display(r.state, r.reply_due, f.today, f.soon_bound, r.needs_triage)
     oc = OUTCOME_BY_CODE.get(r.outcome_code) if r.outcome_code else None
     return {
         "id": r.id, "number": r.number, "received_on": r.received_on, "applicant_name": r.applicant_name,

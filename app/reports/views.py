@@ -155,26 +155,87 @@ def annual_pdf():
 
 # ---------------------------------------------------------------- import
 
+def _import_page(status: int = 200, **kw):
+    kw.setdefault("result", None)
+    kw.setdefault("error", None)
+    return render_template("reports/import.html", columns=importer.COLUMNS, max_rows=importer.MAX_ROWS,
+                           max_mb=importer.MAX_BYTES // 1024 // 1024, on_existing_choices=importer.ON_EXISTING,
+                           **kw), status
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @roles_required(*IMPORT_ROLES)
 def import_page():
+    """Step 1: upload → dry run. The file is kept (staging) only until it is confirmed or expires."""
     if request.method == "GET":
-        return render_template("reports/import.html", result=None, error=None, columns=importer.COLUMNS,
-                               max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024)
+        return _import_page()
     upload = request.files.get("file")
+    on_existing = request.form.get("on_existing", "refuse")
     try:
         if upload is None or not upload.filename:
             raise ServiceError("请选择要上传的 .xlsx 文件", "file")
         if not upload.filename.lower().endswith(".xlsx"):
-            raise ServiceError("只接受 Excel .xlsx 文件（请使用下载的导入模板）", "file")
+            raise importer.BadFile("只接受 Excel .xlsx 文件（请使用下载的导入模板）")
         data = upload.read(importer.MAX_BYTES + 1)
-        result = importer.import_ledger(current_user, data)
+        result = importer.import_ledger(current_user, data, dry_run=True, on_existing=on_existing)
     except ServiceError as e:
-        return render_template("reports/import.html", result=None, error=e.message, columns=importer.COLUMNS,
-                               max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024), e.status
-    return render_template("reports/import.html", result=result, error=None, columns=importer.COLUMNS,
-                           max_rows=importer.MAX_ROWS, max_mb=importer.MAX_BYTES // 1024 // 1024), \
-        (200 if result.ok else 400)
+        return _import_page(e.status, error=e.message, on_existing=on_existing)
+    if not result.ok:
+        return _import_page(400, result=result, on_existing=on_existing)
+    token = importer.stage(current_user, data) if result.count("create") or result.count("update") else ""
+    return _import_page(result=result, token=token, on_existing=on_existing)
+
+
+@bp.route("/import/confirm", methods=["POST"])
+@roles_required(*IMPORT_ROLES)
+def import_confirm():
+    """Step 2: import the previewed file (validated and planned again: the ledger may have changed)."""
+    on_existing = request.form.get("on_existing", "refuse")
+    try:
+        data = importer.staged(current_user, request.form.get("token", ""))
+        result = importer.import_ledger(current_user, data, on_existing=on_existing)
+    except ServiceError as e:
+        return _import_page(e.status, error=e.message, on_existing=on_existing)
+    if result.ok:
+        importer.unstage(current_user, request.form.get("token", ""))
+    return _import_page(200 if result.ok else 400, result=result, on_existing=on_existing)
+
+
+TRIAGE_VIEW_ROLES = ("clerk", "head", "admin")
+
+
+def _triage_page(status: int = 200, error: str | None = None, error_case: int | None = None,
+                 typed: dict | None = None):
+    from ..services.cases import TRIAGE_DECISIONS, TRIAGE_ROLES, triage_queue
+    from ..services.views import agency_handlers
+    per = 50
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = triage_queue(current_user, limit=per, offset=(page - 1) * per)
+    return render_template("reports/triage.html", rows=rows, total=total, page=page,
+                           pages=max(1, -(-total // per)), decisions=TRIAGE_DECISIONS, outcomes=OUTCOMES,
+                           handlers=agency_handlers(current_user), may_triage=current_user.has_role(*TRIAGE_ROLES),
+                           error=error, error_case=error_case, typed=typed or {}, today=_today()), status
+
+
+@bp.route("/import/triage")
+@roles_required(*TRIAGE_VIEW_ROLES)
+def triage_list():
+    return _triage_page()
+
+
+@bp.route("/cases/<int:case_id>/triage", methods=["POST"])
+@roles_required("clerk", "head")
+def triage(case_id: int):
+    from ..services.cases import TRIAGE_DECISIONS, triage_imported
+    typed = request.form.to_dict()
+    try:
+        case = triage_imported(current_user, case_id, typed)
+    except ServiceError as e:
+        if e.status != 400:
+            raise
+        return _triage_page(400, e.message, case_id, typed)
+    flash(f"已分拣：{case.number} {TRIAGE_DECISIONS[typed['decision']]}（{case.state_label}）", "success")
+    return redirect(url_for(".triage_list"))
 
 
 @bp.route("/import/template.xlsx")

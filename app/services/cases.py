@@ -1,22 +1,23 @@
 """Case operations: intake and every workflow action (Indico-style named operations)."""
 from __future__ import annotations
 
-import difflib
 import json
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from flask import current_app
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..domain import clock as C
 from ..domain.fees import FEE_METHODS, fee_amount
-from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES, IntakeError,
-                             receipt_date, validate_resident_id)
-from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE
-from ..domain.workflow import ACTIONS, OPEN_STATES, CaseFacts, TransitionError, check, duty_conflict
+from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, REPEAT_SIMILARITY, ROUTES, IntakeError,
+                             applicant_key, phone_key, receipt_date, similarity, text_grams,
+                             validate_resident_id)
+from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE, OUTCOMES
+from ..domain.workflow import ACTIONS, OPEN_STATES, STATES, CaseFacts, TransitionError, check, duty_conflict
 from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
@@ -109,10 +110,11 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     if handler_id is not None:
         _handler(actor, handler_id)
 
-    seq = next_number(actor.agency_id, "case", today.year)
+    # Computed once here and stored with the case; the case page reads them.
+    hints = intake_hints(actor, name, id_number, description, doc_number, on=receipt.received_on, phone=phone)
+    seq, number = allocate_number(actor, today.year)
     case = Case(
-        agency_id=actor.agency_id, year=today.year, seq=seq,
-        number=f"{actor.agency.code}-{today.year}-{seq:04d}", state="registered",
+        agency_id=actor.agency_id, year=today.year, seq=seq, number=number, state="registered",
         channel=channel, arrived_on=arrived, confirmed_on=confirmed, received_on=receipt.received_on,
         receipt_basis=receipt.basis, logged_at=datetime.utcnow(), applicant_type=applicant_type,
         applicant_name=name, id_type=id_type, id_number=id_number, contact_phone=phone,
@@ -120,6 +122,7 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
         power_of_attorney=poa, description=description, doc_number=doc_number, requested_form=form,
         requested_route=route, handler_id=handler_id, created_by_id=actor.id,
         clock_start=receipt.received_on, extension_days=0,
+        applicant_key=applicant_key(name), phone_key=phone_key(phone), hints_json=_hints_json(hints),
     )
     db.session.add(case)
     db.session.flush()
@@ -140,39 +143,187 @@ def _handler(actor: User, user_id: int) -> User:
     return u
 
 
+def allocate_number(actor: User, year: int) -> tuple[int, str]:
+    """The next case number of the actor's agency for a year: `{code}-{year}-{seq:04d}`, allocated
+    under the sequence's row lock in the caller's transaction (intake and ledger import alike)."""
+    seq = next_number(actor.agency_id, "case", year)
+    return seq, f"{actor.agency.code}-{year}-{seq:04d}"
+
+
+MAX_HINT_CANDIDATES = 50  # the applicant's most recent requests compared with a new description
+MAX_MONTH_LISTED = 30  # this month's requests listed (all are counted)
+NO_HINTS = {"month_count": 0, "month_cases": [], "possible_repeats": []}
+
+
 def intake_hints(actor: User, applicant_name: str, id_number: str, description: str, doc_number: str,
-                 on: date | None = None, exclude_id: int | None = None) -> dict:
-    """Art. 35 / fees: this applicant's requests this month; Art. 36(6): possible repeats."""
+                 on: date | None = None, exclude_id: int | None = None, phone: str = "") -> dict:
+    """Art. 35 / fees: this applicant's requests this month; Art. 36(6): possible repeats.
+
+    The applicant's earlier requests are found through indexed keys (ID number, normalised name,
+    phone digits); only the most recent MAX_HINT_CANDIDATES of them are compared, by a bigram
+    similarity that is linear in the (bounded) text length."""
     on = on or _today()
     who = []
-    if id_number:
+    if id_number and id_number.strip():
         who.append(Case.id_number == id_number.strip().upper())
-    if applicant_name:
-        who.append(Case.applicant_name == applicant_name.strip())
+    if applicant_key(applicant_name):
+        who.append(Case.applicant_key == applicant_key(applicant_name))
+    if phone_key(phone):
+        who.append(Case.phone_key == phone_key(phone))
     if not who:
-        return {"month_count": 0, "month_cases": [], "possible_repeats": []}
-    base = db.select(Case).where(Case.agency_id == actor.agency_id, or_(*who))
+        return json.loads(json.dumps(NO_HINTS))
+    mine = [Case.agency_id == actor.agency_id, or_(*who)]
     if exclude_id:
-        base = base.where(Case.id != exclude_id)
+        mine.append(Case.id != exclude_id)
     first = on.replace(day=1)
     nxt = (first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1))
-    month = list(db.session.scalars(base.where(Case.received_on >= first, Case.received_on < nxt)
-                                    .order_by(Case.received_on)))
-    earlier = list(db.session.scalars(base.order_by(Case.received_on.desc()).limit(200)))
+    in_month = [*mine, Case.received_on >= first, Case.received_on < nxt]
+    month_count = db.session.scalar(db.select(func.count(Case.id)).where(*in_month)) or 0
+    month = db.session.execute(db.select(Case.id, Case.number, Case.received_on, Case.description)
+                               .where(*in_month).order_by(Case.received_on, Case.id).limit(MAX_MONTH_LISTED)).all()
+    earlier = db.session.execute(
+        db.select(Case.id, Case.number, Case.received_on, Case.state, Case.description, Case.doc_number)
+        .where(*mine).order_by(Case.received_on.desc(), Case.id.desc()).limit(MAX_HINT_CANDIDATES)).all()
+    grams = text_grams(description) if description else None
+    doc = (doc_number or "").strip()
     repeats = []
     for c in earlier:
-        same_doc = bool(doc_number and c.doc_number and c.doc_number.strip() == doc_number.strip())
-        ratio = difflib.SequenceMatcher(None, c.description, description or "").ratio() if description else 0
-        if same_doc or ratio >= 0.6:
+        same_doc = bool(doc and c.doc_number and c.doc_number.strip() == doc)
+        ratio = similarity(text_grams(c.description), grams) if grams else 0.0
+        if same_doc or ratio >= REPEAT_SIMILARITY:
             repeats.append({"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
-                            "state": c.state_label, "description": c.description[:100],
+                            "state": STATES[c.state], "description": c.description[:100],
                             "similarity": round(ratio, 2), "same_doc_number": same_doc})
     return {
-        "month_count": len(month),
+        "month_count": month_count,
         "month_cases": [{"id": c.id, "number": c.number, "received_on": c.received_on.isoformat(),
                          "description": c.description[:100]} for c in month],
         "possible_repeats": repeats[:10],
     }
+
+
+def _hints_json(hints: dict) -> str:
+    return json.dumps({**hints, "computed_at": datetime.utcnow().isoformat(timespec="seconds")},
+                      ensure_ascii=False, sort_keys=True)
+
+
+def refresh_case_hints(actor: User, case_id: int) -> dict:
+    """Recompute and store a case's intake hints (on demand, e.g. for imported history)."""
+    case = get_case(case_id, actor)
+    hints = intake_hints(actor, case.applicant_name, case.id_number, case.description, case.doc_number,
+                         on=case.received_on, exclude_id=case.id, phone=case.contact_phone)
+    stored = _hints_json(hints)
+    # Derived data, not a step of the case: stored without bumping its version (a form open on
+    # the case elsewhere stays valid).
+    db.session.execute(update(Case).where(Case.id == case.id).values(hints_json=stored)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+    return json.loads(stored)
+
+
+# ---------------------------------------------------------------- historical ledger import
+
+IMPORT_FIELDS = ("applicant_name", "applicant_type", "channel", "received_on", "description", "doc_number",
+                 "handler_id", "closed_on", "outcome_code", "original_number")
+
+
+def finished_state(outcome_code: str) -> str:
+    """Where a request that ended with this outcome rests: replied and served, or ended without a reply."""
+    return "delivered" if OUTCOME_BY_CODE[outcome_code].drafted else "closed"
+
+
+def _apply_ledger_row(case: Case, row: Mapping[str, Any], today: date) -> None:
+    """The ledger's facts onto an imported case: finished rows keep no due date (the history does
+    not say how their clock ran); open ones get their clock from the receipt date and wait for
+    triage (services.cases.triage_imported) before they enter anyone's queue."""
+    for key in IMPORT_FIELDS:
+        setattr(case, key, row[key])
+    case.arrived_on = case.clock_start = row["received_on"]
+    case.applicant_key = applicant_key(row["applicant_name"])
+    if row["closed_on"] is not None:
+        case.state, case.needs_triage = finished_state(row["outcome_code"]), False
+        case.reply_due, case.calendar_version, case.due_provisional = None, "", False
+    else:
+        case.state, case.needs_triage = "handling", True
+        refresh_clock(case, today)
+
+
+def register_imported_case(actor: User, row: Mapping[str, Any], import_key: str, today: date) -> Case:
+    """历史台账导入 of one ledger row: a numbered case with its audit event "import".
+
+    Runs inside the import's transaction (one file is imported as a whole; the caller commits)."""
+    year = row["received_on"].year
+    seq, number = allocate_number(actor, year)
+    case = Case(agency_id=actor.agency_id, year=year, seq=seq, number=number, confirmed_on=None,
+                received_on=row["received_on"], receipt_basis="历史台账导入：收到申请日期以原台账记载为准",
+                logged_at=datetime.utcnow(), created_by_id=actor.id, extension_days=0, imported=True,
+                import_key=import_key, reply_due=None, calendar_version="")
+    _apply_ledger_row(case, row, today)
+    db.session.add(case)
+    db.session.flush()
+    record(case, actor, "import", "历史台账导入", None, case.state, {
+        "imported": True, "row": row["row"], "number": case.number, "original_number": row["original_number"],
+        "received_on": row["received_on"], "closed_on": row["closed_on"], "outcome": row["outcome_code"],
+        "reply_number": row["reply_number"], "reply_due": case.reply_due, "needs_triage": case.needs_triage,
+    })
+    return case
+
+
+def update_imported_case(actor: User, case: Case, row: Mapping[str, Any], today: date) -> dict:
+    """Re-import of a ledger row chosen to update its case (only history nobody has worked on
+    since: the importer checks). Returns the changed fields; writes "import_update" if any."""
+    before = {k: getattr(case, k) for k in IMPORT_FIELDS}
+    from_state = case.state
+    _apply_ledger_row(case, row, today)
+    changed = {k: [before[k], getattr(case, k)] for k in IMPORT_FIELDS if before[k] != getattr(case, k)}
+    if changed:
+        record(case, actor, "import_update", "历史台账重新导入（更新）", from_state, case.state, {
+            "row": row["row"], "changed": changed, "reply_number": row["reply_number"],
+            "needs_triage": case.needs_triage})
+    return changed
+
+
+TRIAGE_DECISIONS = {"queue": "转入办理队列", "close": "按已办结登记"}
+TRIAGE_ROLES = frozenset({"clerk", "head"})
+
+
+def triage_imported(actor: User, case_id: int, raw: Mapping[str, Any]) -> Case:
+    """分拣 an imported open case: put it in the normal queues (its clock as computed from the
+    receipt date, optionally with a handler) or record how it actually ended. Audited as "triage"."""
+    if not actor.has_role(*TRIAGE_ROLES):
+        raise ServiceError("只有登记员或负责人可以分拣历史导入的案件")
+    case = get_case(case_id, actor)
+    p = Params(raw)
+    if not case.needs_triage:
+        raise ServiceError("该案件不在待分拣清单中（已分拣或不是历史导入的未办结案件）", "decision")
+    decision = p.choice("decision", "分拣结果", TRIAGE_DECISIONS)
+    note = p.text("note", "说明", max_len=500)
+    today = _today()
+    from_state = case.state
+    data: dict[str, Any] = {"decision": decision, "note": note}
+    if decision == "queue":
+        handler_id = p.integer("handler_id", "承办人", required=False)
+        if handler_id is not None:
+            data["handler"] = _handler(actor, handler_id).name
+            case.handler_id = handler_id
+        case.needs_triage = False
+        refresh_clock(case, today)
+        data["reply_due"] = case.reply_due
+    else:
+        outcome = p.choice("outcome", "办理结果", {o.code: o.label for o in OUTCOMES})
+        closed_on = p.date("closed_on", "办结日期", required=True)
+        if closed_on > today:
+            raise ServiceError("办结日期不能晚于今天", "closed_on")
+        if closed_on < case.received_on:
+            raise ServiceError(f"办结日期不能早于收到申请日期（{case.received_on.isoformat()}）", "closed_on")
+        case.outcome_code, case.closed_on, case.state = outcome, closed_on, finished_state(outcome)
+        case.needs_triage = False
+        # Like imported finished history: how its clock ran is unknown, so no due date is kept.
+        case.reply_due, case.due_provisional = None, False
+        data.update(outcome=outcome, closed_on=closed_on)
+    record(case, actor, "triage", "历史导入分拣：" + TRIAGE_DECISIONS[decision], from_state, case.state, data)
+    _commit()
+    return case
 
 
 # ---------------------------------------------------------------- facts for the guards
@@ -682,6 +833,9 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
     case = get_case(case_id, actor)
     if expected_version is not None and expected_version != case.version:
         raise Conflict()
+    if case.needs_triage:
+        # Otherwise a step taken on it would leave it outside every queue for good.
+        raise ServiceError("该案件为历史导入、尚未分拣：请先分拣（转入办理队列或按已办结登记）", "action")
     today = _today()
     try:
         facts = case_facts(case, today)
@@ -733,7 +887,9 @@ def _queue_query(actor: User):
         states.update(QUEUE_STATES.get(r, ()))
     if not states:
         return None
-    q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states))
+    # Imported history waits in the triage list (triage_imported), not in the queues.
+    q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states),
+                              Case.needs_triage.is_(False))
     if actor.roles <= {"handler"}:
         q = q.where(or_(Case.handler_id == actor.id, Case.handler_id.is_(None)))
     return q
@@ -757,6 +913,19 @@ def work_queue(actor: User, limit: int = 200, offset: int = 0) -> list[tuple[Cas
     rows = [(c, case_clock(c, today)) for c in db.session.scalars(q)]
     rows.sort(key=lambda r: (_URGENCY[r[1].status], r[1].days_left if r[1].days_left is not None else 999))
     return rows
+
+
+def triage_count(actor: User) -> int:
+    return db.session.scalar(db.select(func.count(Case.id)).where(
+        Case.agency_id == actor.agency_id, Case.needs_triage.is_(True))) or 0
+
+
+def triage_queue(actor: User, limit: int = 50, offset: int = 0) -> tuple[list[Case], int]:
+    """Imported open cases waiting for triage, earliest received first, and how many there are."""
+    q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.needs_triage.is_(True))
+    rows = list(db.session.scalars(q.options(selectinload(Case.handler))
+                                   .order_by(Case.received_on, Case.id).offset(offset).limit(limit)))
+    return rows, triage_count(actor)
 
 
 def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:
@@ -788,10 +957,12 @@ def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:
     handler = p.integer("handler_id", "承办人")
     if handler:
         q = q.where(Case.handler_id == handler)
+    if p.flag("triage"):
+        q = q.where(Case.needs_triage.is_(True))
     page = p.integer("page", "页码", default=1, lo=1, hi=100000)
     per = p.integer("per_page", "每页条数", default=50, lo=1, hi=200)
     unknown = set(raw) - {"state", "channel", "applicant_type", "received_from", "received_to", "q",
-                          "handler_id", "page", "per_page"}
+                          "handler_id", "triage", "page", "per_page"}
     if unknown:
         raise ServiceError(f"不支持的筛选条件：{'、'.join(sorted(unknown))}", sorted(unknown)[0])
     total = db.session.scalar(db.select(func.count()).select_from(q.subquery()))

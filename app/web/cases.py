@@ -41,8 +41,10 @@ def queue():
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = S.work_queue(me(), limit=per, offset=(page - 1) * per)
     total = S.work_queue_count(me())
+    # Clerk and head are told about imported history waiting for them in the triage list.
+    triage = S.triage_count(me()) if current_user.has_role(*S.TRIAGE_ROLES) else 0
     return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
-                           pages=max(1, -(-total // per)))
+                           pages=max(1, -(-total // per)), triage=triage)
 
 
 @bp.route("/cases")
@@ -87,17 +89,27 @@ def intake():
     return render_template("cases/intake.html", form=form, error=error, confirming=CONFIRMING_CHANNELS)
 
 
-@bp.route("/cases/intake-hints")
+@bp.route("/cases/intake-hints", methods=["POST"])
 @roles_required("clerk")
 def intake_hints():
-    a = request.args
+    # POST (with the form's CSRF token): a long description does not fit in a URL.
+    a = request.form
     hints = S.intake_hints(me(), a.get("applicant_name", ""), a.get("id_number", ""),
                            a.get("description", ""), a.get("doc_number", ""),
-                           exclude_id=a.get("exclude_id", type=int))
+                           exclude_id=a.get("exclude_id", type=int), phone=a.get("contact_phone", ""))
     for group in ("month_cases", "possible_repeats"):
         for row in hints[group]:
             row["url"] = url_for("cases.detail", case_id=row["id"])
     return jsonify(hints)
+
+
+@bp.route("/cases/<int:case_id>/hints", methods=["POST"])
+@roles_required("clerk", "handler", "head")
+def refresh_hints(case_id: int):
+    load_case(case_id)
+    S.refresh_case_hints(me(), case_id)
+    flash("已重新计算本月申请及可能重复的申请", "success")
+    return redirect(url_for("cases.detail", case_id=case_id) + "#hints")
 
 
 # ---------------------------------------------------------------- case page
@@ -107,13 +119,13 @@ def intake_hints():
 def detail(case_id: int):
     case = load_case(case_id)
     clock = case_clock(case)
-    actions = [(a, unavailable_reason(a.name, case, current_user.id))
-               for a in available_actions(case.state, current_user.roles)]
+    actions = [] if case.needs_triage else [  # untriaged history: triage first (services.cases.perform)
+        (a, unavailable_reason(a.name, case, current_user.id))
+        for a in available_actions(case.state, current_user.roles)]
     correction_due = None
     if case.state in ("registered", "handling") and not case.steps_of("correction"):
         correction_due = correction_notice_due(case)
-    hints = S.intake_hints(me(), case.applicant_name, case.id_number, case.description,
-                           case.doc_number, on=case.received_on, exclude_id=case.id)
+    hints = case.hints  # stored at intake (or on demand); never recomputed on a page view
     from ..services.letters import notice_status
     from ..services.letters import notices as case_notices
     notices = [notice_status(case, n) for n in case_notices(case)]

@@ -79,19 +79,22 @@
     var url = form.getAttribute("data-hints-url");
     var box = document.getElementById(form.getAttribute("data-hints-target"));
     if (!url || !box || !window.fetch) return;
-    var names = ["applicant_name", "id_number", "description", "doc_number"];
+    var names = ["applicant_name", "id_number", "contact_phone", "description", "doc_number"];
     var timer = null, seq = 0;
     function query() {
-      var params = new URLSearchParams();
+      var body = new URLSearchParams();
       var any = false;
       names.forEach(function (n) {
         var v = form.elements[n] ? form.elements[n].value.trim() : "";
-        params.set(n, v);
+        body.set(n, v);
         if (v && n !== "description" && n !== "doc_number") any = true;
       });
       if (!any) return;
       var mine = ++seq;
-      fetch(url + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      // POST with the form's CSRF token: a long description does not fit in a URL.
+      var token = form.elements["csrf_token"] ? form.elements["csrf_token"].value : "";
+      fetch(url, { method: "POST", body: body, credentials: "same-origin",
+                   headers: { "Accept": "application/json", "X-CSRFToken": token } })
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(function (data) { if (mine === seq) renderHints(box, data); })
         .catch(function () { if (mine === seq) box.textContent = "查询失败，请稍后重试。"; });

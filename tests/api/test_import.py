@@ -32,5 +32,5 @@ def test_api_import_with_a_bad_row_imports_nothing_and_names_it(api, app):
 
 def test_api_import_refuses_other_roles_and_non_xlsx(api):
     assert_error(_post(api, xlsx(GOOD), as_="clerk"), 403)
-    assert_error(_post(api, b"not a spreadsheet"), 400, "file")
+    assert_error(_post(api, b"not a spreadsheet"), 422, "file")  # a malformed file: 422 (was 400)
     assert_error(_post(api, b""), 400, "file")

@@ -186,3 +186,15 @@ def test_resident_id_with_non_ascii_digits_refused_as_intake_error(number):
     with pytest.raises(IntakeError) as exc:
         validate_resident_id(number)
     assert exc.value.field == "id_number"
+
+
+def test_similarity_of_descriptions_is_bounded_and_tolerant():
+    from app.domain.intake import MAX_COMPARED_CHARS, applicant_key, phone_key, similarity, text_grams
+    a = "示范区2025年旧城改造项目的征收补偿方案"
+    assert similarity(text_grams(a), text_grams(a)) == 1.0
+    assert similarity(text_grams(a), text_grams("示范区 2025 年旧城改造项目征收补偿方案。")) >= 0.9
+    assert similarity(text_grams(a), text_grams("行道树养护合同")) == 0.0
+    assert sum(text_grams("申" * 100_000).values()) == MAX_COMPARED_CHARS - 1
+    assert applicant_key(" 张　三 ") == applicant_key("张三") and applicant_key("ＡＢＣ公司") == "abc公司"
+    assert phone_key("+86 138-0000-0000") == phone_key("13800000000") == "13800000000"
+    assert phone_key("110") == ""

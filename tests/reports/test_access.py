@@ -13,7 +13,8 @@ from .support import make_case
 READ_ROUTES = ["/ledger", "/ledger/export.xlsx", "/dashboard", "/annual-report?year=2026",
                "/annual-report/export.xlsx?year=2026", "/high-frequency", "/cases/{id}/remedies"]
 ADMIN_ROUTES = ["/import", "/import/template.xlsx"]
-POST_ROUTES = ["/import", "/cases/{id}/remedies", "/cases/{id}/remedies/1"]
+POST_ROUTES = ["/import", "/import/confirm", "/cases/{id}/remedies", "/cases/{id}/remedies/1", "/cases/{id}/triage"]
+TRIAGE_ROUTE = "/import/triage"  # clerk, head and admin
 ALL_ROLES = ["clerk", "handler", "legal", "head", "archivist", "admin", "sysadmin"]
 
 
@@ -24,7 +25,7 @@ def case_id(app):
 
 
 def test_anonymous_is_sent_to_login(client, case_id):
-    for url in READ_ROUTES + ADMIN_ROUTES:
+    for url in READ_ROUTES + ADMIN_ROUTES + [TRIAGE_ROUTE]:
         resp = client.get(url.format(id=case_id))
         assert resp.status_code == 302 and "/login" in resp.headers["Location"], url
     for url in POST_ROUTES:
@@ -41,7 +42,7 @@ def test_user_without_role_is_refused(app, client, auth, case_id):
         db.session.add(u)
         db.session.commit()
     auth.login("norole")
-    for url in READ_ROUTES + ADMIN_ROUTES:
+    for url in READ_ROUTES + ADMIN_ROUTES + [TRIAGE_ROUTE]:
         resp = client.get(url.format(id=case_id))
         assert resp.status_code == 403, url
         assert "权限" in resp.get_data(as_text=True)
@@ -58,6 +59,7 @@ def test_each_role(client, auth, case_id, role):
         assert client.get(url.format(id=case_id)).status_code == expected, (role, url)
     for url in ADMIN_ROUTES:
         assert client.get(url).status_code == (200 if role == "admin" else 403), (role, url)
+    assert client.get(TRIAGE_ROUTE).status_code == (200 if role in ("clerk", "head", "admin") else 403), role
     # Writing remedy records: handler, head and admin only.
     resp = client.post(f"/cases/{case_id}/remedies", data={"kind": "direct_suit", "filed_on": "2026-05-06"})
     assert resp.status_code == (302 if role in ("handler", "head", "admin") else 403), role

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 
@@ -60,10 +61,26 @@ def test_template_has_headers_and_dropdowns(client, auth):
     assert handler_values == ["李承办", "赵承办"]
 
 
+def upload(client, data: bytes, name: str = "台账.xlsx", **form):
+    return client.post("/import", data={"file": (io.BytesIO(data), name), **form}, content_type="multipart/form-data")
+
+
+def confirm_token(html: str) -> str:
+    m = re.search(r'name="token" value="([0-9a-f]{64})"', html)
+    assert m, html
+    return m.group(1)
+
+
 def test_good_file_imports_every_row_with_audit_events(app, client, auth):
     auth.login("admin")
-    resp = client.post("/import", data={"file": (io.BytesIO(xlsx(GOOD)), "台账.xlsx")},
-                       content_type="multipart/form-data")
+    # Step 1 previews (nothing written yet); step 2 imports the previewed file.
+    resp = upload(client, xlsx(GOOD))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200, html
+    assert "预览（尚未导入）" in html and '<strong id="to-create">4</strong>' in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
+    resp = client.post("/import/confirm", data={"token": confirm_token(html), "on_existing": "refuse"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200, html
     assert "已导入 4 件历史申请" in html
@@ -80,6 +97,7 @@ def test_good_file_imports_every_row_with_audit_events(app, client, auth):
         assert (c.state, c.outcome_code, c.handler_id) == ("closed", "withdrawn", user("handler2").id)
         assert (d.number, d.state, d.closed_on) == ("DEMO-2026-0001", "handling", None)
         assert d.reply_due == date(2026, 11, 30) and d.calendar_version  # open: clock computed from receipt
+        assert d.needs_triage and not any(x.needs_triage for x in (a, b, c))  # open history waits for triage
         events = db.session.scalars(db.select(Event).where(Event.action == "import")).all()
         assert sorted(e.case_id for e in events) == sorted(x.id for x in cases)
         ev = next(e for e in events if e.case_id == a.id)
@@ -159,7 +177,8 @@ def test_handler_of_another_agency_is_refused(app):
 def test_files_that_are_not_xlsx_are_refused(client, auth, name, data, message):
     auth.login("admin")
     resp = client.post("/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
-    assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+    # 422 since the malformed-file work (was 400): the request is well-formed, its file is not.
+    assert resp.status_code == 422 and message in resp.get_data(as_text=True)
 
 
 def test_zip_that_is_not_a_workbook_and_oversized_files(app):

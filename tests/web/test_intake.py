@@ -93,7 +93,7 @@ def test_hints_endpoint_counts_this_month_and_finds_repeats(web):
     first = web.run(lambda: register().id)
     web.run(lambda: register(description="关于示范区河道整治工程的立项批复", doc_number="").id)
     web.as_user("clerk")
-    r = web.client.get("/cases/intake-hints", query_string={
+    r = web.client.post("/cases/intake-hints", data={
         "applicant_name": "张三", "id_number": "", "description": INTAKE["description"],
         "doc_number": INTAKE["doc_number"]})
     assert r.status_code == 200 and r.is_json
@@ -103,7 +103,7 @@ def test_hints_endpoint_counts_this_month_and_finds_repeats(web):
     assert hints["possible_repeats"][0]["same_doc_number"] is True
     assert hints["possible_repeats"][0]["url"] == f"/cases/{first}"
     # Nobody named: nothing to look up.
-    assert web.client.get("/cases/intake-hints").get_json()["month_count"] == 0
+    assert web.client.post("/cases/intake-hints").get_json()["month_count"] == 0
 
 
 def test_case_page_shows_the_hints_for_the_registered_case(web):
@@ -114,4 +114,9 @@ def test_case_page_shows_the_hints_for_the_registered_case(web):
     assert page.by_id("month-count").text == "1"  # the other request, not this one
     repeats = page.by_id("possible-repeats")
     assert repeats is not None and "DEMO-2026-0001" in repeats.text and "文号相同" in repeats.text
+    # Stored at intake: the first request's page knows only what was there when it was registered,
+    # until someone asks for the hints again (changed deliberately: the page no longer recomputes).
+    assert web.get(f"/cases/{first}").by_id("possible-repeats") is None
+    web.as_user("clerk")
+    assert web.client.post(f"/cases/{first}/hints").status_code == 302
     assert web.get(f"/cases/{first}").by_id("possible-repeats").text.count("DEMO-2026-0002") == 1
