@@ -1,4 +1,4 @@
-"""Migration 0012 on letters issued before it: each gets the notice it was issued for, the
+"""Migration 0010 on letters issued before it: each gets the notice it was issued for, the
 duplicates the old content-hash lookup produced become that notice's re-issues in issue order,
 and the unique key holds afterwards. Run on a scratch SQLite file or a scratch PostgreSQL schema."""
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_letters_issued_before_get_their_notice_and_duplicates_become_reissues(s
             reply = letter("reply_disclose", draft_id=draft)
             lone = letter("reasons_notice")  # no such step on the case: kept under a ref of its own
 
-        upgrade(revision="0012")
+        upgrade(revision="0010")
         with db.engine.connect() as conn:
             got = {r.id: (r.notice_ref, r.reissue_no) for r in conn.execute(
                 sa.text("SELECT id, notice_ref, reissue_no FROM letter"))}

@@ -17,7 +17,7 @@ class Letter(db.Model):
     with the next ``reissue_no``, pointing at the letter it replaces (``supersedes_id``). The unique
     key makes a second issue of the same notice impossible however many requests race for it.
 
-    The database refuses UPDATE (of any column listed in migration 0010), DELETE and TRUNCATE.
+    The database refuses UPDATE (of any column listed in migration 0011), DELETE and TRUNCATE.
     """
 
     __tablename__ = "letter"

@@ -2,7 +2,7 @@
 intake hints with indexed applicant keys
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from app.domain.intake import applicant_key, phone_key
 
 revision = '0013'
-down_revision = '0007'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

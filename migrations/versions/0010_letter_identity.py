@@ -1,7 +1,7 @@
 """letters have an identity: the notice they belong to and a re-issue sequence; unnumbered types
 
-Revision ID: 0012
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 
 Each letter gets ``notice_ref`` (receipt, step-12, step-12-applicant, extension, delivery-3, reply …)
 and ``reissue_no``; (case_id, notice_ref, reissue_no) is unique. ``number`` and ``seq`` become
@@ -15,8 +15,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """security log: events without a case, by agency and time
 
-Revision ID: 0011
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 """
 from alembic import op
 
-revision = '0011'
-down_revision = '0007'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """issued letters and audit events are immutable in the database (TRUNCATE included); case-file
 results carry their SHA-256
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0007'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
@@ -16,7 +16,8 @@ depends_on = None
 # afterwards (a correction is a new letter that refers to the old one by supersedes_id). Columns
 # added later are not covered unless added here, so a migration may still fill a new column.
 LETTER_COLUMNS = ("id", "agency_id", "case_id", "draft_id", "key", "title", "number", "year", "seq",
-                  "content_hash", "pdf", "sha256", "pages", "issued_at", "issued_by_id", "supersedes_id")
+                  "content_hash", "pdf", "sha256", "pages", "issued_at", "issued_by_id", "supersedes_id",
+                  "notice_ref", "reissue_no", "reissue_reason")
 
 
 def upgrade():
