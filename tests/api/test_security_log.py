@@ -27,7 +27,7 @@ def test_admin_gets_own_agency_events(api, openapi_doc):
     roles = next(i for i in body["items"] if i["action"] == "roles_changed")
     assert roles["at"] == "2026-11-21T01:30:00+08:00"
     assert (roles["category"], roles["category_label"], roles["label"]) == ("roles", "角色权限", "变更角色")
-    assert (roles["actor"], roles["actor_username"], roles["subject"]) == ("系统管理员（admin）", "admin", "legal")
+    assert (roles["actor"], roles["actor_username"], roles["subject"]) == ("孙管理（admin）", "admin", "legal")
     assert roles["detail"] == "原角色：登记员；新角色：法律顾问"
     assert roles["data"] == {"username": "legal", "old_roles": ["clerk"], "new_roles": ["legal"]}
 

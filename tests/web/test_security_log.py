@@ -27,7 +27,7 @@ def test_admin_sees_own_agency_events_newest_first_in_chinese(web):
     text = page.text
     # Local time (UTC+8), category and label, who, subject and the data in words.
     assert "2026-11-21 01:30:00" in text and "角色权限" in text and "变更角色" in text
-    assert "系统管理员（admin）" in text and "李承办（handler）" in text and "原角色：登记员" in text and "新角色：法律顾问" in text
+    assert "孙管理（admin）" in text and "李承办（handler）" in text and "原角色：登记员" in text and "新角色：法律顾问" in text
     assert "修改内容：联系电话：010-1 → 010-2" in text
     assert "old_roles" not in text and "changes" not in text and "other_admin" not in page.html
     assert page.has_id("nav-security-log")
