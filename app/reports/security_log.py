@@ -29,6 +29,7 @@ from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES, record_expor
 from ..services.errors import Forbidden, ServiceError
 from ..services.params import Params
 from ..services.time import local
+from .xlsxsafe import safe_row
 
 # Roles that may read the log of their own agency, and roles that may read platform events
 # (agency_id NULL, e.g. failed sign-ins under unknown names). "sysadmin" does not exist yet.
@@ -245,20 +246,12 @@ def api_item(row: dict) -> dict:
 # ---------------------------------------------------------------- .xlsx export
 
 EXPORT_COLUMNS = (("时间", 20), ("类别", 12), ("事件", 24), ("操作人", 20), ("对象", 16), ("详情", 80))
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def export_cell(ws, value: Any) -> WriteOnlyCell:
-    """One cell of the export: text that a spreadsheet would take for a formula stays text."""
-    cell = WriteOnlyCell(ws, value=None if value == "" else (value[:32000] if isinstance(value, str) else value))
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-    return cell
 
 
 def write_row(ws, values: list) -> None:
-    """Every exported row goes through here (one place to harden spreadsheet output)."""
-    ws.append([export_cell(ws, v) for v in values])
+    """Every exported row goes through here: text that a spreadsheet would take for a formula
+    stays text (xlsxsafe); empty strings stay empty cells."""
+    ws.append(safe_row(ws, [None if v == "" else (v[:32000] if isinstance(v, str) else v) for v in values]))
 
 
 def export_rows(f: LogFilter) -> Iterator[list]:
