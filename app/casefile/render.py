@@ -10,10 +10,10 @@ from datetime import date, datetime
 
 from flask import current_app, render_template
 
+from ..letters.sandbox import url_fetcher
 from ..models import Case, Event
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
-from ..letters.sandbox import url_fetcher
 from .documents import Item, approved_draft, local
 
 log = logging.getLogger(__name__)

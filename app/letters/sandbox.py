@@ -120,7 +120,7 @@ _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _URL_ATTRS = "|".join(sorted(URL_ATTRIBUTES | {"xlink:href"}, key=len, reverse=True))
 # Checked in the template source as written (also branches the example letter does not take).
-# Plain wording may name a website (可登录 http://… 查询): schemes only count inside a tag.
+# Plain wording may name a website (可登录 http://… 查询): only URL attributes count, and file: anywhere.
 _SOURCE_RULES = (
     (re.compile(r"<\s*/?\s*(" + "|".join(sorted(LOADING_ELEMENTS)) + r")\b", re.I), "使用了 <{0}> 标签"),
     (re.compile(r"<\s*/?\s*(\{[{%])", re.I), "用模板表达式生成了标签名"),

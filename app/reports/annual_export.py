@@ -8,10 +8,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from ..domain.intake import APPLICANT_TYPES
+from ..letters.sandbox import url_fetcher
 from ..models.remedy import REMEDY_KINDS
 from .annual import (COLUMNS, CORNER_NOTE, COUNTING_RULES, REMEDY_COLUMN_LABELS, REMEDY_COLUMNS, REMEDY_RULES,
                      AnnualReport, table3_layout)
-from ..letters.sandbox import url_fetcher
 from .xlsxsafe import put, safe_row
 
 THIN = Side(style="thin", color="000000")

@@ -169,3 +169,24 @@ def test_ordinary_scans_are_accepted(app):
         assert uploads.check(page_pdf([big_but_fine])).pages == 1
         assert uploads.check(png_bytes(), "身份证.png").content_type == "image/png"
         assert uploads.check(jpeg_bytes(), "回执.jpg").content_type == "image/jpeg"
+
+
+def test_a_bomb_behind_another_filter_is_refused_in_bounded_memory(app):
+    import base64
+    import tracemalloc
+
+    stream, size = deflate_zeros(50_000)  # 100 MB of zeros, ASCII85 then Flate
+    data = base64.a85encode(stream, adobe=True)[2:]  # PDF's ASCII85 has no <~ prefix, keeps ~>
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter [/ASCII85Decode /FlateDecode] >>\nstream\n" % len(data) + data
+               + b"\nendstream"]
+    with app.app_context():
+        tracemalloc.start()
+        try:
+            with pytest.raises(ServiceError, match="压缩炸弹"):
+                uploads.check(pdf_file(objects))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 100 * 1024 * 1024
