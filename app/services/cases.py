@@ -152,7 +152,6 @@ def allocate_number(actor: User, year: int) -> tuple[int, str]:
 
 MAX_HINT_CANDIDATES = 50  # the applicant's most recent requests compared with a new description
 MAX_MONTH_LISTED = 30  # this month's requests listed (all are counted)
-NO_HINTS = {"month_count": 0, "month_cases": [], "possible_repeats": []}
 
 
 def intake_hints(actor: User, applicant_name: str, id_number: str, description: str, doc_number: str,
@@ -171,7 +170,7 @@ def intake_hints(actor: User, applicant_name: str, id_number: str, description: 
     if phone_key(phone):
         who.append(Case.phone_key == phone_key(phone))
     if not who:
-        return json.loads(json.dumps(NO_HINTS))
+        return {"month_count": 0, "month_cases": [], "possible_repeats": []}
     mine = [Case.agency_id == actor.agency_id, or_(*who)]
     if exclude_id:
         mine.append(Case.id != exclude_id)
