@@ -19,10 +19,14 @@ PAGE_ROLES = {
     "cases.detail": EVERYONE,
     "admin.calendar": {"admin"},
     "admin.users": {"admin"},
+    "admin.user": {"admin"},
     "account.token": EVERYONE,
+    "account.password": EVERYONE,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
-           "admin.unlock_user"}  # POST only: its roles are checked in test_auth.py
+           "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
+           "admin.reset_password", "admin.deactivate_user",
+           "admin.reactivate_user"}  # POST only: roles and agency checked in test_accounts.py
 
 
 def test_matrix_covers_every_ui_route(app):
@@ -35,7 +39,8 @@ def test_page_access_by_role(web, username):
     case_id = web.run(lambda: register().id)
     urls = {"cases.queue": "/", "cases.search": "/cases", "cases.intake": "/cases/new",
             "cases.intake_hints": "/cases/intake-hints?applicant_name=张三", "cases.detail": f"/cases/{case_id}",
-            "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token"}
+            "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token",
+            "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
