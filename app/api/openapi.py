@@ -335,7 +335,7 @@ def build_openapi() -> dict:
         "info": {
             "title": "OGI Desk API",
             "version": "1.0.0",
-            "description": "政府信息依申请公开办理系统的 JSON 接口。除 POST /tokens 和本文档外，所有接口都需要 "
+            "description": "政府信息依申请公开办理系统的 JSON 接口。除 POST /tokens、POST /password 和本文档外，所有接口都需要 "
                            "`Authorization: Bearer <令牌>`；用户只能看到本机关的案件。错误一律为 "
                            "{\"error\": {\"message\", \"field\"}}。请求体字段类型严格，不接受 null 和未定义的字段；"
                            f"日期须在今年往前{YEARS_BACK}年的1月1日至往后{YEARS_AHEAD}年的12月31日之间。",
