@@ -9,7 +9,7 @@ import pytest
 
 from app.domain import passwords as P
 from app.extensions import db
-from app.models import Event, User
+from app.models import Event
 from app.services.auth import WRONG, LoginRefused, authenticate
 from tests.conftest import IS_PG, user
 
