@@ -35,7 +35,13 @@ postgres:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start; \
 	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 
-run: deps
+# The session-signing key: generated once into instance/ (never in git), kept across runs.
+instance/secret_key:
+	@mkdir -p instance
+	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_hex(32))' > $@.tmp && mv $@.tmp $@
+	@echo "Generated $@"
+
+run: deps instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "OGI Desk: http://127.0.0.1:5000"

@@ -1,7 +1,11 @@
 import os
+import sys
 
-from app import create_app, warm_up
+from app import SecretKeyMissing, create_app, warm_up
 
-app = create_app()
+try:
+    app = create_app()
+except SecretKeyMissing as e:  # the operator's message, without a traceback
+    sys.exit(str(e))
 if os.environ.get("OGI_WARM_UP") == "1":  # serving (make run, a WSGI server), not a CLI command
     warm_up(app)

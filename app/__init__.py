@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
-from .config import ROOT, Config, engine_options, normalise_db_url
+from .config import MIN_SECRET_KEY_LENGTH, OLD_DEFAULT_SECRET_KEY, ROOT, Config, engine_options, normalise_db_url
 from .extensions import csrf, db, login_manager, migrate
+
+
+class SecretKeyMissing(RuntimeError):
+    """Raised at start-up outside development and tests when no usable SECRET_KEY is configured."""
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -16,6 +22,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
+    load_secret_key(app)
+    app.session_interface = _SessionInterface()
+    if app.config.get("OGI_TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = int(app.config["OGI_TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -41,6 +53,36 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # the API authenticates by bearer token, not cookies
     register_cli(app)
     return app
+
+
+def load_secret_key(app: Flask) -> None:
+    """SECRET_KEY from the configuration or, failing that, from SECRET_KEY_FILE. Outside development
+    (FLASK_DEBUG) and tests the app refuses to start without one: a known key lets anyone sign a
+    session cookie. In development and tests a random key for this process stands in."""
+    key = app.config.get("SECRET_KEY")
+    path = Path(app.config.get("SECRET_KEY_FILE") or "")
+    if not key and str(path) not in ("", ".") and path.is_file():
+        key = path.read_text(encoding="utf-8").strip()
+    if key and key != OLD_DEFAULT_SECRET_KEY and len(key) >= MIN_SECRET_KEY_LENGTH:
+        app.config["SECRET_KEY"] = key
+        return
+    if app.config.get("TESTING") or app.config.get("DEBUG"):
+        app.config["SECRET_KEY"] = key or secrets.token_hex(32)
+        return
+    problem = "未设置" if not key else ("是代码中公开的旧默认值" if key == OLD_DEFAULT_SECRET_KEY
+                                    else f"过短（至少{MIN_SECRET_KEY_LENGTH}个字符）")
+    raise SecretKeyMissing(
+        f"SECRET_KEY {problem}，系统拒绝启动：知道密钥的人可以伪造登录会话。请把环境变量 SECRET_KEY 设为一个"
+        f"长随机值，或写入文件 {path}（make run 会自动生成），例如：\n"
+        f"  python3 -c 'import secrets; print(secrets.token_hex(32))' > {path}\n"
+        "仅在开发时（FLASK_DEBUG=1）可以不设置。")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie gets Secure whenever the request came over HTTPS (or always, by setting)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config.get("SESSION_COOKIE_SECURE") or (has_request_context() and request.is_secure))
 
 
 def warm_up(app: Flask) -> None:

@@ -31,17 +31,31 @@ def create_agency(code: str, name: str, **kw) -> Agency:
 
 
 def create_user(agency: Agency, username: str, name: str, password: str, roles: list[str]) -> User:
+    """A user for demo data and tests (no password policy, no first-login change); people's accounts
+    are made by ``flask create-user`` or an administrator, under the policy."""
     from .services.errors import ServiceError
     from .services.views import new_user
 
     try:
-        return new_user(agency.id, username, name, password, roles)
+        return new_user(agency.id, username, name, password, roles, seed=True)
     except ServiceError as e:
         raise click.ClickException(e.message) from None
 
 
-def seed_demo() -> list[tuple[str, str, str]]:
-    """A demo agency and one user per role, only on an empty database."""
+def _service(fn, *args, **kw):
+    """Run an account service for a CLI command; its refusal is the command's error message."""
+    from .services.errors import ServiceError
+
+    try:
+        return fn(*args, **kw)
+    except ServiceError as e:
+        raise click.ClickException(e.message) from None
+
+
+def seed_demo(must_change: bool = False) -> list[tuple[str, str, str]]:
+    """A demo agency and one user per role, only on an empty database (so demo accounts exist only
+    in a database made for the demo). ``must_change``: the users must replace the published
+    password at their first login (``flask seed-demo``; the tests log in with it unchanged)."""
     from .services.calendar import seed_calendar
 
     seed_calendar()
@@ -53,18 +67,20 @@ def seed_demo() -> list[tuple[str, str, str]]:
         address="示范市人民路1号", phone="0000-12345678")
     out = []
     for username, name, roles in DEMO_USERS:
-        create_user(agency, username, name, DEMO_PASSWORD, roles)
+        u = create_user(agency, username, name, DEMO_PASSWORD, roles)
+        u.must_change_password = must_change
         out.append((username, name, "、".join(ROLES[r] for r in roles)))
+    db.session.commit()
     return out
 
 
-def seed_demo_with_cases() -> list[tuple[str, str, str]]:
+def seed_demo_with_cases(must_change: bool = True) -> list[tuple[str, str, str]]:
     """Demo users and, on a fresh database, a handful of cases at every stage."""
     from flask import current_app
 
     from .demo import seed_demo_cases
 
-    users = seed_demo()
+    users = seed_demo(must_change)
     if users:
         with current_app.test_request_context():
             seed_demo_cases()
@@ -82,11 +98,11 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_cmd():
         """Seed a demo agency, one user per role and demo cases when the database is empty."""
-        users = seed_demo_with_cases()
+        users = seed_demo_with_cases(must_change=True)
         if not users:
-            click.echo("数据库已有机关，未创建演示数据。演示账号（若存在）密码：" + DEMO_PASSWORD)
+            click.echo("数据库已有机关，未创建演示数据。")
             return
-        click.echo("演示账号（密码均为 %s）：" % DEMO_PASSWORD)
+        click.echo("演示账号（初始密码均为 %s，首次登录须设置新密码）：" % DEMO_PASSWORD)
         for username, name, roles in users:
             click.echo(f"  {username:<10} {name}（{roles}）")
 
@@ -111,8 +127,74 @@ def register_cli(app: Flask) -> None:
         agency = db.session.scalar(db.select(Agency).where(Agency.code == agency_code))
         if agency is None:
             raise click.ClickException(f"机关 {agency_code} 不存在")
-        u = create_user(agency, username, name, password, list(roles))
-        click.echo(f"已创建用户 {u.username}（{u.role_labels}）")
+        from .services.views import new_user
+        u = _service(new_user, agency.id, username, name, password, list(roles))
+        click.echo(f"已创建用户 {u.username}（{u.role_labels}），首次登录须设置新密码")
+
+    @app.cli.command("list-users")
+    @click.argument("agency_code", required=False)
+    def list_users_cmd(agency_code):
+        """List users with their roles and account state (locked, deactivated, password to change)."""
+        from .services.accounts import password_change_reason
+        from .services.auth import is_locked
+
+        q = db.select(User).join(Agency).order_by(Agency.code, User.username)
+        if agency_code:
+            q = q.where(Agency.code == agency_code)
+        for u in db.session.scalars(q):
+            state = ["在用" if u.active else "停用"]
+            if is_locked(u):
+                state.append("锁定")
+            reason = password_change_reason(u)
+            if reason:
+                state.append({"must_change": "须修改密码", "expired": "密码已过期"}[reason])
+            click.echo(f"{u.agency.code:<8} {u.username:<16} {u.name}（{u.role_labels}）{'、'.join(state)}")
+
+    @app.cli.command("change-password")
+    @click.argument("username")
+    @click.option("--current-password", prompt="当前密码", hide_input=True)
+    @click.option("--new-password", prompt="新密码", hide_input=True, confirmation_prompt="再次输入新密码")
+    def change_password_cmd(username, current_password, new_password):
+        """Change a user's password, knowing the current one (the same rules as the account page)."""
+        from .services import accounts
+        u = _service(accounts.by_username, username)
+        _service(accounts.change_password, u, current_password, new_password, via="cli")
+        click.echo(f"已修改 {u.username} 的密码；其他会话和 API 令牌已失效")
+
+    @app.cli.command("reset-password")
+    @click.argument("username")
+    def reset_password_cmd(username):
+        """Give a user a one-time password (printed once) to be changed at the next login."""
+        from .services import accounts
+        u = _service(accounts.by_username, username)
+        u, otp = _service(accounts.reset_password, None, u.id)
+        click.echo(f"已重置 {u.username} 的密码。一次性密码（只显示这一次，首次登录须修改）：")
+        click.echo(otp)
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_cmd(username):
+        """Deactivate an account: its sessions and API token stop working at once."""
+        from .services import accounts
+        u = _service(accounts.deactivate, None, _service(accounts.by_username, username).id)
+        click.echo(f"已停用账号 {u.username}（{u.name}）")
+
+    @app.cli.command("reactivate-user")
+    @click.argument("username")
+    def reactivate_user_cmd(username):
+        """Reactivate a deactivated account."""
+        from .services import accounts
+        u = _service(accounts.reactivate, None, _service(accounts.by_username, username).id)
+        click.echo(f"已启用账号 {u.username}（{u.name}）")
+
+    @app.cli.command("set-roles")
+    @click.argument("username")
+    @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+    def set_roles_cmd(username, roles):
+        """Replace a user's roles."""
+        from .services import accounts
+        u = _service(accounts.set_roles, None, _service(accounts.by_username, username).id, list(roles))
+        click.echo(f"{u.username} 的角色已改为：{u.role_labels}")
 
     @app.cli.command("issue-token")
     @click.argument("username")

@@ -7,8 +7,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The key the app used to fall back on: published in the code, so never accepted outside development.
+OLD_DEFAULT_SECRET_KEY = "dev-only-change-me"
+MIN_SECRET_KEY_LENGTH = 16
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # SECRET_KEY signs the session cookie. Outside development and tests it must be set, here or in
+    # SECRET_KEY_FILE (`make run` writes a random one there once); see app.load_secret_key.
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(ROOT / "instance" / "secret_key"))
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'ogidesk.sqlite3'}"
     )
@@ -16,12 +24,23 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a clerk keeps the intake form open for hours
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure is added by itself on requests that came over HTTPS; True forces it always.
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Behind a reverse proxy that terminates HTTPS: how many proxies' X-Forwarded-For/-Proto to trust.
+    OGI_TRUSTED_PROXIES = int(os.environ.get("OGI_TRUSTED_PROXIES", "0") or 0)
+    # Sign-in (GB/T 22239 身份鉴别), see docs/decisions.md "Accounts and sessions".
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS = float(os.environ.get("SESSION_MAX_HOURS", "12"))
+    PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
     # Handbook §8.3 / §8.5 settings (per deployment; per agency later).
     ONLINE_NON_WORKDAY_ROLLS_FORWARD = True
     REASONS_PAUSES_CLOCK = True
     # Fixed "today" for demos and tests of clocks; empty = the real date.
     OGI_TODAY = os.environ.get("OGI_TODAY", "")
+    OGI_NOW = ""  # tests only: a fixed UTC date-time for sessions and password age
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
     # Stored scans and case-file print results; empty = under instance/ (README, docs/operations.md).

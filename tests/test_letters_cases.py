@@ -112,7 +112,7 @@ def test_concurrent_issue_from_processes_never_duplicates_or_skips(app, ctx):
     code = (
         "import sys; from app import create_app; from app.extensions import db; from app.models import User\n"
         "from app.services import cases as S\n"
-        "app = create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'OGI_TODAY': '2026-11-23'})\n"
+        "app = create_app({'SQLALCHEMY_DATABASE_URI': sys.argv[1], 'OGI_TODAY': '2026-11-23', 'TESTING': True})\n"
         "with app.test_request_context():\n"
         "    h = db.session.scalar(db.select(User).where(User.username == 'handler'))\n"
         "    S.perform(int(sys.argv[2]), h, 'issue')\n")

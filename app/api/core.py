@@ -166,6 +166,10 @@ def authenticate() -> User:
         raise Unauthorized("访问令牌无效或已被替换", invalid=True)
     if not user.active:
         raise Unauthorized("该账号已停用", invalid=True)
+    from ..services.accounts import REASON_TEXT, password_change_reason
+    reason = password_change_reason(user)
+    if reason:  # an expired password closes the API as it closes the pages
+        raise Forbidden(REASON_TEXT[reason] + "：请用 POST /api/v1/password 修改")
     g.api_user = user
     return user
 

@@ -13,8 +13,9 @@ from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from . import bp
 from .core import ENDPOINTS, PUBLIC, Endpoint
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
-                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INTAKE_PARAMS, REISSUE_PARAMS, TOKEN_PARAMS,
-                    TRIAGE_PARAMS, VERSION_PARAM, YEARS_AHEAD, YEARS_BACK, Param, target_text)
+                    CALENDAR_REQUEST_PARAMS, HINT_PARAMS, INTAKE_PARAMS, PASSWORD_PARAMS, REISSUE_PARAMS, ROLES_PARAMS,
+                    TOKEN_PARAMS, TRIAGE_PARAMS, USER_CREATE_PARAMS, VERSION_PARAM, YEARS_AHEAD, YEARS_BACK, Param,
+                    target_text)
 
 REF = "#/components/schemas/"
 IMPORT_FIELDS = {
@@ -84,6 +85,8 @@ def param_schema(p: Param) -> dict:
         s = {"type": "boolean"}
     elif p.kind == "choice":
         s = {"type": "string", "enum": list(p.choices or {})}
+    elif p.kind == "choices":
+        s = arr({"type": "string", "enum": list(p.choices or {})})
     elif p.kind == "days":
         s = {"oneOf": [arr({"type": "string"}), {"type": "string"}]}
     else:  # pragma: no cover - specs._p refuses other kinds
@@ -138,6 +141,20 @@ def response_schemas() -> dict[str, dict]:
     s["User"] = obj({
         "id": INT, "username": STR, "name": STR, "roles": arr(enum(ROLES)), "role_labels": STR,
         "agency": obj({"id": INT, "code": STR, "name": STR}),
+    })
+    s["UserAccount"] = obj({
+        "id": INT, "username": STR, "name": STR, "roles": arr(enum(ROLES)), "role_labels": STR,
+        "active": {"type": "boolean", "description": "false：已停用，不能登录，令牌无效"},
+        "locked_until": nullable({**STAMP, "description": "连续登录失败后的锁定期限（UTC）"}),
+        "must_change_password": {"type": "boolean", "description": "初始密码或管理员重置后，下次登录须修改"},
+        "password_expired": {"type": "boolean", "description": "密码已超过有效期，下次登录须修改"},
+        "password_changed_at": nullable(STAMP),
+        "has_token": BOOL,
+    }, "本机关的一个账号（管理员视图）")
+    s["UserList"] = obj({"items": arr(ref("UserAccount"))})
+    s["PasswordReset"] = obj({
+        "user": ref("UserAccount"),
+        "one_time_password": {"type": "string", "description": "只在此处出现一次；用户下次登录须修改"},
     })
     s["TokenResponse"] = obj({"token": {"type": "string", "description": "只在此处出现一次；服务器只保存其散列"},
                               "token_type": enum(["Bearer"]), "user": ref("User")})
@@ -246,6 +263,9 @@ def response_schemas() -> dict[str, dict]:
 def request_schemas() -> dict[str, dict]:
     s = {
         "TokenRequest": body_schema(TOKEN_PARAMS),
+        "PasswordChange": body_schema(PASSWORD_PARAMS),
+        "UserCreate": body_schema(USER_CREATE_PARAMS),
+        "RolesPut": body_schema(ROLES_PARAMS),
         "CaseCreate": body_schema(INTAKE_PARAMS, description="登记申请；不支持的字段返回 400"),
         "CalendarYearPut": body_schema(CALENDAR_PARAMS),
         "CalendarChangeRequestCreate": body_schema(CALENDAR_REQUEST_PARAMS),
@@ -347,7 +367,7 @@ def build_openapi() -> dict:
         "info": {
             "title": "OGI Desk API",
             "version": "1.0.0",
-            "description": "政府信息依申请公开办理系统的 JSON 接口。除 POST /tokens 和本文档外，所有接口都需要 "
+            "description": "政府信息依申请公开办理系统的 JSON 接口。除 POST /tokens、POST /password 和本文档外，所有接口都需要 "
                            "`Authorization: Bearer <令牌>`；用户只能看到本机关的案件。错误一律为 "
                            "{\"error\": {\"message\", \"field\"}}。请求体字段类型严格，不接受 null 和未定义的字段；"
                            f"日期须在今年往前{YEARS_BACK}年的1月1日至往后{YEARS_AHEAD}年的12月31日之间。",

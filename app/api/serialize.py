@@ -31,6 +31,20 @@ def user_dict(u: User) -> dict:
     }
 
 
+def user_account_dict(u: User) -> dict:
+    from ..services.accounts import password_change_reason
+    from ..services.auth import is_locked
+
+    reason = password_change_reason(u)
+    return {
+        "id": u.id, "username": u.username, "name": u.name,
+        "roles": sorted(u.roles), "role_labels": u.role_labels, "active": u.active,
+        "locked_until": u.locked_until if is_locked(u) else None,
+        "must_change_password": reason == "must_change", "password_expired": reason == "expired",
+        "password_changed_at": u.password_changed_at, "has_token": bool(u.token_hash),
+    }
+
+
 def step_dict(s: Step) -> dict:
     return {
         "id": s.id, "kind": s.kind, "kind_label": s.kind_label, "party": s.party,

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import DRAFTABLE, OUTCOMES
-from ..domain.workflow import ACTIONS, STATES
+from ..domain.passwords import MAX_LENGTH as PASSWORD_MAX, RULE_TEXT as PASSWORD_RULES
+from ..domain.workflow import ACTIONS, AGENCY_ROLES, ROLES, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
 from ..services.cases import DRAFT_FIELDS, RETENTIONS
@@ -31,7 +32,7 @@ INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # text | date | integer | boolean | choice | days
+    kind: str  # text | date | integer | boolean | choice | choices | days
     label: str  # the Chinese label used in messages
     required: bool = False
     choices: Mapping[str, str] | None = None
@@ -56,7 +57,7 @@ class Param:
         return "。".join(parts)
 
 
-KINDS = ("text", "date", "integer", "boolean", "choice", "days")
+KINDS = ("text", "date", "integer", "boolean", "choice", "choices", "days")
 
 
 def _p(name: str, kind: str, label: str, **kw: Any) -> Param:
@@ -296,6 +297,23 @@ REISSUE_PARAMS: tuple[Param, ...] = (
        note="页面或清单上看到的现行文书的 id；给出时，该文书已被他人重新出具则返回 409"),
 )
 
+PASSWORD_PARAMS: tuple[Param, ...] = (
+    *TOKEN_PARAMS,
+    _p("new_password", "text", "新密码", required=True, max_len=PASSWORD_MAX, note=PASSWORD_RULES),
+)
+
+ROLES_PARAM = _p("roles", "choices", "角色", required=True, choices=ROLES, note="至少一个；整组替换")
+
+USER_CREATE_PARAMS: tuple[Param, ...] = (
+    _p("username", "text", "用户名", required=True, max_len=64, note="3至64位字母、数字、下划线、点或连字符"),
+    _p("name", "text", "姓名", required=True, max_len=100),
+    _p("password", "text", "初始密码", required=True, max_len=PASSWORD_MAX,
+       note=PASSWORD_RULES + "；用户首次登录时须修改"),
+    ROLES_PARAM,
+)
+
+ROLES_PARAMS: tuple[Param, ...] = (ROLES_PARAM,)
+
 CALENDAR_PARAMS: tuple[Param, ...] = (
     _p("holidays", "days", "放假日期", required=True,
        note="ISO 日期的数组，或逗号/换行分隔的文本；区间写作 2027-02-05~2027-02-11；周末放假日自动忽略"),
@@ -375,6 +393,12 @@ def check_json_value(p: Param, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _bad(f"{p.label}应为整数", p.name)
         _check_range(value, p)
+        return
+    if p.kind == "choices":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _bad(f"{p.label}应为字符串数组，取值：{'、'.join(p.choices or {})}", p.name)
+        for v in value:
+            _check_text(v, p)
         return
     if p.kind == "days":
         if isinstance(value, list):

@@ -9,20 +9,22 @@ from werkzeug.routing import Map, Rule
 from ..domain.workflow import ACTIONS
 from ..extensions import db
 from ..reports import security_log as seclog
+from ..services import accounts
 from ..services import calendar as cal_service
 from ..services import cases as case_service
 from ..services import integrity
+from ..services import views as view_service
 from ..services.auth import LoginRefused, authenticate
-from ..services.errors import NotFound, ServiceError
+from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services.views import issue_api_token
 from . import bp
 from .core import (ANY_ROLE, AUTHENTICATED, ENDPOINTS, EVERY_ROLE, PUBLIC, MethodNotAllowed, Unauthorized, current_user,
                    json_body, json_response, require_roles, route)
-from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_dict, user_ref
+from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, user_account_dict, user_dict, user_ref
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
                     CALENDAR_REQUEST_PARAMS, HINT_PARAMS, IMPORT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
-                    REISSUE_PARAMS, SECURITY_LOG_PARAMS, TOKEN_PARAMS, TRIAGE_PARAMS, VERSION_PARAM,
-                    check_body, check_query)
+                    PASSWORD_PARAMS, REISSUE_PARAMS, ROLES_PARAMS, SECURITY_LOG_PARAMS, TOKEN_PARAMS,
+                    TRIAGE_PARAMS, USER_CREATE_PARAMS, VERSION_PARAM, check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
 E401 = (401, ("缺少或无效的访问令牌", "Error"))
@@ -31,22 +33,37 @@ E404 = (404, ("案件不存在或属于其他机关", "Error"))
 E409 = (409, ("案件已被他人修改（version 不一致）", "Error"))
 
 
-def _case_id(case_id: int) -> int:
+def _case_id(case_id: int, missing: str = "案件不存在") -> int:
     # Larger ids cannot exist and would overflow the database driver.
     if case_id > INT_MAX:
-        raise NotFound("案件不存在")
+        raise NotFound(missing)
     return case_id
+
+
+def _user_id(user_id: int) -> int:
+    return _case_id(user_id, "用户不存在")
+
+
+def _required(body: dict, params) -> None:
+    for p in params:
+        if p.required and p.name not in body:
+            raise ServiceError(f"请填写{p.label}", p.name)
 
 
 # ---------------------------------------------------------------- tokens
 
+E403_PASSWORD = (403, ("密码须先修改（初始密码、管理员重置或已过期），请用 POST /password", "Error"))
+
+
 @route("/tokens", "POST", roles=PUBLIC, summary="用用户名和密码换取访问令牌",
        description="每次签发新令牌，该用户此前的令牌随即失效。与网页登录共用失败计数：连续 5 次"
-                   "密码错误后账号锁定 15 分钟（管理员可提前解锁）。也可在服务器上运行 "
+                   "密码错误后账号锁定 15 分钟（管理员可提前解锁）。密码须修改时（初始密码、管理员重置、"
+                   "已过期）返回 403，请改用 POST /password。也可在服务器上运行 "
                    "`flask --app wsgi issue-token <用户名>` 签发。",
        request_schema="TokenRequest",
        responses=dict([(201, ("新令牌（只显示这一次）", "TokenResponse")), E400,
-                       (401, ("用户名或密码不正确、账号已停用，或因连续登录失败暂时锁定", "Error"))]))
+                       (401, ("用户名或密码不正确、账号已停用，或因连续登录失败暂时锁定", "Error")),
+                       E403_PASSWORD]))
 def issue_token():
     body = json_body()
     check_body(body, TOKEN_PARAMS)
@@ -54,11 +71,38 @@ def issue_token():
         if not body.get(p.name):
             raise ServiceError(f"请填写{p.label}", p.name)
     try:
-        user = authenticate(body["username"], body["password"])
+        user = authenticate(body["username"], body["password"], via="api", ip=request.remote_addr)
+    except LoginRefused as e:
+        raise Unauthorized(e.message) from None
+    reason = accounts.password_change_reason(user)
+    if reason:
+        raise Forbidden(accounts.REASON_TEXT[reason] + "：请用 POST /api/v1/password 修改（同时取得令牌）",
+                        "new_password")
+    token = user.new_api_token()
+    db.session.commit()
+    return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)}, 201)
+
+
+@route("/password", "POST", roles=PUBLIC, summary="修改自己的密码并取得新令牌",
+       description="用用户名和当前密码修改密码，初始密码、管理员重置的一次性密码和已过期的密码都在这里修改。"
+                   "当前密码的核对与登录共用失败计数。修改后该用户的网页登录和此前的令牌全部失效，"
+                   "响应中是新令牌。",
+       request_schema="PasswordChange",
+       responses=dict([(200, ("密码已修改；新令牌（只显示这一次）", "TokenResponse")), E400,
+                       (401, ("用户名或当前密码不正确、账号已停用，或因连续登录失败暂时锁定", "Error"))]))
+def change_password():
+    body = json_body()
+    check_body(body, PASSWORD_PARAMS)
+    for p in PASSWORD_PARAMS:
+        if not body.get(p.name):
+            raise ServiceError(f"请填写{p.label}", p.name)
+    try:
+        user = accounts.change_password_by_name(body["username"], body["password"], body["new_password"],
+                                                via="api", ip=request.remote_addr)
     except LoginRefused as e:
         raise Unauthorized(e.message) from None
     token = issue_api_token(user, via="api")
-    return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)}, 201)
+    return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)})
 
 
 @route("/tokens", "DELETE", roles=AUTHENTICATED, summary="注销当前访问令牌",
@@ -440,6 +484,65 @@ def patch_agency_settings():
     if "separation_relaxed" in body:
         agency_service.set_separation_relaxed(user, body["separation_relaxed"])
     return json_response(agency_service.settings(user))
+
+
+# ---------------------------------------------------------------- users (administrators)
+
+ADMIN = frozenset({"admin"})
+E404_USER = (404, ("用户不存在或属于其他机关", "Error"))
+
+
+@route("/users", "GET", roles=ADMIN, summary="本机关的用户", what="管理用户",
+       description="每个账号的角色、是否停用、锁定、须修改密码或密码已过期。",
+       responses=dict([(200, ("用户列表", "UserList")), E401, E403]))
+def list_users():
+    return json_response({"items": [user_account_dict(u) for u in view_service.agency_users(current_user())]})
+
+
+@route("/users", "POST", roles=ADMIN, summary="创建用户", what="管理用户",
+       description="在本机关创建用户。初始密码须符合密码规则，用户首次登录时须修改。",
+       request_schema="UserCreate",
+       responses=dict([(201, ("新用户", "UserAccount")), E400, E401, E403]))
+def create_user():
+    body = json_body()
+    check_body(body, USER_CREATE_PARAMS)
+    _required(body, USER_CREATE_PARAMS)
+    user = view_service.create_user(current_user(), body)
+    return json_response(user_account_dict(user), 201)
+
+
+@route("/users/<int:user_id>/roles", "PUT", roles=ADMIN, summary="修改用户的角色", what="管理用户",
+       description="整组替换。管理员不能取消自己的管理员角色。",
+       request_schema="RolesPut",
+       responses=dict([(200, ("修改后的用户", "UserAccount")), E400, E401, E403, E404_USER]))
+def put_roles(user_id: int):
+    body = json_body()
+    check_body(body, ROLES_PARAMS)
+    _required(body, ROLES_PARAMS)
+    user = accounts.set_roles(current_user(), _user_id(user_id), body["roles"])
+    return json_response(user_account_dict(user))
+
+
+@route("/users/<int:user_id>/reset-password", "POST", roles=ADMIN, summary="重置用户的密码", what="管理用户",
+       description="生成一次性密码（只在响应中出现一次），用户下次登录须修改；该用户的网页登录和令牌立即失效，"
+                   "登录锁定随之解除。不能重置自己的密码。",
+       responses=dict([(200, ("一次性密码", "PasswordReset")), E400, E401, E403, E404_USER]))
+def reset_password(user_id: int):
+    user, otp = accounts.reset_password(current_user(), _user_id(user_id))
+    return json_response({"user": user_account_dict(user), "one_time_password": otp})
+
+
+@route("/users/<int:user_id>/deactivate", "POST", roles=ADMIN, summary="停用用户", what="管理用户",
+       description="该用户的网页登录和令牌立即失效。不能停用自己。",
+       responses=dict([(200, ("停用后的用户", "UserAccount")), E400, E401, E403, E404_USER]))
+def deactivate_user(user_id: int):
+    return json_response(user_account_dict(accounts.deactivate(current_user(), _user_id(user_id))))
+
+
+@route("/users/<int:user_id>/reactivate", "POST", roles=ADMIN, summary="启用用户", what="管理用户",
+       responses=dict([(200, ("启用后的用户", "UserAccount")), E400, E401, E403, E404_USER]))
+def reactivate_user(user_id: int):
+    return json_response(user_account_dict(accounts.reactivate(current_user(), _user_id(user_id))))
 
 
 # ---------------------------------------------------------------- description

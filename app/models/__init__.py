@@ -1,3 +1,4 @@
+from .account import PasswordHistory, UserSession
 from .agency import Agency, Sequence, User
 from .attachment import Attachment, CaseFileJob
 from .audit import Event
@@ -7,4 +8,5 @@ from .letter import Letter, LetterTemplateOverride
 from .remedy import Remedy
 
 __all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
-           "LetterTemplateOverride", "Remedy"]
+           "LetterTemplateOverride", "Remedy",
+           "PasswordHistory", "UserSession"]

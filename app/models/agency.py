@@ -48,6 +48,10 @@ class User(UserMixin, db.Model):
     # Failed logins in a row, and the lock they caused (services/auth.py).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Set by an administrator's reset and for demo accounts: the password must be changed at the next
+    # login before anything else (services/accounts.py); the age counts from password_changed_at.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship(back_populates="users")
 

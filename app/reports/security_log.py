@@ -19,10 +19,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from ..domain.workflow import ROLES
+from ..domain.workflow import PLATFORM_ROLES, ROLES
 from ..extensions import db
 from ..models import Event, User
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES, record_export
@@ -33,8 +33,9 @@ from .xlsxsafe import safe_row
 
 # Roles that may read the log of their own agency, and roles that may read platform events
 # (agency_id NULL, e.g. failed sign-ins under unknown names). "sysadmin" does not exist yet.
-LOG_ROLES = ("admin",)
-PLATFORM_ROLES = ("sysadmin",)
+# Agency administrators read their agency's events; the platform's system administrator reads every
+# agency's and the platform's own (events without an agency).
+LOG_ROLES = ("admin", "sysadmin")
 
 FILTER_PARAMS = ("category", "action", "user", "date_from", "date_to", "q")
 PAGING_PARAMS = ("page", "per_page")
@@ -45,14 +46,11 @@ EXPORT_CHUNK = 2000
 
 def scope_condition(user: User):
     """The events this user may read: the only place that decides it (page, API and export)."""
-    conds = []
-    if user.has_role(*LOG_ROLES):
-        conds.append(Event.agency_id == user.agency_id)
     if user.has_role(*PLATFORM_ROLES):
-        conds.append(Event.agency_id.is_(None))
-    if not conds:
-        raise Forbidden("只有管理员可以查看安全审计日志")
-    return or_(*conds)
+        return true()
+    if user.has_role(*LOG_ROLES):
+        return Event.agency_id == user.agency_id
+    raise Forbidden("只有管理员可以查看安全审计日志")
 
 
 @dataclass

@@ -1,19 +1,24 @@
 """Signing in, for the login page and the API's tokens alike, with a lock-out after repeated
 failures (等级保护 asks for 登录失败处理: a limit on attempts, then a lock). Guessing passwords
-therefore costs an attacker 15 minutes per 5 tries for each account."""
+therefore costs an attacker 15 minutes per 5 tries for each account.
+
+Every password check first reserves an attempt in the database with one conditional UPDATE (the
+row lock orders concurrent attempts), so however many guesses arrive at once, at most
+LOGIN_MAX_FAILURES passwords are compared before the lock; the rest are refused unchecked."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
+from sqlalchemy import and_, case, or_, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Event, User
+from ..models import User
+from .audit import record_security
 from .errors import NotFound, ServiceError
-from .time import local
+from .time import local, utcnow
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -29,61 +34,102 @@ class LoginRefused(ServiceError):
     status = 401
 
 
-def _now() -> datetime:
-    return datetime.utcnow()
-
-
-def _event(user: User, actor: User | None, action: str, label: str, data: dict) -> None:
-    db.session.add(Event(agency_id=user.agency_id, case_id=None, actor_id=actor.id if actor else None,
-                         action=action, label=label,
-                         data_json=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)))
+def _limits() -> tuple[int, int]:
+    return (int(current_app.config.get("LOGIN_MAX_FAILURES", MAX_FAILURES)),
+            int(current_app.config.get("LOGIN_LOCK_MINUTES", LOCK_MINUTES)))
 
 
 def _local_hm(dt: datetime) -> str:
     return f"{local(dt):%H:%M}"
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user with this name and password, or LoginRefused with the message to show."""
+def _reserve(user_id: int, now: datetime) -> int | None:
+    """Count one more attempt unless the account is locked; the attempt that reaches the limit sets
+    the lock itself. Returns the attempt's number, or None when locked (nothing may be checked)."""
+    limit, minutes = _limits()
+    lapsed = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    count = case((lapsed, 0), else_=User.failed_logins) + 1  # a lock that ran out starts a new count
+    stmt = (update(User)
+            .where(User.id == user_id, or_(User.locked_until.is_(None), User.locked_until <= now))
+            .values(failed_logins=count,
+                    locked_until=case((count >= limit, now + timedelta(minutes=minutes)), else_=None))
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False))
+    n = db.session.execute(stmt).scalar()
+    db.session.commit()  # visible to every other attempt before this one's password is hashed
+    return n
+
+
+def _failed(user: User, reason: str, via: str, ip: str | None) -> None:
+    record_security(user.agency_id, None, "login_failed",
+                    {"username": user.username, "reason": reason, "via": via, "ip": ip})
+
+
+def user_for_login(username: str, password: str, ip: str | None = None) -> User:
+    """The user of this name; for an unknown name, the same hashing work as a wrong password and
+    the same message, so the answer does not tell which names exist."""
     user = db.session.scalar(db.select(User).where(User.username == username.strip()))
     if user is None:
-        check_password_hash(_dummy_hash(), password)  # the same work whether or not the name exists
+        check_password_hash(_dummy_hash(), password)
+        # No agency to file a security event under: the server log keeps it.
+        current_app.logger.info("login failed for unknown user %r from %s", username[:64], ip)
         raise LoginRefused(WRONG)
-    now = _now()
-    if user.locked_until and user.locked_until > now:
-        # Checked before the password: while locked, no guess is ever confirmed.
-        raise LoginRefused(f"连续登录失败次数过多，账号已锁定至 {_local_hm(user.locked_until)}，"
-                           "请届时再试，或请系统管理员解锁")
-    if not user.check_password(password):
-        _failed(user, now)
-    if not user.active:
-        raise LoginRefused("该账号已停用，请联系系统管理员")
-    if user.failed_logins or user.locked_until:
-        user.failed_logins, user.locked_until = 0, None
-        db.session.commit()
     return user
 
 
-def _failed(user: User, now: datetime) -> None:
-    limit = int(current_app.config.get("LOGIN_MAX_FAILURES", MAX_FAILURES))
-    minutes = int(current_app.config.get("LOGIN_LOCK_MINUTES", LOCK_MINUTES))
-    # Counted in the database, so failures arriving at once are all counted.
-    db.session.execute(db.update(User).where(User.id == user.id)
-                       .values(failed_logins=User.failed_logins + 1))
-    db.session.refresh(user, ["failed_logins"])
-    if user.failed_logins < limit:
+def refuse_inactive(user: User, via: str, ip: str | None) -> None:
+    if not user.active:
+        _failed(user, "inactive", via, ip)
         db.session.commit()
-        raise LoginRefused(WRONG)
-    user.failed_logins, user.locked_until = 0, now + timedelta(minutes=minutes)
-    _event(user, None, "login_locked", "连续登录失败，账号锁定",
-           {"username": user.username, "failures": limit, "locked_until": user.locked_until.isoformat()})
+        raise LoginRefused("该账号已停用，请联系系统管理员")
+
+
+def verify_password(user: User, password: str, *, via: str = "web", ip: str | None = None) -> None:
+    """Check the user's password under the lock-out (sign-in and the current password on the change
+    page alike); LoginRefused with the message to show when it is wrong or the account is locked."""
+    limit, minutes = _limits()
+    now = utcnow()
+    n = _reserve(user.id, now)
+    db.session.refresh(user)
+    if n is None:
+        _failed(user, "locked", via, ip)
+        db.session.commit()
+        until = f"至 {_local_hm(user.locked_until)}" if user.locked_until else ""
+        raise LoginRefused(f"连续登录失败次数过多，账号已锁定{until}，请届时再试，或请系统管理员解锁")
+    if not user.check_password(password):
+        _failed(user, "wrong_password", via, ip)
+        if n < limit:
+            db.session.commit()
+            raise LoginRefused(WRONG)
+        record_security(user.agency_id, None, "login_locked",
+                        {"username": user.username, "failures": limit,
+                         "locked_until": user.locked_until.isoformat()})
+        db.session.commit()
+        raise LoginRefused(f"连续 {limit} 次登录失败，账号已锁定 {minutes} 分钟（至 {_local_hm(user.locked_until)}），"
+                           "请届时再试，或请系统管理员解锁")
+    # Right: the count starts again (and a lock set by this very attempt is lifted).
+    user.failed_logins, user.locked_until = 0, None
     db.session.commit()
-    raise LoginRefused(f"连续 {limit} 次登录失败，账号已锁定 {minutes} 分钟（至 {_local_hm(user.locked_until)}），"
-                       "请届时再试，或请系统管理员解锁")
+
+
+def authenticate(username: str, password: str, *, via: str = "web", ip: str | None = None) -> User:
+    """The user with this name and password, or LoginRefused with the message to show. A success is
+    audited (login_ok), and so is a password found expired (the caller then asks for a new one)."""
+    from .accounts import password_change_reason
+
+    user = user_for_login(username, password, ip)
+    verify_password(user, password, via=via, ip=ip)
+    refuse_inactive(user, via, ip)
+    record_security(user.agency_id, user, "login_ok", {"username": user.username, "via": via, "ip": ip})
+    if password_change_reason(user) == "expired":
+        record_security(user.agency_id, user, "password_expired",
+                        {"username": user.username, "changed_at": user.password_changed_at})
+    db.session.commit()
+    return user
 
 
 def is_locked(user: User) -> bool:
-    return bool(user.locked_until and user.locked_until > _now())
+    return bool(user.locked_until and user.locked_until > utcnow())
 
 
 def unlock(actor: User, user_id: int) -> User:
@@ -95,8 +141,8 @@ def unlock(actor: User, user_id: int) -> User:
         raise NotFound("用户不存在")
     if not is_locked(user):
         raise ServiceError(f"账号 {user.username} 未被锁定")
-    _event(user, actor, "unlock_user", "管理员解锁账号",
-           {"username": user.username, "locked_until": user.locked_until.isoformat()})
+    record_security(user.agency_id, actor, "unlock_user",
+                    {"username": user.username, "locked_until": user.locked_until.isoformat()})
     user.failed_logins, user.locked_until = 0, None
     db.session.commit()
     return user

@@ -10,6 +10,13 @@ def today() -> date:
     return date.fromisoformat(fixed) if fixed else date.today()
 
 
+def utcnow() -> datetime:
+    """Now, naive UTC as stored; OGI_NOW (ISO date-time, UTC) pins it for tests of sessions and
+    password age, as OGI_TODAY pins the date."""
+    fixed = current_app.config.get("OGI_NOW")
+    return datetime.fromisoformat(fixed) if fixed else datetime.utcnow()
+
+
 def local(dt: datetime | None) -> datetime | None:
     """Stored times are naive UTC; show them in the office's time zone (OGI_TIMEZONE)."""
     if dt is None:

@@ -1,5 +1,5 @@
-"""Read-only queries for the web pages, plus the two small account operations the admin
-pages need (user creation, API token). Nothing here writes to a case or its audit trail."""
+"""Read-only queries for the web pages, plus user creation and the API token (the other account
+operations are in accounts.py). Nothing here writes to a case or its audit trail."""
 from __future__ import annotations
 
 import re
@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from ..domain.calendar import WorkCalendar
 from ..domain.clock import CORRECTION_NOTICE_DAYS
-from ..domain.workflow import PLATFORM_ROLES, ROLES
+from ..domain.workflow import PLATFORM_ROLES
 from ..extensions import db
 from ..models import CalendarYear, Case, User
 from .audit import record_security
@@ -34,42 +34,41 @@ def agency_handlers(actor: User) -> list[User]:
 
 
 def create_user(actor: User, raw: Mapping[str, Any]) -> User:
-    """Create a user of the actor's own agency (admin only)."""
+    """Create a user of the actor's own agency (admin only). The administrator chose the password, so
+    the user must change it at the first login."""
     if not actor.has_role("admin"):
         raise ServiceError("只有管理员可以创建用户")
     p = Params(raw)
-    roles = raw.get("roles") or []
-    if isinstance(roles, str):
-        roles = [roles]
-    platform = [r for r in roles if r in PLATFORM_ROLES]
-    if platform:
-        # A platform role is granted at deployment (flask create-user), never by an agency.
-        raise ServiceError(f"机关管理员不能授予“{ROLES[platform[0]]}”角色", "roles")
     return new_user(actor.agency_id, p.text("username", "用户名", required=True, max_len=64),
-                    p.text("name", "姓名", required=True, max_len=100), raw.get("password") or "", roles)
+                    p.text("name", "姓名", required=True, max_len=100), raw.get("password") or "",
+                    raw.get("roles"), actor=actor)
 
 
-def new_user(agency_id: int, username: str, name: str, password: str, roles: list[str]) -> User:
-    """Validate and store a user (the admin page and the CLI both come here)."""
+def new_user(agency_id: int, username: str, name: str, password: str, roles, *, actor: User | None = None,
+             seed: bool = False) -> User:
+    """Validate and store a user (the admin page, the API and the CLI all come here; audited).
+
+    ``seed`` is for demo data and tests only: the published demo password skips the policy and the
+    first-login change (``flask seed-demo`` then requires the change, see app/cli.py), unaudited."""
+    from .accounts import check_policy, clean_roles, store_password
+
     if not USERNAME_RE.match(username):
         raise ServiceError("用户名应为3至64位字母、数字、下划线、点或连字符", "username")
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise ServiceError(f"用户名 {username} 已存在", "username")
     if not name:
         raise ServiceError("请填写姓名", "name")
-    roles = [r for r in roles if r]
-    if not roles:
-        raise ServiceError("请至少选择一个角色", "roles")
-    bad = [r for r in roles if r not in ROLES]
-    if bad:
-        raise ServiceError(f"未知角色：{bad[0]}", "roles")
-    u = User(agency_id=agency_id, username=username, name=name)
+    roles = clean_roles(roles, actor)
+    if not seed:
+        if not password:
+            raise ServiceError("请填写初始密码", "password")
+        check_policy(username, password)
+    u = User(agency_id=agency_id, username=username, name=name, must_change_password=not seed)
     u.roles = roles
-    try:
-        u.set_password(password)
-    except ValueError as e:
-        raise ServiceError(str(e), "password") from None
     db.session.add(u)
+    store_password(u, password)
+    if not seed:  # demo data is not an account anyone created (and keeps the tests' audit trail empty)
+        record_security(agency_id, actor, "user_created", {"username": username, "roles": roles})
     db.session.commit()
     return u
 

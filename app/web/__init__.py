@@ -1,10 +1,21 @@
 """Server-rendered UI (Simplified Chinese)."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, redirect, request, url_for
+from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask_login import current_user
 
-from ..extensions import db, login_manager
-from ..models import User
+from ..extensions import login_manager
+from ..services import sessions
+
+# The signed cookie's key for the server-side session id (services/sessions.py).
+SESSION_ID = "_sid"
+# What a user who must change the password may still open.
+PASSWORD_GATE_OPEN = {"account.password", "auth.logout", "auth.login", "static"}
+EXPIRED_TEXT = {"idle": "长时间未操作，会话已失效，请重新登录",
+                "absolute": "登录已超过最长时限，请重新登录"}
+# Only our own scripts and styles (static/js/app.js, static/css): no inline code, no other site.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
 
 
 def init_web(app: Flask) -> None:
@@ -14,14 +25,27 @@ def init_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):
-        return db.session.get(User, int(user_id))
+        # A cookie counts only with a live server-side session of the same user.
+        try:
+            uid = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        user, expired = sessions.resume(uid, session.get(SESSION_ID))
+        if user is None:
+            session.pop(SESSION_ID, None)
+            g.session_expired = expired
+        return user
 
     @login_manager.unauthorized_handler
     def _unauthorized():
         # The API answers in JSON; only pages send people to the login form.
         if request.path.startswith("/api/"):
             return jsonify({"error": {"message": "请先登录或提供有效的API令牌", "field": None}}), 401
-        flash(login_manager.login_message, login_manager.login_message_category)
+        expired = g.get("session_expired")
+        if expired:
+            flash(EXPIRED_TEXT[expired], "warning")
+        else:
+            flash(login_manager.login_message, login_manager.login_message_category)
         nxt = request.full_path if request.query_string else request.path
         return redirect(url_for("auth.login", next=nxt))
 
@@ -41,9 +65,28 @@ def init_web(app: Flask) -> None:
     register_display(app)
     register_error_handlers(app)
 
+    @app.before_request
+    def _password_gate():
+        # A one-time, demo or expired password opens only the page that replaces it.
+        if request.path.startswith("/api/") or request.endpoint in PASSWORD_GATE_OPEN:
+            return None
+        if current_user.is_authenticated:
+            from ..services.accounts import password_change_reason
+            if password_change_reason(current_user._get_current_object()):
+                return redirect(url_for("account.password"))
+        return None
+
     @app.after_request
     def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        h = resp.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "SAMEORIGIN")
+        h.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
+            h.setdefault("Content-Security-Policy", CSP)
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # Pages and API answers carry personal data: never kept by a browser or proxy cache.
+        if request.endpoint != "static" and "no-store" not in h.get("Cache-Control", ""):
+            h["Cache-Control"] = "no-store"
         return resp

@@ -3,19 +3,20 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 
 from ..domain.workflow import ROLES
 from ..reports import security_log as seclog
 from ..reports.ledger import stream_file
 from ..reports.views import XLSX, _disposition
+from ..services import accounts
 from ..services import auth as auth_service
 from ..services import calendar as cal_service
 from ..services import views
 from ..services.errors import ServiceError
 from ..services.time import today
 from .decorators import me, roles_required
-from .forms import CalendarDecisionForm, CalendarForm, CalendarRequestForm, UserForm, put_error
+from .forms import CalendarDecisionForm, CalendarForm, CalendarRequestForm, RolesForm, UserForm, put_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -109,10 +110,81 @@ def users():
             error = put_error(form, e, ("username", "name", "password", "roles")) or "创建未成功，请检查标出的内容。"
             status = e.status
         else:
-            flash(f"已创建用户 {u.username}（{u.name}，{u.role_labels}）", "success")
+            flash(f"已创建用户 {u.username}（{u.name}，{u.role_labels}），首次登录须修改初始密码", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/users.html", form=form, users=views.agency_users(me()),
-                           roles=ROLES, error=error, is_locked=auth_service.is_locked), status
+                           roles=ROLES, error=error, is_locked=auth_service.is_locked,
+                           change_reason=accounts.password_change_reason), status
+
+
+def _user_page(user, form=None, error=None, status=200, otp=None):
+    resp = make_response(render_template(
+        "admin/user.html", u=user, form=form or RolesForm(data={"roles": sorted(user.roles)}), error=error,
+        otp=otp, me_id=me().id, is_locked=auth_service.is_locked,
+        change_reason=accounts.password_change_reason(user)), status)
+    resp.headers["Cache-Control"] = "no-store"  # a one-time password is shown once
+    return resp
+
+
+def _managed_or_404(user_id: int):
+    try:
+        return accounts.managed_user(me(), user_id)
+    except ServiceError:
+        abort(404)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user(user_id: int):
+    """One user: roles, password reset, deactivation."""
+    u = _managed_or_404(user_id)
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_roles(me(), user_id, form.roles.data)
+        except ServiceError as e:
+            return _user_page(u, form, put_error(form, e, ("roles",)) or e.message, e.status)
+        flash(f"已将 {u.username} 的角色改为：{u.role_labels}", "success")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return _user_page(u, None if request.method == "GET" else form)
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+@roles_required("admin")
+def reset_password(user_id: int):
+    _managed_or_404(user_id)
+    try:
+        u, otp = accounts.reset_password(me(), user_id)
+    except ServiceError as e:
+        flash(e.message, "error")
+        return redirect(url_for("admin.user", user_id=user_id))
+    return _user_page(u, otp=otp)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@roles_required("admin")
+def deactivate_user(user_id: int):
+    _managed_or_404(user_id)
+    try:
+        u = accounts.deactivate(me(), user_id)
+    except ServiceError as e:
+        flash(e.message, "error")
+    else:
+        flash(f"已停用账号 {u.username}（{u.name}），其登录和 API 令牌已立即失效", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@roles_required("admin")
+def reactivate_user(user_id: int):
+    _managed_or_404(user_id)
+    try:
+        u = accounts.reactivate(me(), user_id)
+    except ServiceError as e:
+        flash(e.message, "error")
+    else:
+        flash(f"已启用账号 {u.username}（{u.name}）", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])

@@ -4,10 +4,14 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..services import sessions
+from ..services.accounts import REASON_TEXT, password_change_reason
 from ..services.auth import LoginRefused, authenticate
+from . import SESSION_ID
+from .decorators import me
 from .forms import LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -48,11 +52,17 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data, via="web", ip=request.remote_addr)
         except LoginRefused as e:
             error = e.message
         else:
+            session.clear()  # nothing from before the login carries over
+            session[SESSION_ID] = sessions.start(user)
             login_user(user, remember=False)
+            reason = password_change_reason(user)
+            if reason:
+                flash(REASON_TEXT[reason], "warning")
+                return redirect(url_for("account.password"))
             flash(f"欢迎，{user.name}", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("cases.queue"))
     return render_template("auth/login.html", form=form, error=error)
@@ -61,6 +71,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    sessions.end(me(), session.pop(SESSION_ID, None), ip=request.remote_addr)
     logout_user()
     flash("已安全退出", "info")
     return redirect(url_for("auth.login"))

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
 
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
+from ..domain.passwords import RULE_TEXT
 from ..domain.workflow import PLATFORM_ROLES, ROLES
 
 
@@ -108,12 +109,26 @@ class UserForm(FlaskForm):
     username = StringField("用户名", description="登录名：字母、数字、下划线、点或连字符",
                            render_kw={"required": True, "maxlength": 64, "autocomplete": "off"})
     name = StringField("姓名", render_kw={"required": True, "maxlength": 100})
-    password = PasswordField("初始密码", description="至少8位", render_kw={"required": True,
-                                                                     "autocomplete": "new-password"})
+    password = PasswordField("初始密码", description=RULE_TEXT + "；用户首次登录时须改为自己的密码",
+                             render_kw={"required": True, "autocomplete": "new-password"})
     roles = SelectMultipleField("角色", choices=choices({k: v for k, v in ROLES.items() if k not in PLATFORM_ROLES}),
                                 validate_choice=False,
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     submit = SubmitField("创建用户")
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("当前密码", render_kw={"required": True, "autocomplete": "current-password"})
+    new_password = PasswordField("新密码", description=RULE_TEXT,
+                                 render_kw={"required": True, "autocomplete": "new-password"})
+    confirm_password = PasswordField("再次输入新密码", render_kw={"required": True, "autocomplete": "new-password"})
+    submit = SubmitField("修改密码")
+
+
+class RolesForm(FlaskForm):
+    roles = SelectMultipleField("角色", choices=choices(ROLES), validate_choice=False,
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    submit = SubmitField("保存角色")
 
 
 class TokenForm(FlaskForm):

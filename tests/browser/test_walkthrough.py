@@ -38,7 +38,7 @@ def server():
     env = dict(os.environ)
     env["DATABASE_URL"] = env.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'ui.sqlite3'}"
     env["OGI_TODAY"] = "2026-11-23"
-    env["SECRET_KEY"] = "browser-test"
+    env["SECRET_KEY"] = "browser-test-key-0123456789abcdef"  # served as in production: a real key
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     if env["DATABASE_URL"].startswith("postgres"):
         # Its own database: the rest of the suite keeps using `test` meanwhile.
@@ -82,11 +82,23 @@ def browser():
         b.close()
 
 
+# `flask seed-demo` makes every demo user replace the published password at the first login.
+NEW_PASSWORD = "Browser-Desk-2026"
+_changed: set[str] = set()
+
+
 def login(page, base, username):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.fill("input[name=password]", NEW_PASSWORD if username in _changed else DEMO_PASSWORD)
     page.click("#submit")
+    if username not in _changed:
+        page.wait_for_url(f"{base}/account/password")
+        page.fill("input[name=current_password]", DEMO_PASSWORD)
+        page.fill("input[name=new_password]", NEW_PASSWORD)
+        page.fill("input[name=confirm_password]", NEW_PASSWORD)
+        page.click("#submit")
+        _changed.add(username)
     page.wait_for_url(f"{base}/")
 
 
@@ -110,6 +122,8 @@ def test_case_through_the_ui(server, browser):
     base = server
     ctx = browser.new_context()
     page = ctx.new_page()
+    blocked = []  # what the Content-Security-Policy refused (inline code or styles would show here)
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     login(page, base, "clerk")
     page.goto(f"{base}/cases/new")
@@ -156,4 +170,12 @@ def test_case_through_the_ui(server, browser):
     assert "已送达" in html
     for label in ("登记申请", "征求意见", "审核通过", "签发", "出具答复", "登记送达"):
         assert label in html, label
+    # Logging out ends the session on the server: the cookie copied before opens nothing after.
+    cookies = ctx.cookies()
+    page.click("#logout")
+    page.wait_for_url(f"{base}/login")
+    ctx.add_cookies(cookies)
+    page.goto(case_url)
+    assert page.url.startswith(f"{base}/login")
+    assert blocked == []
     ctx.close()

@@ -20,14 +20,22 @@ class Web:
         assert r.status_code == 302, r.get_data(as_text=True)[:500]
 
     def as_user(self, username: str) -> None:
-        """Be logged in as this user, as Flask-Login records it in the session (skips the password
-        check; test_auth covers the login form itself)."""
-        uid = self.run(lambda: db.session.scalar(db.select(User.id).where(User.username == username)))
-        assert uid is not None, username
+        """Be logged in as this user, as the login form leaves it: a server-side session and its id
+        in the cookie next to Flask-Login's user id (skips the password check; test_auth covers the
+        login form itself)."""
+        from app.services import sessions
+        from app.web import SESSION_ID
+
+        def start():
+            u = db.session.scalar(db.select(User).where(User.username == username))
+            assert u is not None, username
+            return u.id, sessions.start(u)
+        uid, sid = self.run(start)
         with self.client.session_transaction() as s:
             s.clear()
             s["_user_id"] = str(uid)
             s["_fresh"] = True
+            s[SESSION_ID] = sid
 
     def run(self, fn, *args, **kw):
         """Service/factory code in its own app context (never shared with a request: g holds the login)."""

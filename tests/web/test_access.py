@@ -20,14 +20,18 @@ PAGE_ROLES = {
     "cases.detail": AGENCY,
     "admin.calendar": {"admin", "sysadmin"},
     "admin.users": {"admin"},
-    "admin.security_log": {"admin"},
-    "admin.security_log_export": {"admin"},
+    "admin.security_log": {"admin", "sysadmin"},
+    "admin.security_log_export": {"admin", "sysadmin"},
+    "admin.user": {"admin"},
     "account.token": EVERYONE,
+    "account.password": EVERYONE,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
            "admin.calendar_request", "admin.calendar_decide",  # POST only: checked in test_duties.py
-           "cases.refresh_hints"}  # POST only: its roles are checked in test_hints.py
+           "cases.refresh_hints",  # POST only: its roles are checked in test_hints.py
+           "admin.reset_password", "admin.deactivate_user",
+           "admin.reactivate_user"}  # POST only: roles and agency checked in test_accounts.py
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
@@ -46,7 +50,8 @@ def test_page_access_by_role(web, username):
             "cases.intake_hints": "/cases/intake-hints", "cases.detail": f"/cases/{case_id}",
             "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token",
             "admin.security_log": "/admin/security-log",
-            "admin.security_log_export": "/admin/security-log/export.xlsx"}
+            "admin.security_log_export": "/admin/security-log/export.xlsx",
+            "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():

@@ -87,26 +87,36 @@ def test_admin_creates_a_user_who_can_then_log_in(web):
     page = web.get("/admin/users")
     listed = [n.get("data-username") for n in page.by_id("users").iter() if n.get("data-username")]
     assert listed == ["admin", "archivist", "clerk", "handler", "handler2", "head", "legal"]
-    r = web.client.post("/admin/users", data={"username": "legal2", "name": "孙法审", "password": "s3cret-pass",
+    r = web.client.post("/admin/users", data={"username": "legal2", "name": "孙法审", "password": "S3cret-pass",
                                               "roles": ["legal", "head"]})
     assert r.status_code == 302
     assert "已创建用户 legal2" in web.get("/admin/users").flashes()[0]
     u = web.run(lambda: (lambda x: (x.name, set(x.roles), x.agency.code))(
         db.session.scalar(db.select(User).where(User.username == "legal2"))))
     assert u == ("孙法审", {"legal", "head"}, "DEMO")
-    assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(Event))) == 0
+    # No case event; the creation is a security event of the agency, by the administrator.
+    assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(Event)
+                                             .where(Event.case_id.is_not(None)))) == 0
+    created = web.run(lambda: [(e.actor.username, e.data["username"], e.data["roles"]) for e in db.session.scalars(
+        db.select(Event).where(Event.action == "user_created", Event.actor_id.is_not(None)))])
+    assert created == [("admin", "legal2", ["head", "legal"])]
     web.client.post("/logout")
-    r = web.client.post("/login", data={"username": "legal2", "password": "s3cret-pass"})
-    assert r.status_code == 302
+    # The administrator chose the password: the new user must replace it at the first login.
+    r = web.client.post("/login", data={"username": "legal2", "password": "S3cret-pass"})
+    assert r.status_code == 302 and r.location == "/account/password"
 
 
 def test_user_form_refusals(web):
     web.as_user("admin")
     cases = [
-        ({"username": "clerk", "name": "重名", "password": "long-enough", "roles": ["clerk"]}, "username", "已存在"),
-        ({"username": "new1", "name": "甲", "password": "short", "roles": ["clerk"]}, "password", "密码至少8位"),
+        ({"username": "clerk", "name": "重名", "password": "Long-enough1", "roles": ["clerk"]}, "username", "已存在"),
+        ({"username": "new1", "name": "甲", "password": "Sh0rt!", "roles": ["clerk"]}, "password", "密码至少10位"),
         ({"username": "new1", "name": "甲", "password": "long-enough"}, "roles", "请至少选择一个角色"),
-        ({"username": "a b", "name": "甲", "password": "long-enough", "roles": ["clerk"]}, "username", "用户名应为"),
+        ({"username": "new1", "name": "甲", "password": "long-enough", "roles": ["clerk"]}, "password",
+         "至少3类"),
+        ({"username": "new1", "name": "甲", "password": "New1-password", "roles": ["clerk"]}, "password",
+         "不能包含用户名"),
+        ({"username": "a b", "name": "甲", "password": "Long-enough1", "roles": ["clerk"]}, "username", "用户名应为"),
     ]
     for data, field, message in cases:
         r = web.client.post("/admin/users", data=data)

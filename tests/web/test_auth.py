@@ -111,7 +111,8 @@ def test_not_found_is_a_chinese_page_but_json_under_api(web):
 
 def test_server_error_page_in_chinese_and_json_under_api(app):
     crash_app = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                            "TESTING": False, "PROPAGATE_EXCEPTIONS": False})
+                            "TESTING": False, "PROPAGATE_EXCEPTIONS": False,
+                            "SECRET_KEY": "a-production-key-for-this-test-only"})
 
     def boom():
         raise RuntimeError("boom")
