@@ -78,8 +78,7 @@ def issue_token():
     if reason:
         raise Forbidden(accounts.REASON_TEXT[reason] + "：请用 POST /api/v1/password 修改（同时取得令牌）",
                         "new_password")
-    token = user.new_api_token()
-    db.session.commit()
+    token = issue_api_token(user, via="api")
     return json_response({"token": token, "token_type": "Bearer", "user": user_dict(user)}, 201)
 
 
