@@ -25,9 +25,12 @@ def _app(url: str, **config):
 def _signed_in(app, user_id: int = 1):
     """A client whose session says it is signed in (as after a login): the next page must load the
     user from the database, which is what fails here."""
+    from app.web import SESSION_ID
+
     client = app.test_client()
     with client.session_transaction() as s:
-        s["_user_id"], s["_fresh"] = str(user_id), True
+        # With a server-side session id too, so the user loader has to ask the database.
+        s["_user_id"], s["_fresh"], s[SESSION_ID] = str(user_id), True, "x" * 43
     return client
 
 
@@ -61,8 +64,13 @@ def test_pages_with_the_database_unreachable_are_chinese(dead_app, testing):
     assert r.status_code == 503 and "系统暂时无法访问" in body and "数据库暂时无法连接" in body
     assert "Internal Server Error" not in body and '<html lang="zh-CN">' in body
 
-    for url, status, title in [("/no-such-page", 404, "页面不存在"), ("/cases/1/casefile.pdf", 503, "系统暂时无法访问")]:
-        r = client.get(url)
+    # Signed in, every request first checks the server-side session, which needs the database; an
+    # anonymous visitor's unknown page needs none.
+    anonymous = dead_app.test_client()
+    for c, url, status, title in [(anonymous, "/no-such-page", 404, "页面不存在"),
+                                  (client, "/no-such-page", 503, "系统暂时无法访问"),
+                                  (client, "/cases/1/casefile.pdf", 503, "系统暂时无法访问")]:
+        r = c.get(url)
         assert (r.status_code, title in r.get_data(as_text=True)) == (status, True), url
 
     api = dead_app.test_client().get("/api/v1/cases", headers={"Authorization": "Bearer " + "x" * 40})

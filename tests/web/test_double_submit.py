@@ -13,12 +13,17 @@ CONFLICT = "该案件已被他人修改，请刷新页面后重试；您的输�
 
 
 def client_as(app, username: str):
+    """A client signed in as the login form leaves it (a server-side session; see Web.as_user)."""
+    from app.services import sessions
+    from app.web import SESSION_ID
+
     c = app.test_client()
     with app.app_context():
-        uid = db.session.scalar(db.select(User.id).where(User.username == username))
+        u = db.session.scalar(db.select(User).where(User.username == username))
+        uid, sid = u.id, sessions.start(u)
         db.session.remove()
     with c.session_transaction() as s:
-        s["_user_id"], s["_fresh"] = str(uid), True
+        s["_user_id"], s["_fresh"], s[SESSION_ID] = str(uid), True, sid
     return c
 
 

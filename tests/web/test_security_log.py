@@ -41,7 +41,15 @@ def test_another_agencys_admin_sees_only_its_own(web):
     assert "other_admin" in page.text and "handler" not in page.text
 
 
-@pytest.mark.parametrize("username", [u for u in DEMO_USERNAMES if u != "admin"])
+def test_the_system_administrator_sees_every_agencys_events(web):
+    """The platform's system administrator reads the whole platform's log (both agencies)."""
+    web.run(seed_log)
+    web.as_user("sysadmin")
+    text = web.get("/admin/security-log").text
+    assert "孙管理（admin）" in text and "other_admin" in text
+
+
+@pytest.mark.parametrize("username", [u for u in DEMO_USERNAMES if u not in ("admin", "sysadmin")])
 def test_other_roles_are_refused(web, username):
     web.as_user(username)
     assert web.client.get("/admin/security-log").status_code == 403
