@@ -67,7 +67,14 @@ def engine_options(config) -> dict:
         statement_ms = int(config["DB_STATEMENT_TIMEOUT_MS"])
         if statement_ms:
             # Set at connection start-up, so every pooled connection carries it.
-            options = connect_args.get("options", "")
+            # Kept beside any options the URL itself carries (e.g. a search_path): libpq takes the
+            # keyword argument instead of the URL's, not both.
+            from sqlalchemy.engine import make_url
+
+            url_options = make_url(url).query.get("options", "")
+            if isinstance(url_options, tuple):
+                url_options = " ".join(url_options)
+            options = " ".join(filter(None, (url_options, connect_args.get("options", ""))))
             connect_args["options"] = f"{options} -c statement_timeout={statement_ms}".strip()
     opts["connect_args"] = connect_args
     return opts

@@ -22,15 +22,14 @@ def _app(url: str, **config):
     return create_app({**BASE, "SQLALCHEMY_DATABASE_URI": url, **config})
 
 
-def _signed_in(app, user_id: int = 1):
+def _signed_in(app, user_id: int = 1, sid: str = "x" * 43):
     """A client whose session says it is signed in (as after a login): the next page must load the
-    user from the database, which is what fails here."""
+    user and the server-side session from the database, which is what fails here."""
     from app.web import SESSION_ID
 
     client = app.test_client()
     with client.session_transaction() as s:
-        # With a server-side session id too, so the user loader has to ask the database.
-        s["_user_id"], s["_fresh"], s[SESSION_ID] = str(user_id), True, "x" * 43
+        s["_user_id"], s["_fresh"], s[SESSION_ID] = str(user_id), True, sid
     return client
 
 
@@ -94,9 +93,12 @@ def test_a_lock_held_by_another_connection_gives_the_503_page_within_the_stateme
     """Another connection holds an ACCESS EXCLUSIVE lock on the table the work queue reads: the
     request is cancelled by the statement timeout and answered with the Chinese page."""
     slow = _app(DB_URL, DB_STATEMENT_TIMEOUT_MS=300)
+    from app.services import sessions
+
     with app.app_context():
-        uid = user("handler").id
-    client = _signed_in(slow, uid)
+        handler = user("handler")
+        uid, sid = handler.id, sessions.start(handler)
+    client = _signed_in(slow, uid, sid)
     assert client.get("/cases").status_code == 200
     with app.app_context(), db.engine.connect() as holder:
         # If the request were not cancelled, the server ends this transaction after 20 s, the
