@@ -81,7 +81,7 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
     t0, c0 = time.perf_counter(), time.process_time()
     order = order_setting(order)
     if embed_originals is None:
-        embed_originals = bool(current_app.config.get("CASEFILE_EMBED_ORIGINALS", True))
+        embed_originals = bool(current_app.config["CASEFILE_EMBED_ORIGINALS"])
     items = collect_items(case, order)
     sources: dict[int, object] = {}  # item index → PdfReader or ("image", bytes, type)
     for n, it in enumerate(items):

@@ -150,5 +150,5 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
 
 
 def order_setting(requested: str | None = None) -> str:
-    o = requested or current_app.config.get("CASEFILE_ORDER", "dat22")
+    o = requested or current_app.config["CASEFILE_ORDER"]
     return o if o in ORDERS else "dat22"

@@ -19,7 +19,7 @@ from flask import current_app
 
 
 def root() -> Path:
-    configured = current_app.config.get("ATTACHMENT_DIR")
+    configured = current_app.config["ATTACHMENT_DIR"]
     return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
 
 

@@ -75,7 +75,7 @@ class LogFilter:
 
 def utc_start_of(day: date) -> datetime:
     """The naive UTC instant at which the office's local day begins (stored times are naive UTC)."""
-    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(current_app.config["OGI_TIMEZONE"])
     return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
@@ -234,7 +234,7 @@ def display_row(r) -> dict:
 
 
 def api_item(row: dict) -> dict:
-    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(current_app.config["OGI_TIMEZONE"])
     return {"id": row["id"], "at": row["at"].replace(tzinfo=zone).isoformat(timespec="seconds"),
             "category": row["category"], "category_label": row["category_label"], "action": row["action"],
             "label": row["label"], "actor": row["actor"] or None, "actor_username": row["actor_username"],

@@ -22,11 +22,10 @@ from .auth import refuse_inactive, user_for_login, verify_password
 from .errors import Forbidden, NotFound, ServiceError
 from .time import utcnow
 
-MAX_AGE_DAYS = 90
 
 
 def max_age_days() -> int:
-    return int(current_app.config.get("PASSWORD_MAX_AGE_DAYS", MAX_AGE_DAYS))
+    return int(current_app.config["PASSWORD_MAX_AGE_DAYS"])
 
 
 def password_change_reason(user: User) -> str | None:

@@ -20,8 +20,6 @@ from .audit import record_security
 from .errors import NotFound, ServiceError
 from .time import local, utcnow
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 WRONG = "用户名或密码不正确"
 
 
@@ -35,8 +33,8 @@ class LoginRefused(ServiceError):
 
 
 def _limits() -> tuple[int, int]:
-    return (int(current_app.config.get("LOGIN_MAX_FAILURES", MAX_FAILURES)),
-            int(current_app.config.get("LOGIN_LOCK_MINUTES", LOCK_MINUTES)))
+    return (int(current_app.config["LOGIN_MAX_FAILURES"]),
+            int(current_app.config["LOGIN_LOCK_MINUTES"]))
 
 
 def _local_hm(dt: datetime) -> str:
