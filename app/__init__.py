@@ -42,8 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register tables)
     from .web import init_web
     from .api import bp as api_bp
-    from .reports import bp as reports_bp
-    from .casefile import bp as casefile_bp
+    from .web.reports import bp as reports_bp
+    from .web.casefile import bp as casefile_bp
     from .cli import register_cli
 
     init_web(app)

@@ -31,7 +31,7 @@ from pypdf.generic import (
 
 from ..models import Case, User
 from ..services.time import today as _today
-from . import storage
+from ..services import storage
 from .documents import Item, collect_items, order_setting
 from .images import image_page
 from .pdffonts import FontMerger, walk_font_slots
@@ -61,7 +61,7 @@ def _open_pdf(data: bytes) -> PdfReader:
 
 
 def _notes(case: Case) -> list[str]:
-    from .checklist import checklist
+    from ..services.checklist import checklist
 
     missing = [c for c in checklist(case) if not c.ok]
     if not missing:

@@ -24,6 +24,7 @@ from ..models import Case, CaseFileJob, User
 from ..services.audit import record_security
 from ..services.errors import NotFound, ServiceError
 from ..services.integrity import sha256_file
+from ..services.storage import job_dir
 from .assemble import build_casefile
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ STATUS_LABELS = {"queued": "排队中", "running": "正在生成", "done": "已�
 MAX_CASES = 2000
 
 _threads: dict[int, threading.Thread] = {}
-
-
-def job_dir() -> Path:
-    configured = current_app.config["CASEFILE_JOB_DIR"]
-    return Path(configured) if configured else Path(current_app.instance_path) / "casefile_jobs"
 
 
 def cases_for_year(actor: User, year: int, scope: str) -> list[int]:

@@ -162,12 +162,12 @@ def _dump_pg(out: Path) -> Snapshot:
 
 
 def _storage_root() -> Path:
-    from ..casefile import storage
+    from . import storage
     return storage.root()
 
 
 def _job_dir() -> Path:
-    from ..casefile.jobs import job_dir
+    from .storage import job_dir
     return job_dir()
 
 
