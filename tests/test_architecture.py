@@ -39,3 +39,22 @@ def test_no_imports_hidden_from_the_linter():
     found = subprocess.run(["grep", "-rnE", r"import_module|__import__\(|^def __getattr__", "app", "--include=*.py"],
                            cwd=ROOT, capture_output=True, text=True).stdout
     assert found == ""
+
+
+# Where a write may happen: the services (app/services) and the feature services of the printed
+# case file and the reports (app/casefile, app/reports), which hold no views. The rest only
+# calls them (docs/architecture.md); rolling back a failed request is not a write.
+ADAPTERS = ("app/web", "app/api", "app/cli.py", "app/demo.py", "app/__init__.py", "app/models", "app/letters",
+            "app/domain", "wsgi.py")
+
+
+def test_writes_only_in_services():
+    found = subprocess.run(["grep", "-rnE", r"session\.(commit|add|add_all|delete|flush|merge)\(", *ADAPTERS,
+                            "--include=*.py"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert found == ""
+
+
+def test_the_write_search_finds_writes():
+    found = subprocess.run(["grep", "-rlE", r"session\.(commit|add|add_all|delete|flush|merge)\(", "app/services"],
+                           cwd=ROOT, capture_output=True, text=True).stdout
+    assert "app/services/cases.py" in found
