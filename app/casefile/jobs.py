@@ -14,7 +14,6 @@ import os
 import threading
 import zipfile
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import Flask, current_app
 from pypdf import PdfWriter

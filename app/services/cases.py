@@ -26,7 +26,7 @@ from .base import commit_step as _commit, get_case  # noqa: F401  (get_case: re-
 from .audit import record
 from .calendar import load_calendar
 from .clocks import refresh_clock
-from .errors import Conflict, NotFound, ServiceError, conflict_is_409
+from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
 from .params import Params
 from .time import today as _today
