@@ -1,4 +1,3 @@
-import os
 import sys
 
 from app import SecretKeyMissing, create_app, warm_up
@@ -7,5 +6,5 @@ try:
     app = create_app()
 except SecretKeyMissing as e:  # the operator's message, without a traceback
     sys.exit(str(e))
-if os.environ.get("OGI_WARM_UP") == "1":  # serving (make run, a WSGI server), not a CLI command
+if app.config["OGI_WARM_UP"]:  # serving (make run, a WSGI server), not a CLI command
     warm_up(app)

@@ -24,7 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     load_secret_key(app)
     app.session_interface = _SessionInterface()
-    if app.config.get("OGI_TRUSTED_PROXIES"):
+    if app.config["OGI_TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
         n = int(app.config["OGI_TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -42,8 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (register tables)
     from .web import init_web
     from .api import bp as api_bp
-    from .reports import bp as reports_bp
-    from .casefile import bp as casefile_bp
+    from .web.reports import bp as reports_bp
+    from .web.casefile import bp as casefile_bp
     from .cli import register_cli
 
     init_web(app)
@@ -59,8 +59,8 @@ def load_secret_key(app: Flask) -> None:
     """SECRET_KEY from the configuration or, failing that, from SECRET_KEY_FILE. Outside development
     (FLASK_DEBUG) and tests the app refuses to start without one: a known key lets anyone sign a
     session cookie. In development and tests a random key for this process stands in."""
-    key = app.config.get("SECRET_KEY")
-    path = Path(app.config.get("SECRET_KEY_FILE") or "")
+    key = app.config["SECRET_KEY"]
+    path = Path(app.config["SECRET_KEY_FILE"] or "")
     if not key and str(path) not in ("", ".") and path.is_file():
         key = path.read_text(encoding="utf-8").strip()
     if key and key != OLD_DEFAULT_SECRET_KEY and len(key) >= MIN_SECRET_KEY_LENGTH:
@@ -82,7 +82,7 @@ class _SessionInterface(SecureCookieSessionInterface):
     """The session cookie gets Secure whenever the request came over HTTPS (or always, by setting)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE") or (has_request_context() and request.is_secure))
+        return bool(app.config["SESSION_COOKIE_SECURE"] or (has_request_context() and request.is_secure))
 
 
 def warm_up(app: Flask) -> None:

@@ -22,22 +22,20 @@ DEMO_USERS = [
 
 
 def create_agency(code: str, name: str, **kw) -> Agency:
-    if db.session.scalar(db.select(Agency).where(Agency.code == code)):
-        raise click.ClickException(f"机关代码 {code} 已存在")
-    a = Agency(code=code, name=name, **kw)
-    db.session.add(a)
-    db.session.commit()
-    return a
+    from .services.agency import create_agency as create
+
+    return _service(create, code, name, **kw)
 
 
-def create_user(agency: Agency, username: str, name: str, password: str, roles: list[str]) -> User:
+def create_user(agency: Agency, username: str, name: str, password: str, roles: list[str],
+                must_change: bool = False) -> User:
     """A user for demo data and tests (no password policy, no first-login change); people's accounts
     are made by ``flask create-user`` or an administrator, under the policy."""
     from .services.errors import ServiceError
     from .services.views import new_user
 
     try:
-        return new_user(agency.id, username, name, password, roles, seed=True)
+        return new_user(agency.id, username, name, password, roles, seed=True, must_change=must_change)
     except ServiceError as e:
         raise click.ClickException(e.message) from None
 
@@ -67,10 +65,8 @@ def seed_demo(must_change: bool = False) -> list[tuple[str, str, str]]:
         address="示范市人民路1号", phone="0000-12345678")
     out = []
     for username, name, roles in DEMO_USERS:
-        u = create_user(agency, username, name, DEMO_PASSWORD, roles)
-        u.must_change_password = must_change
+        create_user(agency, username, name, DEMO_PASSWORD, roles, must_change=must_change)
         out.append((username, name, "、".join(ROLES[r] for r in roles)))
-    db.session.commit()
     return out
 
 

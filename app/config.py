@@ -12,48 +12,90 @@ OLD_DEFAULT_SECRET_KEY = "dev-only-change-me"
 MIN_SECRET_KEY_LENGTH = 16
 
 
+# Environment variable -> the Config key it sets. Filled by _env below; the README's configuration
+# table is checked against it (tests/test_config.py).
+ENVIRONMENT: dict[str, str] = {}
+
+
+def _env(name: str, default, cast=str, key: str | None = None):
+    """The environment variable ``name`` cast to the type of its setting, ``default`` if unset or empty."""
+    ENVIRONMENT[name] = key or name
+    raw = os.environ.get(name, "")
+    return cast(raw) if raw != "" else default
+
+
+def _flag(raw: str) -> bool:
+    return raw == "1"
+
+
 class Config:
+    """Every setting the app reads, declared once with its default and meaning. Code reads
+    ``current_app.config["KEY"]`` (never ``.get("KEY", default)``): the default lives here only.
+    Keys set from the environment are listed in the README's first configuration table, the
+    others in the second (a test keeps both in step with this class)."""
+
+    # --- from the environment -------------------------------------------------------------
     # SECRET_KEY signs the session cookie. Outside development and tests it must be set, here or in
     # SECRET_KEY_FILE (`make run` writes a random one there once); see app.load_secret_key.
-    SECRET_KEY = os.environ.get("SECRET_KEY") or None
-    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(ROOT / "instance" / "secret_key"))
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'ogidesk.sqlite3'}"
-    )
+    SECRET_KEY = _env("SECRET_KEY", None)
+    SECRET_KEY_FILE = _env("SECRET_KEY_FILE", str(ROOT / "instance" / "secret_key"))
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'ogidesk.sqlite3'}",
+                                   key="SQLALCHEMY_DATABASE_URI")
+    # Secure is added by itself on requests that came over HTTPS; True forces it always.
+    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", False, _flag)
+    # Behind a reverse proxy that terminates HTTPS: how many proxies' X-Forwarded-For/-Proto to trust.
+    OGI_TRUSTED_PROXIES = _env("OGI_TRUSTED_PROXIES", 0, int)
+    # Sign-in (GB/T 22239 身份鉴别), see docs/decisions.md "Accounts and sessions".
+    SESSION_IDLE_MINUTES = _env("SESSION_IDLE_MINUTES", 30, int)
+    SESSION_MAX_HOURS = _env("SESSION_MAX_HOURS", 12.0, float)
+    PASSWORD_MAX_AGE_DAYS = _env("PASSWORD_MAX_AGE_DAYS", 90, int)  # 0 = never expires
+    LOGIN_MAX_FAILURES = _env("LOGIN_MAX_FAILURES", 5, int)
+    LOGIN_LOCK_MINUTES = _env("LOGIN_LOCK_MINUTES", 15, int)
+    # Fixed "today" for demos and tests of clocks; empty = the real date.
+    OGI_TODAY = _env("OGI_TODAY", "")
+    # Letter fonts (JSON font map) and where prepared fonts are kept; read by app.letters.fonts.
+    OGI_LETTER_FONTS = _env("OGI_LETTER_FONTS", "")
+    OGI_FONT_CACHE = _env("OGI_FONT_CACHE", "")
+    # Stored scans and case-file print results; empty = under instance/ (README, docs/operations.md).
+    ATTACHMENT_DIR = _env("ATTACHMENT_DIR", "")
+    CASEFILE_JOB_DIR = _env("CASEFILE_JOB_DIR", "")
+    # A hanging or unreachable database must give the 503 page within seconds, not hold a request
+    # (and a worker) for minutes: libpq connect timeout, PostgreSQL statement timeout (which also
+    # bounds waiting for a lock), SQLite busy timeout. Applied to the engine in create_app.
+    DB_CONNECT_TIMEOUT = _env("DB_CONNECT_TIMEOUT", 5, int)  # seconds (libpq: at least 2)
+    DB_STATEMENT_TIMEOUT_MS = _env("DB_STATEMENT_TIMEOUT_MS", 30000, int)  # 0 = none
+    DB_BUSY_TIMEOUT_MS = _env("DB_BUSY_TIMEOUT_MS", 5000, int)  # SQLite
+    # Directory of pg_dump/pg_restore for backups; empty = the server's version under /usr/lib/postgresql.
+    PG_BIN_DIR = _env("PG_BIN_DIR", "")
+    # A previewed ledger import waits here for its confirmation (empty: instance/import-staging).
+    IMPORT_STAGING_DIR = _env("IMPORT_STAGING_DIR", "")
+    # A serving process warms fonts and PDF engines up before the first request (wsgi.py).
+    OGI_WARM_UP = _env("OGI_WARM_UP", False, _flag)
+
+    # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # a clerk keeps the intake form open for hours
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Secure is added by itself on requests that came over HTTPS; True forces it always.
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
-    # Behind a reverse proxy that terminates HTTPS: how many proxies' X-Forwarded-For/-Proto to trust.
-    OGI_TRUSTED_PROXIES = int(os.environ.get("OGI_TRUSTED_PROXIES", "0") or 0)
-    # Sign-in (GB/T 22239 身份鉴别), see docs/decisions.md "Accounts and sessions".
-    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
-    SESSION_MAX_HOURS = float(os.environ.get("SESSION_MAX_HOURS", "12"))
-    PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+    JSON_SORT_KEYS = False
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
     # Handbook §8.3 / §8.5 settings (per deployment; per agency later).
     ONLINE_NON_WORKDAY_ROLLS_FORWARD = True
     REASONS_PAUSES_CLOCK = True
-    # Fixed "today" for demos and tests of clocks; empty = the real date.
-    OGI_TODAY = os.environ.get("OGI_TODAY", "")
     OGI_NOW = ""  # tests only: a fixed UTC date-time for sessions and password age
-    JSON_SORT_KEYS = False
-    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # uploads are checked further by type and size
-    # Stored scans and case-file print results; empty = under instance/ (README, docs/operations.md).
-    ATTACHMENT_DIR = os.environ.get("ATTACHMENT_DIR", "")
-    CASEFILE_JOB_DIR = os.environ.get("CASEFILE_JOB_DIR", "")
-    # A hanging or unreachable database must give the 503 page within seconds, not hold a request
-    # (and a worker) for minutes: libpq connect timeout, PostgreSQL statement timeout (which also
-    # bounds waiting for a lock), SQLite busy timeout. Applied to the engine in create_app.
-    DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))  # seconds (libpq: at least 2)
-    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "30000"))  # 0 = none
-    DB_BUSY_TIMEOUT_MS = int(os.environ.get("DB_BUSY_TIMEOUT_MS", "5000"))  # SQLite
-    # A previewed ledger import waits here for its confirmation (empty: instance/import-staging).
-    IMPORT_STAGING_DIR = os.environ.get("IMPORT_STAGING_DIR", "")
+    OGI_TIMEZONE = "Asia/Shanghai"  # stored times are naive UTC; shown in this zone
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug method; the tests use a cheap pbkdf2
+    # One scan: at most this many bytes and pixels (decompression bombs).
+    ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+    ATTACHMENT_MAX_PIXELS = 50_000_000
+    # Case file (案卷): order of documents ("dat22": DA/T 22 by kind; "chronological"), originals
+    # embedded after the generated pages, fonts ("auto", "system" or {"family": ..., "faces": ...}).
+    CASEFILE_ORDER = "dat22"
+    CASEFILE_EMBED_ORIGINALS = True
+    CASEFILE_FONTS = "auto"
+    # A batch print job without progress for this long is dead (one case file takes about a second).
+    CASEFILE_JOB_STALE_SECONDS = 300
 
 
 def engine_options(config) -> dict:

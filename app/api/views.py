@@ -7,7 +7,6 @@ from werkzeug.exceptions import MethodNotAllowed as _WzMethodNotAllowed
 from werkzeug.routing import Map, Rule
 
 from ..domain.workflow import ACTIONS
-from ..extensions import db
 from ..reports import security_log as seclog
 from ..services import accounts
 from ..services import calendar as cal_service
@@ -107,9 +106,7 @@ def change_password():
 @route("/tokens", "DELETE", roles=AUTHENTICATED, summary="注销当前访问令牌",
        responses=dict([(204, ("令牌已失效", None)), E401]))
 def revoke_token():
-    user = current_user()
-    user.token_hash = None
-    db.session.commit()
+    view_service.revoke_api_token(current_user())
     return "", 204
 
 

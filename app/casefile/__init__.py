@@ -5,21 +5,6 @@
 * assemble.py    — the case file PDF (documents.py: items and order; render.py: generated
                    pages; pdffonts.py, cff.py, truetype.py: each font embedded once)
 * jobs.py        — printing many case files in a background thread
-* routes.py      — the Blueprint ``bp``
 
-``bp`` and ``archive_blockers`` are loaded on first use, so app.services may import
-``app.casefile.checklist`` without pulling in the views (which import app.services).
+The pages are app/web/casefile.py (the web layer), so this package never imports the views.
 """
-from __future__ import annotations
-
-import importlib
-
-__all__ = ["bp", "archive_blockers"]
-
-
-def __getattr__(name: str):
-    if name == "bp":
-        return importlib.import_module(".routes", __name__).bp
-    if name == "archive_blockers":
-        return importlib.import_module(".checklist", __name__).archive_blockers
-    raise AttributeError(name)

@@ -31,7 +31,7 @@ from pypdf.generic import (
 
 from ..models import Case, User
 from ..services.time import today as _today
-from . import storage
+from ..services import storage
 from .documents import Item, collect_items, order_setting
 from .images import image_page
 from .pdffonts import FontMerger, walk_font_slots
@@ -61,7 +61,7 @@ def _open_pdf(data: bytes) -> PdfReader:
 
 
 def _notes(case: Case) -> list[str]:
-    from .checklist import checklist
+    from ..services.checklist import checklist
 
     missing = [c for c in checklist(case) if not c.ok]
     if not missing:
@@ -81,7 +81,7 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
     t0, c0 = time.perf_counter(), time.process_time()
     order = order_setting(order)
     if embed_originals is None:
-        embed_originals = bool(current_app.config.get("CASEFILE_EMBED_ORIGINALS", True))
+        embed_originals = bool(current_app.config["CASEFILE_EMBED_ORIGINALS"])
     items = collect_items(case, order)
     sources: dict[int, object] = {}  # item index → PdfReader or ("image", bytes, type)
     for n, it in enumerate(items):

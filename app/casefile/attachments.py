@@ -13,7 +13,8 @@ from ..services import integrity
 from ..services.audit import record
 from ..services.cases import get_case
 from ..services.errors import Forbidden, NotFound, ServiceError
-from . import storage, uploads
+from ..services import storage
+from . import uploads
 
 UPLOAD_ROLES = ("clerk", "handler", "archivist")
 ARCHIVED_MESSAGE = "该案件已归档，案卷不能再修改（包括上传附件）。如确需修改，请由管理员先撤销归档。"

@@ -12,7 +12,8 @@ from datetime import date, datetime
 
 from flask import current_app
 
-from ..models import Attachment, Case, Draft, Letter
+from ..models import Attachment, Case, Letter
+from ..services.checklist import approved_draft, letter_group
 from ..services.time import local
 from ..models.attachment import ATTACHMENT_CATEGORIES
 
@@ -43,42 +44,9 @@ ATTACHMENT_GROUPS = {
 APPLICATION_ORDER = {"application_form": 0, "identity": 1, "envelope": 2, "postal_receipt": 3}
 RECEIVED_WITH_REQUEST = frozenset(APPLICATION_ORDER)
 
-# Letter types by key (letters catalogue) or, failing that, by words of the title.
-LETTER_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("correction", ("correction", "补正")),
-    ("extension", ("extension", "extend", "延期")),
-    ("consultation", ("consult", "third_party", "征求意见", "第三方")),
-    ("fee", ("fee", "收费", "缴费")),
-    ("reasons", ("reasons", "说明理由")),
-    ("cohandle", ("cohandle", "协办")),
-    ("service", ("service", "送达")),
-    ("register", ("receipt", "acknowledg", "回执", "登记")),
-)
-
-
-def letter_group(letter: Letter, case: Case) -> str:
-    """The group a letter files under; the issued reply (from the signed draft) is the reply."""
-    key, title = (letter.key or "").lower(), letter.title or ""
-    if (letter.draft_id is not None and letter.draft_id == case.issued_draft_id) or key.startswith("reply") \
-            or "答复书" in title or "不再处理" in title:
-        return "reply"
-    for group, words in LETTER_KEYWORDS:
-        if any(w in key for w in words if w.isascii()) or any(w in title for w in words if not w.isascii()):
-            return group
-    return "reply"  # an unknown letter type is an outgoing reply of some kind: keep it in front
-
-
 def local_date(dt: datetime | None) -> date | None:
     d = local(dt)
     return d.date() if d else None
-
-
-def approved_draft(case: Case) -> Draft | None:
-    """The draft the reply was issued from, if it was approved and signed (the approval record)."""
-    d = case.issued_draft or case.current_draft
-    if d is None or not d.approved_hash or not d.signed_hash:
-        return None
-    return d
 
 
 @dataclass
@@ -150,5 +118,5 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
 
 
 def order_setting(requested: str | None = None) -> str:
-    o = requested or current_app.config.get("CASEFILE_ORDER", "dat22")
+    o = requested or current_app.config["CASEFILE_ORDER"]
     return o if o in ORDERS else "dat22"

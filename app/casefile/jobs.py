@@ -14,7 +14,6 @@ import os
 import threading
 import zipfile
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import Flask, current_app
 from pypdf import PdfWriter
@@ -24,6 +23,7 @@ from ..models import Case, CaseFileJob, User
 from ..services.audit import record_security
 from ..services.errors import NotFound, ServiceError
 from ..services.integrity import sha256_file
+from ..services.storage import job_dir
 from .assemble import build_casefile
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,8 @@ SCOPE_STATES = {"ready": ("delivered", "closed"), "archived": ("archived",),
                 "finished": ("delivered", "closed", "archived")}
 STATUS_LABELS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 MAX_CASES = 2000
-STALE_SECONDS = 300  # one case file takes about a second: five minutes without progress is a dead job
 
 _threads: dict[int, threading.Thread] = {}
-
-
-def job_dir() -> Path:
-    configured = current_app.config.get("CASEFILE_JOB_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "casefile_jobs"
 
 
 def cases_for_year(actor: User, year: int, scope: str) -> list[int]:
@@ -111,7 +105,7 @@ def _alive_here(job_id: int) -> bool:
 def mark_interrupted(jobs: list[CaseFileJob]) -> None:
     """A queued or running job whose heartbeat stopped was cut off by a restart of the process
     that ran it: report it as failed, with what to do, instead of showing it running forever."""
-    stale = int(current_app.config.get("CASEFILE_JOB_STALE_SECONDS", STALE_SECONDS))
+    stale = int(current_app.config["CASEFILE_JOB_STALE_SECONDS"])
     limit = datetime.utcnow() - timedelta(seconds=stale)
     changed = False
     for job in jobs:

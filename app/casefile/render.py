@@ -170,7 +170,7 @@ def _engine() -> _Engine:
     """CASEFILE_FONTS: "auto" (default: the letters engine's fonts, else Noto Serif CJK SC),
     "letters" (the letters engine's fonts, errors are errors), "system" (Noto Serif CJK SC), or
     a dict of CSS {"body", "heading", "heading_weight", "faces" (@font-face rules)}."""
-    setting = current_app.config.get("CASEFILE_FONTS", "auto") or "system"
+    setting = current_app.config["CASEFILE_FONTS"] or "system"
     if setting == "letters":
         return _letters_engine()
     if setting == "auto":

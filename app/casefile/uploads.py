@@ -18,8 +18,6 @@ from flask import current_app
 
 from ..services.errors import ServiceError
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_PIXELS = 50_000_000
 MAX_PDF_PAGES = 2000
 # A PDF is checked with bounded memory and time: content streams are inflated piece by piece and
 # only counted, within these limits (a scanned page's content is a few hundred bytes).
@@ -48,11 +46,11 @@ class Detected:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(current_app.config["ATTACHMENT_MAX_BYTES"])
 
 
 def max_pixels() -> int:
-    return int(current_app.config.get("ATTACHMENT_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    return int(current_app.config["ATTACHMENT_MAX_PIXELS"])
 
 
 def human_size(n: int) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from ..config import ROOT
+from ..config import ROOT, Config
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +120,10 @@ def cache_dir() -> Path:
 
 
 def _settings_from_env() -> None:
-    """OGI_LETTER_FONTS='{"fangsong": ["仿宋_GB2312"]}' and OGI_FONT_CACHE, read once."""
-    raw = os.environ.get("OGI_LETTER_FONTS")
-    cache = os.environ.get("OGI_FONT_CACHE")
+    """OGI_LETTER_FONTS='{"fangsong": ["仿宋_GB2312"]}' and OGI_FONT_CACHE (declared in Config), read
+    once at import: the letter sandbox renders without an app."""
+    raw = Config.OGI_LETTER_FONTS
+    cache = Config.OGI_FONT_CACHE
     if raw or cache:
         try:
             font_map = json.loads(raw) if raw else None

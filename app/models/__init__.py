@@ -4,9 +4,9 @@ from .attachment import Attachment, CaseFileJob
 from .audit import Event
 from .calendar import CalendarChangeRequest, CalendarYear
 from .case import Case, Delivery, Draft, Step
-from .letter import Letter, LetterTemplateOverride
+from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
 from .remedy import Remedy
 
 __all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
-           "LetterTemplateOverride", "Remedy",
+           "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession"]

@@ -82,7 +82,7 @@ class User(UserMixin, db.Model):
             raise ValueError("密码至少8位")
         from flask import current_app
         # Tests use a cheaper method; production keeps Werkzeug's default (scrypt).
-        method = current_app.config.get("PASSWORD_HASH_METHOD") or "scrypt"
+        method = current_app.config["PASSWORD_HASH_METHOD"]
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

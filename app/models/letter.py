@@ -73,3 +73,22 @@ class LetterTemplateOverride(db.Model):
     source: Mapped[str] = mapped_column(Text)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+
+
+class LetterTemplateVersion(db.Model):
+    """Every wording an agency has given a letter type, in order: saved text, a return to the
+    system wording (``source`` is None) or a rollback to an earlier version (``rolled_back_to``).
+    The override row holds the wording in use; these rows are its history (diff and rollback)."""
+
+    __tablename__ = "letter_template_version"
+    __table_args__ = (UniqueConstraint("agency_id", "key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    key: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int]
+    source: Mapped[str | None] = mapped_column(Text)  # None: the system wording
+    change: Mapped[str] = mapped_column(String(20))  # created | saved | reset | rollback
+    rolled_back_to: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    created_by = relationship("User")

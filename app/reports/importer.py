@@ -511,7 +511,7 @@ STAGING_HOURS = 2  # a previewed file not confirmed within this time must be upl
 
 
 def _staging_dir() -> str:
-    path = current_app.config.get("IMPORT_STAGING_DIR") or os.path.join(current_app.instance_path, "import-staging")
+    path = current_app.config["IMPORT_STAGING_DIR"] or os.path.join(current_app.instance_path, "import-staging")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return path
 

@@ -75,7 +75,7 @@ class LogFilter:
 
 def utc_start_of(day: date) -> datetime:
     """The naive UTC instant at which the office's local day begins (stored times are naive UTC)."""
-    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(current_app.config["OGI_TIMEZONE"])
     return datetime.combine(day, time(), zone).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
@@ -171,10 +171,12 @@ DATA_LABELS = {
     "name": "姓名", "holidays": "放假日期", "makeup": "调休上班日期", "revision": "版次", "source": "依据",
     "path": "文件", "sha256": "校验值", "files": "文件数", "missing": "缺失", "mismatched": "不符",
     "ok": "结果", "attachment": "附件", "target": "对象", "detail": "说明", "message": "说明",
+    "version": "版本", "rolled_back_to": "回滚至版本",
 }
 SUBJECT_KEYS = ("username", "subject", "user", "target_username")
 VIA_LABELS = {"web": "网页", "api": "API", "cli": "服务器命令行"}
-CHANGE_LABELS = {"saved": "修改措辞", "created": "首次修改措辞", "reset": "恢复系统默认措辞"}
+CHANGE_LABELS = {"saved": "修改措辞", "created": "首次修改措辞", "reset": "恢复系统默认措辞",
+                 "rollback": "回滚到早先版本"}
 FORMAT_LABELS = {"xlsx": "Excel", "pdf": "PDF", "zip": "ZIP 压缩包"}
 
 
@@ -234,7 +236,7 @@ def display_row(r) -> dict:
 
 
 def api_item(row: dict) -> dict:
-    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(current_app.config["OGI_TIMEZONE"])
     return {"id": row["id"], "at": row["at"].replace(tzinfo=zone).isoformat(timespec="seconds"),
             "category": row["category"], "category_label": row["category_label"], "action": row["action"],
             "label": row["label"], "actor": row["actor"] or None, "actor_username": row["actor_username"],

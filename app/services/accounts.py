@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from flask import current_app
 from werkzeug.security import check_password_hash
 
 from ..domain import passwords as P
@@ -18,24 +17,10 @@ from ..extensions import db
 from ..models import PasswordHistory, User
 from . import sessions
 from .audit import record_security
-from .auth import refuse_inactive, user_for_login, verify_password
+# password_change_reason lives with sign-in (auth asks it at every login); re-exported for callers here.
+from .auth import max_age_days, password_change_reason, refuse_inactive, user_for_login, verify_password  # noqa: F401
 from .errors import Forbidden, NotFound, ServiceError
 from .time import utcnow
-
-MAX_AGE_DAYS = 90
-
-
-def max_age_days() -> int:
-    return int(current_app.config.get("PASSWORD_MAX_AGE_DAYS", MAX_AGE_DAYS))
-
-
-def password_change_reason(user: User) -> str | None:
-    """'must_change' (reset or demo account), 'expired' (older than PASSWORD_MAX_AGE_DAYS) or None."""
-    if user.must_change_password:
-        return "must_change"
-    if P.is_expired(user.password_changed_at or user.created_at, utcnow(), max_age_days()):
-        return "expired"
-    return None
 
 
 REASON_TEXT = {

@@ -32,6 +32,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "user_deactivated": ("account", "停用账号"),
     "user_reactivated": ("account", "启用账号"),
     "token_issued": ("account", "签发 API 令牌"),
+    "token_revoked": ("account", "注销 API 令牌"),
     "roles_changed": ("roles", "变更角色"),
     "agency_settings_changed": ("settings", "修改机关设置"),
     "template_changed": ("templates", "修改文书模板"),

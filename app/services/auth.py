@@ -14,14 +14,13 @@ from flask import current_app
 from sqlalchemy import and_, case, or_, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..domain import passwords as P
 from ..extensions import db
 from ..models import User
 from .audit import record_security
 from .errors import NotFound, ServiceError
 from .time import local, utcnow
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 WRONG = "用户名或密码不正确"
 
 
@@ -35,8 +34,8 @@ class LoginRefused(ServiceError):
 
 
 def _limits() -> tuple[int, int]:
-    return (int(current_app.config.get("LOGIN_MAX_FAILURES", MAX_FAILURES)),
-            int(current_app.config.get("LOGIN_LOCK_MINUTES", LOCK_MINUTES)))
+    return (int(current_app.config["LOGIN_MAX_FAILURES"]),
+            int(current_app.config["LOGIN_LOCK_MINUTES"]))
 
 
 def _local_hm(dt: datetime) -> str:
@@ -112,11 +111,22 @@ def verify_password(user: User, password: str, *, via: str = "web", ip: str | No
     db.session.commit()
 
 
+def max_age_days() -> int:
+    return int(current_app.config["PASSWORD_MAX_AGE_DAYS"])
+
+
+def password_change_reason(user: User) -> str | None:
+    """'must_change' (reset or demo account), 'expired' (older than PASSWORD_MAX_AGE_DAYS) or None."""
+    if user.must_change_password:
+        return "must_change"
+    if P.is_expired(user.password_changed_at or user.created_at, utcnow(), max_age_days()):
+        return "expired"
+    return None
+
+
 def authenticate(username: str, password: str, *, via: str = "web", ip: str | None = None) -> User:
     """The user with this name and password, or LoginRefused with the message to show. A success is
     audited (login_ok), and so is a password found expired (the caller then asks for a new one)."""
-    from .accounts import password_change_reason
-
     user = user_for_login(username, password, ip)
     verify_password(user, password, via=via, ip=ip)
     refuse_inactive(user, via, ip)

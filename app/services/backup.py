@@ -101,7 +101,7 @@ def pg_tool(name: str) -> str:
     with db.engine.connect() as conn:
         server = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
     candidates = []
-    if current_app.config.get("PG_BIN_DIR"):
+    if current_app.config["PG_BIN_DIR"]:
         candidates.append(str(Path(current_app.config["PG_BIN_DIR"]) / name))
     candidates += [f"/usr/lib/postgresql/{server}/bin/{name}", shutil.which(name) or ""]
     candidates += sorted((str(p) for p in Path("/usr/lib/postgresql").glob(f"*/bin/{name}")), reverse=True)
@@ -113,7 +113,7 @@ def pg_tool(name: str) -> str:
 
 
 def _run_tool(args: list[str]) -> None:
-    env = {**os.environ, "PGCONNECT_TIMEOUT": str(current_app.config.get("DB_CONNECT_TIMEOUT", 5))}
+    env = {**os.environ, "PGCONNECT_TIMEOUT": str(current_app.config["DB_CONNECT_TIMEOUT"])}
     proc = subprocess.run(args, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise BackupError(f"{Path(args[0]).name} 执行失败：{proc.stderr.strip()[-2000:]}")
@@ -162,12 +162,12 @@ def _dump_pg(out: Path) -> Snapshot:
 
 
 def _storage_root() -> Path:
-    from ..casefile import storage
+    from . import storage
     return storage.root()
 
 
 def _job_dir() -> Path:
-    from ..casefile.jobs import job_dir
+    from .storage import job_dir
     return job_dir()
 
 

@@ -22,10 +22,11 @@ from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
 from . import letters
+from .base import commit_step as _commit, get_case  # noqa: F401  (get_case: re-exported)
 from .audit import record
 from .calendar import load_calendar
 from .clocks import refresh_clock
-from .errors import Conflict, NotFound, ServiceError, conflict_is_409
+from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
 from .params import Params
 from .time import today as _today
@@ -35,19 +36,6 @@ RETENTIONS = {"10y": "10年", "30y": "30年", "permanent": "永久"}
 
 
 # ---------------------------------------------------------------- loading and scoping
-
-def get_case(case_id: int, actor: User) -> Case:
-    """A case of the actor's own agency; other agencies' cases do not exist for them."""
-    case = db.session.get(Case, case_id)
-    if case is None or case.agency_id != actor.agency_id:
-        raise NotFound("案件不存在")
-    return case
-
-
-@conflict_is_409()
-def _commit() -> None:
-    db.session.commit()
-
 
 # ---------------------------------------------------------------- intake
 
@@ -798,7 +786,7 @@ def _withdraw(x: Ctx):
 @handles("archive")
 def _archive(x: Ctx):
     no = x.p.text("archive_number", "档号", required=True, max_len=60)
-    from ..casefile.checklist import archive_blockers
+    from .checklist import archive_blockers
     blockers = archive_blockers(x.case)
     if blockers:
         raise ServiceError("不能归档：" + "；".join(blockers), "archive_number")

@@ -18,7 +18,7 @@ def clock_input(case: Case) -> ClockInput:
         stopped = "等待申请人补正（补正后重新计算20个工作日）"
     elif case.state in FINISHED_STATES:
         stopped = "已办结"
-    kinds = PAUSING_KINDS if current_app.config.get("REASONS_PAUSES_CLOCK", True) else PAUSING_KINDS[:3]
+    kinds = PAUSING_KINDS if current_app.config["REASONS_PAUSES_CLOCK"] else PAUSING_KINDS[:3]
     pauses = tuple(
         Pause(s.kind, s.started_on, s.answered_on, s.due_on)
         for s in case.steps if s.kind in kinds and s.result not in ("withdrawn",)

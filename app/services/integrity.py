@@ -65,7 +65,7 @@ def letter_pdf(letter: Letter, actor: User | None) -> bytes:
 
 def attachment_bytes(att: Attachment, actor: User | None) -> bytes:
     """The stored scan, if its bytes still hash to the name and the row's SHA-256."""
-    from ..casefile import storage
+    from . import storage
 
     try:
         data = storage.read(att.sha256)
@@ -129,7 +129,7 @@ def verify_all(actor: User | None = None) -> VerifyReport:
     """Check every stored letter, attachment file and case-file result against its SHA-256 and
     record one 'verify_run' event per agency with its counts and problems. Reads in batches, so
     it runs in bounded memory on a large database."""
-    from ..casefile import storage
+    from . import storage
 
     report = VerifyReport()
     per_agency: dict[int, dict] = defaultdict(lambda: {"checked": {k: 0 for k in KIND_LABELS}, "problems": []})

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
+from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
 
@@ -370,7 +371,6 @@ def _open_for_change(case: Case) -> None:
 @conflict_is_409()
 def approve_notice(case_id: int, actor: User, ref: str) -> None:
     from .audit import record
-    from .cases import _commit, get_case
 
     case = get_case(case_id, actor)
     if not actor.has_role("legal"):
@@ -414,7 +414,6 @@ def notice_preparers(case: Case, ref: str) -> set[int]:
 
 
 def _issuable(case_id: int, actor: User, ref: str) -> tuple[Case, Notice, dict]:
-    from .cases import get_case
 
     case = get_case(case_id, actor)
     if not actor.has_role("handler", "clerk"):

@@ -6,14 +6,14 @@ from flask import current_app
 
 def today() -> date:
     """The office's today; OGI_TODAY pins it for demos and tests of clocks."""
-    fixed = current_app.config.get("OGI_TODAY")
+    fixed = current_app.config["OGI_TODAY"]
     return date.fromisoformat(fixed) if fixed else date.today()
 
 
 def utcnow() -> datetime:
     """Now, naive UTC as stored; OGI_NOW (ISO date-time, UTC) pins it for tests of sessions and
     password age, as OGI_TODAY pins the date."""
-    fixed = current_app.config.get("OGI_NOW")
+    fixed = current_app.config["OGI_NOW"]
     return datetime.fromisoformat(fixed) if fixed else datetime.utcnow()
 
 
@@ -21,5 +21,5 @@ def local(dt: datetime | None) -> datetime | None:
     """Stored times are naive UTC; show them in the office's time zone (OGI_TIMEZONE)."""
     if dt is None:
         return None
-    zone = ZoneInfo(current_app.config.get("OGI_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(current_app.config["OGI_TIMEZONE"])
     return dt.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)

@@ -45,11 +45,11 @@ def create_user(actor: User, raw: Mapping[str, Any]) -> User:
 
 
 def new_user(agency_id: int, username: str, name: str, password: str, roles, *, actor: User | None = None,
-             seed: bool = False) -> User:
+             seed: bool = False, must_change: bool = False) -> User:
     """Validate and store a user (the admin page, the API and the CLI all come here; audited).
 
     ``seed`` is for demo data and tests only: the published demo password skips the policy and the
-    first-login change (``flask seed-demo`` then requires the change, see app/cli.py), unaudited."""
+    first-login change unless ``must_change`` (``flask seed-demo`` requires it, see app/cli.py), unaudited."""
     from .accounts import check_policy, clean_roles, store_password
 
     if not USERNAME_RE.match(username):
@@ -63,7 +63,7 @@ def new_user(agency_id: int, username: str, name: str, password: str, roles, *, 
         if not password:
             raise ServiceError("请填写初始密码", "password")
         check_policy(username, password)
-    u = User(agency_id=agency_id, username=username, name=name, must_change_password=not seed)
+    u = User(agency_id=agency_id, username=username, name=name, must_change_password=not seed or must_change)
     u.roles = roles
     db.session.add(u)
     store_password(u, password)
@@ -82,6 +82,13 @@ def issue_api_token(user: User, via: str = "web") -> str:
                     {"username": user.username, "via": via})
     db.session.commit()
     return token
+
+
+def revoke_api_token(user: User) -> None:
+    """The user's API token stops working (DELETE /api/v1/tokens); audited."""
+    user.token_hash = None
+    record_security(user.agency_id, user, "token_revoked", {"username": user.username})
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- calendar

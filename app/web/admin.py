@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from ..domain.workflow import ROLES
 from ..reports import security_log as seclog
 from ..reports.ledger import stream_file
-from ..reports.views import XLSX, _disposition
+from .reports import XLSX, _disposition
 from ..services import accounts
 from ..services import auth as auth_service
 from ..services import calendar as cal_service

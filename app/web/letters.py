@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
-from ..letters.catalogue import CatalogueError
+from ..letters.catalogue import TEMPLATES_DIR, CatalogueError
 from ..models import Letter, LetterTemplateOverride
 from ..services import integrity
 from ..services import agency as agency_service
@@ -15,7 +15,8 @@ from ..services import letters as L
 from ..services.cases import get_case
 from ..services.clocks import case_clock
 from ..services.errors import Conflict, NotFound, ServiceError
-from ..services.settings import reset_template, save_agency_settings, save_template
+from ..services.settings import (reset_template, rollback_template, save_agency_settings, save_template,
+                                template_version, template_versions, version_diff)
 from ..services.time import today
 from .decorators import me, roles_required
 from .forms import ReissueForm, put_error
@@ -216,19 +217,20 @@ def templates_index():
     return render_template("letters/templates.html", letters=all_letters(), overrides=rows)
 
 
-@bp.route("/admin/letter-templates/<key>", methods=["GET", "POST"])
-@roles_required("admin")
-def template_edit(key: str):
+def _template_letter(key: str):
     try:
         letter = get_letter(key)
     except (CatalogueError, KeyError, LookupError):
         abort(404)
+    return letter, (TEMPLATES_DIR / letter.template_name).read_text(encoding="utf-8")
+
+
+@bp.route("/admin/letter-templates/<key>", methods=["GET", "POST"])
+@roles_required("admin")
+def template_edit(key: str):
+    letter, default_source = _template_letter(key)
     row = db.session.scalar(db.select(LetterTemplateOverride).where(
         LetterTemplateOverride.agency_id == me().agency_id, LetterTemplateOverride.key == key))
-    from pathlib import Path
-
-    from ..config import ROOT
-    default_source = (Path(ROOT) / "letter_templates" / letter.template_name).read_text(encoding="utf-8")
     source = row.source if row else default_source
     error = None
     if request.method == "POST":
@@ -242,5 +244,47 @@ def template_edit(key: str):
             save_template(me(), key, letter.name, source, default_source)
             flash(f"《{letter.name}》的措辞已保存，之后生成的文书将使用新措辞", "success")
             return redirect(url_for("letters.templates_index"))
+    return _template_page(letter, default_source, source, error, row is not None, 400 if error else 200)
+
+
+def _template_page(letter, default_source: str, source: str, error: str | None, overridden: bool, status: int):
+    """The edit form and the history: each version with its differences from the one before."""
+    versions = template_versions(me(), letter.key)
+    history = []
+    for i, v in enumerate(versions):
+        before = versions[i + 1] if i + 1 < len(versions) else None
+        old = before.source if before and before.source is not None else default_source
+        new = v.source if v.source is not None else default_source
+        old_label = f"第{before.version}版" if before else "系统默认措辞"
+        history.append({"v": v, "diff": version_diff(old, new, old_label, f"第{v.version}版")})
     return render_template("letters/template_edit.html", letter=letter, source=source, error=error,
-                           overridden=row is not None), (400 if error else 200)
+                           overridden=overridden, history=history), status
+
+
+@bp.route("/admin/letter-templates/<key>/rollback", methods=["POST"])
+@roles_required("admin")
+def template_rollback(key: str):
+    letter, default_source = _template_letter(key)
+    try:
+        to_version = int(request.form.get("version") or "")
+    except ValueError:
+        abort(400)
+    target = template_version(me(), key, to_version)
+    if target is None:
+        abort(404)
+    # The letter's fields may have changed since that version was saved: check it again.
+    error = validate_template(target.source, key) if target.source is not None else None
+    if error is None:
+        try:
+            new = rollback_template(me(), key, letter.name, to_version, default_source)
+        except ServiceError as e:
+            error = e.message
+        else:
+            flash(f"《{letter.name}》已回滚到第{to_version}版的措辞（记为第{new}版）", "success")
+            return redirect(url_for("letters.template_edit", key=key))
+    else:
+        error = f"第{to_version}版的措辞不能再使用：{error}"
+    row = db.session.scalar(db.select(LetterTemplateOverride).where(
+        LetterTemplateOverride.agency_id == me().agency_id, LetterTemplateOverride.key == key))
+    return _template_page(letter, default_source, row.source if row else default_source, error,
+                          row is not None, 400)

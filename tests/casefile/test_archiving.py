@@ -7,7 +7,7 @@ import io
 import pytest
 
 from app.casefile import attachments as A
-from app.casefile.checklist import archive_blockers, checklist
+from app.services.checklist import archive_blockers, checklist
 from app.domain.workflow import ACTIONS
 from app.extensions import db
 from app.models import Attachment, Delivery

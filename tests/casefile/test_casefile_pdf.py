@@ -326,7 +326,7 @@ def test_missing_or_unreadable_files_get_a_page_saying_so(actx, stores):
     case = build_plain_case()
     add_letter(case, "政府信息公开申请补正告知书", key="correction_notice", pdf=b"%PDF-1.7\nnot really a PDF")
     att = A.add_attachment(case.id, user("clerk"), png_bytes(), "a.png", "identity", "身份证复印件")
-    from app.casefile import storage
+    from app.services import storage
     storage.path_for(att.sha256).unlink()  # lost from the store
     cf = build_casefile(reload(case), None)
     reader = PdfReader(io.BytesIO(cf.pdf))
@@ -339,7 +339,7 @@ def test_missing_or_unreadable_files_get_a_page_saying_so(actx, stores):
 
 
 def test_files_changed_since_they_were_stored_are_not_printed(actx, stores):
-    from app.casefile import storage
+    from app.services import storage
     from tests.conftest import triggers_off
 
     case = build_plain_case()

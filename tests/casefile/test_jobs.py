@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.casefile import jobs as J
+from app.services import storage
 from app.extensions import db
 from app.models import CaseFileJob
 from tests.casefile.conftest import ensure_reply_letter
@@ -273,4 +274,4 @@ def test_a_worker_stops_when_its_job_was_declared_interrupted(web, monkeypatch):
     job_id = web.run(run)
     job = web.run(lambda: db.session.get(CaseFileJob, job_id))
     assert (job.status, job.done, job.result_path) == ("failed", 0, "")
-    assert web.run(lambda: sorted(p.name for p in J.job_dir().glob(f"*job-{job_id}.*"))) == []
+    assert web.run(lambda: sorted(p.name for p in storage.job_dir().glob(f"*job-{job_id}.*"))) == []

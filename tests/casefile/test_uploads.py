@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.casefile import attachments as A
-from app.casefile import storage
+from app.services import storage
 from app.extensions import db
 from app.models import Attachment, Event
 from app.services.errors import Forbidden, ServiceError

@@ -10,7 +10,7 @@ from sqlalchemy import text, update
 
 from app.casefile import attachments as A
 from app.casefile import jobs as J
-from app.casefile import storage
+from app.services import storage
 from app.extensions import db
 from app.models import CaseFileJob, Event, Letter
 from tests.casefile.conftest import ensure_reply_letter, png_bytes

@@ -9,7 +9,7 @@ import pytest
 
 from app.domain import passwords as P
 from app.extensions import db
-from app.models import Event
+from app.models import Agency, Event
 from app.services.auth import WRONG, LoginRefused, authenticate
 from tests.conftest import IS_PG, user
 
@@ -164,3 +164,14 @@ def test_cli_change_password(app):
         assert user("head").check_password("Brand-New-pass1")
         ev = db.session.scalar(db.select(Event).where(Event.action == "password_changed"))
         assert ev.actor.username == "head" and ev.data["via"] == "cli"
+
+
+def test_create_agency_refuses_a_code_in_use(app):
+    from app.services.agency import create_agency
+    from app.services.errors import ServiceError
+
+    with app.app_context():
+        create_agency("DUPCODE", "甲机关")
+        with pytest.raises(ServiceError, match="DUPCODE 已存在"):
+            create_agency("DUPCODE", "乙机关")
+        assert db.session.scalar(db.select(db.func.count()).select_from(Agency).where(Agency.code == "DUPCODE")) == 1

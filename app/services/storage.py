@@ -1,4 +1,5 @@
-"""Content-addressed file store for scans, outside the web root.
+"""Where files live outside the database: the content-addressed store for scans, and the
+directory of case-file print results (``job_dir``).
 
 A file is stored once under ``<ATTACHMENT_DIR>/aa/bb/<sha256>``: written to a temporary file
 in the same directory tree, flushed to disk, then linked into place. ``os.link`` refuses to
@@ -19,8 +20,14 @@ from flask import current_app
 
 
 def root() -> Path:
-    configured = current_app.config.get("ATTACHMENT_DIR")
+    configured = current_app.config["ATTACHMENT_DIR"]
     return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+
+
+def job_dir() -> Path:
+    """Results of batch case-file printing (app/casefile/jobs.py)."""
+    configured = current_app.config["CASEFILE_JOB_DIR"]
+    return Path(configured) if configured else Path(current_app.instance_path) / "casefile_jobs"
 
 
 def path_for(sha256: str) -> Path:

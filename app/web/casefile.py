@@ -12,13 +12,13 @@ from ..services.audit import record_export
 from ..services.cases import RETENTIONS, get_case
 from ..services.errors import NotFound, ServiceError
 from ..services.time import today
-from . import attachments as A
-from . import jobs as J
-from .assemble import build_casefile, casefile_filename
-from .checklist import archive_blockers, checklist, ready_cases
-from .documents import ORDERS, order_setting
-from .uploads import human_size, max_bytes
-from ..web.decorators import roles_required
+from ..casefile import attachments as A
+from ..casefile import jobs as J
+from ..casefile.assemble import build_casefile, casefile_filename
+from ..services.checklist import archive_blockers, checklist, ready_cases
+from ..casefile.documents import ORDERS, order_setting
+from ..casefile.uploads import human_size, max_bytes
+from .decorators import roles_required
 
 bp = Blueprint("casefile", __name__)
 

@@ -4,17 +4,51 @@
 while it is not empty. Mandatory, for a case that ended with a reply that was served: the issued
 reply letter and proof of service. Everything else on the checklist is a warning: the archivist
 sees it, the 备考表 records it, but filing is not held up by it.
+
+It is the guard of the archive step (services.cases.archive), so it lives with the services; the
+printed case file (app/casefile) files letters under the same groups.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..extensions import db
-from ..models import Case, User
+from ..models import Case, Draft, Letter, User
 from ..models.case import CONSULTATION_RESULTS
-from .documents import approved_draft, letter_group
 
 READY_STATES = ("delivered", "closed")
+
+# Letter types by key (letters catalogue) or, failing that, by words of the title.
+LETTER_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("correction", ("correction", "补正")),
+    ("extension", ("extension", "extend", "延期")),
+    ("consultation", ("consult", "third_party", "征求意见", "第三方")),
+    ("fee", ("fee", "收费", "缴费")),
+    ("reasons", ("reasons", "说明理由")),
+    ("cohandle", ("cohandle", "协办")),
+    ("service", ("service", "送达")),
+    ("register", ("receipt", "acknowledg", "回执", "登记")),
+)
+
+
+def letter_group(letter: Letter, case: Case) -> str:
+    """The group a letter files under; the issued reply (from the signed draft) is the reply."""
+    key, title = (letter.key or "").lower(), letter.title or ""
+    if (letter.draft_id is not None and letter.draft_id == case.issued_draft_id) or key.startswith("reply") \
+            or "答复书" in title or "不再处理" in title:
+        return "reply"
+    for group, words in LETTER_KEYWORDS:
+        if any(w in key for w in words if w.isascii()) or any(w in title for w in words if not w.isascii()):
+            return group
+    return "reply"  # an unknown letter type is an outgoing reply of some kind: keep it in front
+
+
+def approved_draft(case: Case) -> Draft | None:
+    """The draft the reply was issued from, if it was approved and signed (the approval record)."""
+    d = case.issued_draft or case.current_draft
+    if d is None or not d.approved_hash or not d.signed_hash:
+        return None
+    return d
 
 
 @dataclass(frozen=True)
@@ -36,8 +70,6 @@ def _replied(case: Case) -> bool:
 
 def _letter_heads(case: Case) -> list:
     """The case's letters without their PDF bytes (the checklist needs only what they are)."""
-    from ..models import Letter
-
     rows = db.session.execute(db.select(Letter.id, Letter.key, Letter.title, Letter.number, Letter.draft_id)
                               .where(Letter.case_id == case.id).order_by(Letter.id))
     return list(rows)

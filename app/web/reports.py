@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.clock import STATUS_LABELS
@@ -20,9 +20,12 @@ from ..services.cases import get_case
 from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
-from . import annual, annual_export, dashboard as dash, highfreq, importer, ledger, svg
-from . import bp
-from .access import IMPORT_ROLES, READ_ROLES, REMEDY_WRITE_ROLES, require_role, roles_required
+from ..reports import annual, annual_export, dashboard as dash, highfreq, importer, ledger, svg
+from .report_access import (IMPORT_ROLES, READ_ROLES, REMEDY_WRITE_ROLES, register_error_handlers, require_role,
+                            roles_required)
+
+bp = Blueprint("reports", __name__)
+register_error_handlers(bp)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
