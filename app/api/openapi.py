@@ -89,6 +89,10 @@ def param_schema(p: Param) -> dict:
         s = arr({"type": "string", "enum": list(p.choices or {})})
     elif p.kind == "days":
         s = {"oneOf": [arr({"type": "string"}), {"type": "string"}]}
+    elif p.kind == "items":
+        item = {"type": "object", "additionalProperties": False,
+                "properties": {k: {"type": "string"} for k in p.item_keys}}
+        s = {"oneOf": [arr(item), {"type": "string"}]}
     else:  # pragma: no cover - specs._p refuses other kinds
         raise ValueError(p.kind)
     s["description"] = p.describe()

@@ -27,11 +27,11 @@ from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
+from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, RETENTIONS
 from .params import Params
 from .time import today as _today
 
 CONSULT_KINDS = {"third_party": "consultation_third_party", "agency": "consultation_agency"}
-RETENTIONS = {"10y": "10年", "30y": "30年", "permanent": "永久"}
 
 
 # ---------------------------------------------------------------- loading and scoping
@@ -648,22 +648,11 @@ def _extend(x: Ctx):
     return {"days": days}, apply
 
 
-DRAFT_FIELDS = {
-    "decision": "答复内容",
-    "reasons": "理由",
-    "search": "检索情况",
-    "obtain": "获取信息的方式、途径和时间",
-    "attachments": "附件清单",
-    "responsible_agency": "负责公开的机关及联系方式",
-    "earlier_reply": "此前答复的文号和日期",
-}
-
-
 @handles("save_draft")
 def _save_draft(x: Ctx):
     code = x.p.choice("outcome", "办理结果", {o.code: o.label for o in DRAFTABLE})
     oc = OUTCOME_BY_CODE[code]
-    fields = {k: x.p.text(k, label, max_len=10000) for k, label in DRAFT_FIELDS.items()}
+    fields = {k: x.p.text(k, label, max_len=DRAFT_MAX_LEN) for k, label in DRAFT_FIELDS.items()}
     fields = {k: v for k, v in fields.items() if v}
     letter = letters.reply_letter(code)
     if letter is not None:
