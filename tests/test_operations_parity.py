@@ -113,6 +113,12 @@ def test_each_reply_type_through_the_api_and_the_web_form_stores_the_same_draft(
     web.submit(url + "save_draft", {}, form_id="action-form", expect=302)
     web.submit(url + "submit_draft", {}, form_id="action-form", expect=302)
     web.as_user("legal")
+    # The approver sees every field of the draft, by its Chinese label.
+    shown = web.get(url + "approve").by_id("action-approve-form").text
+    for i in _inputs_for(code):
+        assert i.label in shown, (code, i.label)
+    if code == "partial":
+        assert "不予公开的内容：附件2；理由：属于内部事务信息；依据（条款）：第十六条第一款" in shown
     web.submit(url + "approve", {"secrecy_reviewed": "y"}, form_id="action-form", expect=302)
     web.as_user("head")
     web.submit(url + "sign_off", {"note": "同意"}, form_id="action-form", expect=302)

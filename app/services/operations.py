@@ -212,6 +212,24 @@ def draft_form_data(fields: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def draft_rows(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A stored draft for reading (case page, review, printed case file): (Chinese label, text) in the
+    declared order; each withheld part on its own line with its item labels."""
+    data = {form_name(k): v for k, v in fields.items()}
+    rows = []
+    for i in operation("save_draft").inputs:
+        value = data.get(i.name)
+        if i.name == "outcome" or value in (None, "", [], ()):
+            continue
+        if i.kind == "items" and not isinstance(value, str):
+            text = "\n".join("；".join(f"{label}：{item.get(key) or ''}" for key, label in i.item_fields)
+                              for item in value if isinstance(item, Mapping))
+        else:
+            text = draft_form_data({i.name: value})[i.name]
+        rows.append((i.label, text))
+    return rows
+
+
 # ---------------------------------------------------------------- every step
 
 def _declare() -> dict[str, Operation]:
