@@ -27,7 +27,7 @@ from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
-from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, RETENTIONS
+from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, RETENTIONS
 from .params import Params
 from .time import today as _today
 
@@ -657,14 +657,9 @@ def _save_draft(x: Ctx):
     letter = letters.reply_letter(code)
     if letter is not None:
         fields.update(letters.read_letter_fields(letter, x.p.raw))
-    if oc.needs_reasons and not fields.get("reasons"):
-        raise ServiceError(f"“{oc.label}”须写明理由", "reasons")
-    if code == "not_exist" and not fields.get("search"):
-        raise ServiceError("信息不存在的答复须写明检索情况", "search")
-    if code == "repeat" and not fields.get("earlier_reply"):
-        raise ServiceError("重复申请的答复须写明此前答复的文号和日期", "earlier_reply")
-    if code == "disclose" and not fields.get("obtain"):
-        raise ServiceError("予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）", "obtain")
+    for rule in DRAFT_RULES:
+        if code in rule.outcomes and not fields.get(rule.field):
+            raise ServiceError(rule.message.format(outcome=oc.label), rule.field)
     letters.check_draft(x.case, code, fields)  # the reply letter must be producible from it
     h = Draft.hash_content(code, fields)
 

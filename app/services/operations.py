@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from ..domain.fees import FEE_METHODS
-from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE
+from ..domain.outcomes import DRAFTABLE
 from ..domain.workflow import ACTIONS
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 
@@ -126,22 +126,31 @@ _LETTER_KINDS = {"date": "date", "choice": "choice", "items": "items"}
 _LETTER_HINTS = {"list": "每行一项", "items": "每行一项：{items}，以“｜”分隔"}
 
 
-def _requirements() -> dict[str, list[str]]:
-    """Outcomes per draft input that the draft check demands (handbook rules in save_draft)."""
-    need: dict[str, list[str]] = {"reasons": [o.code for o in DRAFTABLE if o.needs_reasons],
-                                  "search": ["not_exist"], "earlier_reply": ["repeat"], "obtain": ["disclose"]}
-    return need
+@dataclass(frozen=True)
+class DraftRule:
+    """A field the draft check demands for some outcomes beyond what their letters require."""
+    field: str
+    outcomes: tuple[str, ...]
+    message: str  # "{outcome}" is replaced by the outcome's label
+
+
+DRAFT_RULES = (
+    DraftRule("reasons", tuple(o.code for o in DRAFTABLE if o.needs_reasons), "“{outcome}”须写明理由"),
+    DraftRule("search", ("not_exist",), "信息不存在的答复须写明检索情况"),
+    DraftRule("earlier_reply", ("repeat",), "重复申请的答复须写明此前答复的文号和日期"),
+    DraftRule("obtain", ("disclose",), "予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）"),
+)
 
 
 def _draft_inputs() -> tuple[Input, ...]:
     from ..letters import letter_for_outcome
-    from ..letters.catalogue import Field
+    from .letters import draft_fields
 
-    need = _requirements()
-    letter_fields: dict[str, tuple[Field, list[str]]] = {}
+    need: dict[str, list[str]] = {r.field: list(r.outcomes) for r in DRAFT_RULES}
+    letter_fields: dict[str, tuple[Any, list[str]]] = {}
     for o in DRAFTABLE:
         letter = letter_for_outcome(o.code)
-        for f in letter_draft_fields(letter) if letter else ():
+        for f in draft_fields(letter) if letter else ():
             name = form_name(f.name)
             entry = letter_fields.setdefault(name, (f, []))
             entry[1].append(o.code)
@@ -173,12 +182,6 @@ def _draft_inputs() -> tuple[Input, ...]:
             api_note="JSON 中为对象数组，每项的键：" + "、".join(k for k, _ in items) + "；也可按行填写文字"
             if kind == "items" else ""))
     return tuple(inputs)
-
-
-def letter_draft_fields(letter) -> list:
-    """The fields of a reply letter a handler writes (the rest come from the case and the agency)."""
-    from .letters import draft_fields
-    return draft_fields(letter)
 
 
 def items_text(value: Any, item_fields: tuple[tuple[str, str], ...]) -> str:
@@ -378,11 +381,3 @@ def operations() -> dict[str, Operation]:
 
 def operation(name: str) -> Operation:
     return operations()[name]
-
-
-def needs(outcome_code: str) -> list[Input]:
-    """The draft inputs an outcome requires (what the draft check will demand)."""
-    assert outcome_code in OUTCOME_BY_CODE, outcome_code
-    return [i for i in operation("save_draft").inputs if outcome_code in i.needed_by]
-
-
