@@ -71,6 +71,7 @@ def _new_case(app) -> int:
 def test_every_operation_is_declared_once_and_both_doors_are_generated_from_it():
     assert list(ACTION_PARAMS) == list(operations()) == list(ACTION_FIELDS)
     for name, op in operations().items():
+        assert op.rule.label == op.label and callable(op.effect)
         assert [p.name for p in ACTION_PARAMS[name]] == [i.name for i in op.inputs]
         assert [f.name for f in ACTION_FIELDS[name]] == [i.name for i in op.inputs]
         assert [p.label for p in ACTION_PARAMS[name]] == [i.label for i in op.inputs]

@@ -104,14 +104,24 @@ class Operation:
     target_note: str = ""  # where the step leads when ACTIONS[...].target is None and the stage changes anyway
 
     @property
+    def rule(self):
+        """The guard: who may take the step, from which stages, where it leads (app.domain.workflow)."""
+        return ACTIONS[self.name]
+
+    @property
     def label(self) -> str:
+        """The step's name in Chinese: on the form's button and in the audit event."""
         return ACTIONS[self.name].label
 
-    def input(self, name: str) -> Input | None:
-        return next((i for i in self.inputs if i.name == name), None)
+    @property
+    def effect(self):
+        """The handler that checks the values and returns the step's effect (services.cases.perform
+        runs it and records the audit event named after the step, in the same transaction)."""
+        from .cases import HANDLERS
+        return HANDLERS[self.name]
 
 
-I = Input
+In = Input
 ID = {"minimum": 1, "maximum": INT_MAX}
 
 
@@ -163,10 +173,10 @@ def _draft_inputs() -> tuple[Input, ...]:
     def needed(name: str) -> tuple[str, ...]:
         return tuple(sorted(need.get(name, ()), key=order.index))
 
-    inputs = [I("outcome", "choice", "办理结果", required=True, choices=OUTCOME_CHOICES,
+    inputs = [In("outcome", "choice", "办理结果", required=True, choices=OUTCOME_CHOICES,
                 api_note="各办理结果须填写的字段见下列各项")]
     for name, label in DRAFT_FIELDS.items():
-        inputs.append(I(name, "text", label, max_len=DRAFT_MAX_LEN, widget="textarea", needed_by=needed(name),
+        inputs.append(In(name, "text", label, max_len=DRAFT_MAX_LEN, widget="textarea", needed_by=needed(name),
                         help=_LETTER_HINTS["list"] if name == "attachments" else ""))
     for name, (f, codes) in letter_fields.items():
         if name in DRAFT_FIELDS:
@@ -174,7 +184,7 @@ def _draft_inputs() -> tuple[Input, ...]:
         kind = _LETTER_KINDS.get(f.type, "text")
         items = tuple((s.name, s.label) for s in f.item_fields)
         hint = f.help or _LETTER_HINTS.get(f.type, "").format(items="｜".join(lbl for _, lbl in items))
-        inputs.append(I(
+        inputs.append(In(
             name, kind, f.label, max_len=DRAFT_MAX_LEN if kind in ("text", "items") else None,
             choices={c: c for c in f.choices} if kind == "choice" else None, help=hint,
             widget="textarea" if kind in ("text", "items") else "", needed_by=needed(name), item_fields=items,
@@ -238,132 +248,132 @@ def draft_rows(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _declare() -> dict[str, Operation]:
     ops = (
         Operation("assign", (
-            I("handler_id", "integer", "承办人", required=True, **ID, source="handlers",
+            In("handler_id", "integer", "承办人", required=True, **ID, source="handlers",
               api_note="本机关在职承办人的用户 id"),
         )),
         Operation("start", intro="确认开始办理本申请。尚未分派承办人的，由您承办。"),
         Operation("request_correction", (
-            I("notice_date", "date", "告知日期", default=TODAY, today=True,
+            In("notice_date", "date", "告知日期", default=TODAY, today=True,
               help="须在收到申请之日起7个工作日内（第三十条）", api_note="不早于收到申请日期"),
-            I("items", "text", "需要补正的事项", required=True, max_len=2000, widget="textarea",
+            In("items", "text", "需要补正的事项", required=True, max_len=2000, widget="textarea",
               help="一次性告知全部需要补正的事项"),
-            I("guidance", "text", "指导和释明", max_len=2000, widget="textarea"),
-            I("period_end", "date", "补正期限", default="告知日期后15个工作日",
+            In("guidance", "text", "指导和释明", max_len=2000, widget="textarea"),
+            In("period_end", "date", "补正期限", default="告知日期后15个工作日",
               help="留空则为告知日期后第15个工作日", api_note="须晚于告知日期"),
         )),
         Operation("receive_correction", (
-            I("received_on", "date", "收到补正材料日期", default=TODAY, today=True,
+            In("received_on", "date", "收到补正材料日期", default=TODAY, today=True,
               help="答复期限自收到补正材料之日起重新计算（第三十条）"),
-            I("note", "text", "补正内容说明", max_len=2000, widget="textarea"),
+            In("note", "text", "补正内容说明", max_len=2000, widget="textarea"),
         )),
         Operation("correction_lapsed", intro="申请人在补正期限内未补正，视为放弃申请，终止办理（第三十条）。"),
         Operation("consult", (
-            I("kind", "choice", "征求对象类型", required=True, choices=CONSULT_TARGETS),
-            I("party", "text", "征求意见对象", required=True, max_len=200, help="第三方或机关的名称"),
-            I("matter", "text", "征求意见的信息及理由", required=True, max_len=2000, widget="textarea"),
-            I("sent_on", "date", "发出日期", default=TODAY, today=True),
-            I("received_on", "date", "对方收到日期", default="发出日期",
+            In("kind", "choice", "征求对象类型", required=True, choices=CONSULT_TARGETS),
+            In("party", "text", "征求意见对象", required=True, max_len=200, help="第三方或机关的名称"),
+            In("matter", "text", "征求意见的信息及理由", required=True, max_len=2000, widget="textarea"),
+            In("sent_on", "date", "发出日期", default=TODAY, today=True),
+            In("received_on", "date", "对方收到日期", default="发出日期",
               help="留空则与发出日期相同；对方答复期限为收到后15个工作日"),
         )),
         Operation("consultation_reply", (
-            I("step_id", "integer", "征求意见", required=True, **ID, source="consult_steps",
+            In("step_id", "integer", "征求意见", required=True, **ID, source="consult_steps",
               api_note="案件 steps 中征求意见环节的 id"),
-            I("result", "choice", "征求意见结果", required=True, choices=CONSULTATION_RESULTS,
+            In("result", "choice", "征求意见结果", required=True, choices=CONSULTATION_RESULTS,
               help="“逾期未答复”只能在答复期限届满后登记"),
-            I("answered_on", "date", "收到答复日期", default=TODAY, today=True, show_if="result=agree,object",
+            In("answered_on", "date", "收到答复日期", default=TODAY, today=True, show_if="result=agree,object",
               api_note="result 为 no_answer 时不适用"),
-            I("opinion", "text", "意见内容", max_len=2000, widget="textarea"),
-            I("public_interest_override", "boolean", "公共利益裁量",
+            In("opinion", "text", "意见内容", max_len=2000, widget="textarea"),
+            In("public_interest_override", "boolean", "公共利益裁量",
               form_label="不公开可能对公共利益造成重大影响，决定予以公开", show_if="result=object",
               help="仅适用于第三方不同意公开的情形（第三十二条）"),
-            I("override_reason", "text", "公共利益理由", max_len=2000, widget="textarea", show_if="result=object",
+            In("override_reason", "text", "公共利益理由", max_len=2000, widget="textarea", show_if="result=object",
               api_note="public_interest_override 为 true 时必填"),
         )),
         Operation("request_reasons", (
-            I("sent_on", "date", "发出日期", default=TODAY, today=True),
-            I("matter", "text", "要求说明的事项", required=True, max_len=2000, widget="textarea"),
-            I("due_on", "date", "说明理由期限", default="发出日期后15个工作日",
+            In("sent_on", "date", "发出日期", default=TODAY, today=True),
+            In("matter", "text", "要求说明的事项", required=True, max_len=2000, widget="textarea"),
+            In("due_on", "date", "说明理由期限", default="发出日期后15个工作日",
               help="留空则为发出日期后第15个工作日", api_note="须晚于发出日期"),
         )),
         Operation("reasons_reply", (
-            I("result", "choice", "审查结论", required=True, choices=REASONS_RESULTS),
-            I("answered_on", "date", "收到说明日期", default=TODAY, today=True),
-            I("note", "text", "说明", max_len=2000, widget="textarea"),
-            I("new_due", "date", "合理的延迟答复期限", show_if="result=reasonable",
+            In("result", "choice", "审查结论", required=True, choices=REASONS_RESULTS),
+            In("answered_on", "date", "收到说明日期", default=TODAY, today=True),
+            In("note", "text", "说明", max_len=2000, widget="textarea"),
+            In("new_due", "date", "合理的延迟答复期限", show_if="result=reasonable",
               help="仅在理由合理、需要延迟答复时填写（第三十五条）"),
         )),
         Operation("fee_notice", (
-            I("method", "choice", "收费方式", required=True, choices=FEE_METHODS),
-            I("nth_in_month", "integer", "本月累计申请件数", minimum=1, maximum=10000, show_if="method=per_request",
+            In("method", "choice", "收费方式", required=True, choices=FEE_METHODS),
+            In("nth_in_month", "integer", "本月累计申请件数", minimum=1, maximum=10000, show_if="method=per_request",
               help="按件计收：申请人本自然月内的第几件申请（10件以内免费）", api_note="method 为 per_request 时必填"),
-            I("pages", "integer", "页数", minimum=1, maximum=1000000, show_if="method=per_volume",
+            In("pages", "integer", "页数", minimum=1, maximum=1000000, show_if="method=per_volume",
               help="按量计收：30页以内免费", api_note="method 为 per_volume 时必填"),
-            I("sent_on", "date", "发出日期", default=TODAY, today=True),
-            I("served_on", "date", "申请人收到通知日期", default="发出日期",
+            In("sent_on", "date", "发出日期", default=TODAY, today=True),
+            In("served_on", "date", "申请人收到通知日期", default="发出日期",
               help="留空则与发出日期相同；缴费期限为收到后20个工作日"),
         )),
         Operation("fee_paid", (
-            I("paid_on", "date", "缴费日期", default=TODAY, today=True),
-            I("receipt_no", "text", "票据号码", required=True, max_len=100),
+            In("paid_on", "date", "缴费日期", default=TODAY, today=True),
+            In("receipt_no", "text", "票据号码", required=True, max_len=100),
         )),
         Operation("fee_lapsed", intro="申请人逾期未缴纳信息处理费，视为放弃申请，终止办理。"),
         Operation("cohandle", (
-            I("party", "text", "协办单位", required=True, max_len=200),
-            I("matter", "text", "协办事项", required=True, max_len=2000, widget="textarea"),
-            I("sent_on", "date", "发出日期", default=TODAY, today=True, help="协办单位回复期限为5个工作日"),
+            In("party", "text", "协办单位", required=True, max_len=200),
+            In("matter", "text", "协办事项", required=True, max_len=2000, widget="textarea"),
+            In("sent_on", "date", "发出日期", default=TODAY, today=True, help="协办单位回复期限为5个工作日"),
         )),
         Operation("cohandle_reply", (
-            I("step_id", "integer", "协办", required=True, **ID, source="cohandle_steps",
+            In("step_id", "integer", "协办", required=True, **ID, source="cohandle_steps",
               api_note="案件 steps 中协办环节的 id"),
-            I("answered_on", "date", "回复日期", default=TODAY, today=True),
-            I("note", "text", "回复内容", required=True, max_len=2000, widget="textarea"),
+            In("answered_on", "date", "回复日期", default=TODAY, today=True),
+            In("note", "text", "回复内容", required=True, max_len=2000, widget="textarea"),
         )),
         Operation("extend", (
-            I("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
+            In("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
               help="最长不超过20个工作日，只能延长一次，且须在答复期限届满前（第三十三条）"),
-            I("reason", "text", "延期理由", required=True, max_len=2000, widget="textarea", help="延期须告知申请人"),
+            In("reason", "text", "延期理由", required=True, max_len=2000, widget="textarea", help="延期须告知申请人"),
         )),
         Operation("save_draft", _draft_inputs(), intro="每次保存形成一个新的稿件版本；已审核的版本不会被修改。"),
         Operation("submit_draft", intro="将下列答复稿提交法制审核。", shows_draft=True),
         Operation("approve", (
-            I("secrecy_reviewed", "boolean", "保密审查", required=True, guard_required=True,
+            In("secrecy_reviewed", "boolean", "保密审查", required=True, guard_required=True,
               form_label="已完成保密审查，未发现涉密内容", help="先审查、后公开（第十七条）",
               api_note="须为 true"),
-            I("secrecy_note", "text", "保密审查意见", max_len=2000, widget="textarea"),
-            I("draft_hash", "text", "稿件版本", max_len=2000, widget="hidden",
+            In("secrecy_note", "text", "保密审查意见", max_len=2000, widget="textarea"),
+            In("draft_hash", "text", "稿件版本", max_len=2000, widget="hidden",
               api_note="审核时看到的 current_draft.content_hash；稿件已被修改时拒绝"),
         ), intro="请审核下列答复稿。审核通过的是这一版本；稿件此后如有修改，须重新审核。", shows_draft=True),
         Operation("return_draft", (
-            I("comments", "text", "退回意见", required=True, guard_required=True, max_len=2000, widget="textarea"),
+            In("comments", "text", "退回意见", required=True, guard_required=True, max_len=2000, widget="textarea"),
         ), intro="将下列答复稿退回承办人修改。", shows_draft=True),
         Operation("sign_off", (
-            I("note", "text", "签发意见", max_len=2000, widget="textarea"),
+            In("note", "text", "签发意见", max_len=2000, widget="textarea"),
         ), intro="签发下列经法制审核通过的答复稿。", shows_draft=True),
         Operation("reject_signoff", (
-            I("comments", "text", "退回意见", required=True, guard_required=True, max_len=2000, widget="textarea"),
+            In("comments", "text", "退回意见", required=True, guard_required=True, max_len=2000, widget="textarea"),
         ), intro="将下列答复稿退回承办人。", shows_draft=True),
         Operation("issue", (
-            I("issued_on", "date", "答复日期", default=TODAY, today=True),
+            In("issued_on", "date", "答复日期", default=TODAY, today=True),
         ), intro="出具下列已签发的答复。", shows_draft=True),
         Operation("deliver", (
-            I("method", "choice", "送达方式", required=True, choices=DELIVERY_METHODS),
-            I("delivered_on", "date", "送达日期", default=TODAY, today=True, api_note="不早于答复日期"),
-            I("proof", "text", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300,
+            In("method", "choice", "送达方式", required=True, choices=DELIVERY_METHODS),
+            In("delivered_on", "date", "送达日期", default=TODAY, today=True, api_note="不早于答复日期"),
+            In("proof", "text", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300,
               form_label="送达凭证", help="邮件号、送达回证编号或平台记录"),
-            I("recipient", "text", "签收人", max_len=200, default="申请人姓名或名称"),
-            I("notes", "text", "备注", max_len=2000, widget="textarea"),
+            In("recipient", "text", "签收人", max_len=200, default="申请人姓名或名称"),
+            In("notes", "text", "备注", max_len=2000, widget="textarea"),
         )),
         Operation("withdraw", (
-            I("withdrawn_on", "date", "撤回日期", default=TODAY, today=True),
-            I("note", "text", "撤回方式及说明", required=True, max_len=2000, widget="textarea",
+            In("withdrawn_on", "date", "撤回日期", default=TODAY, today=True),
+            In("note", "text", "撤回方式及说明", required=True, max_len=2000, widget="textarea",
               help="如：申请人书面撤回申请，撤回申请书已存卷"),
         )),
         Operation("archive", (
-            I("archive_number", "text", "档号", required=True, max_len=60),
-            I("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
+            In("archive_number", "text", "档号", required=True, max_len=60),
+            In("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
         )),
         Operation("reopen", (
-            I("reason", "text", "撤销归档理由", required=True, guard_required=True, max_len=2000, widget="textarea",
+            In("reason", "text", "撤销归档理由", required=True, guard_required=True, max_len=2000, widget="textarea",
               api_note="案件回到归档前的状态（已送达或已终止）"),
         ), intro="已归档的案卷只读。撤销归档后，案件回到归档前的状态，可补充材料后重新归档；撤销将记入办理记录。",
             target_note="回到归档前的状态（已送达或已终止）"),

@@ -17,13 +17,9 @@ from wtforms.widgets import NumberInput
 from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
 from ..services.cases import CONSULT_KINDS
-from ..services.operations import REASONS_RESULTS, Input, draft_form_data, operations
+from ..services.operations import Input, draft_form_data, operations
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
-
-__all__ = ["REASONS_RESULTS", "INTROS", "SHOWS_DRAFT", "build_form", "fields_for", "form_values",
-           "unavailable_reason"]
-
 
 @dataclass(frozen=True)
 class Field:

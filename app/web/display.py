@@ -12,9 +12,8 @@ from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import AGENCY_ROLES, ROLES, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import RETENTIONS
-from ..services.operations import draft_rows
+from ..services.operations import REASONS_RESULTS, draft_rows
 from ..services.time import local
-from .actions import REASONS_RESULTS
 
 WEEKDAYS = "一二三四五六日"
 
