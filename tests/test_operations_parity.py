@@ -95,6 +95,11 @@ def test_each_reply_type_through_the_api_and_the_web_form_stores_the_same_draft(
     api_case = _new_case(app)
     r = api.post(f"/cases/{api_case}/actions/save_draft", _values(code, "api"), "handler")
     assert r.status_code == 200, (code, r.get_data(as_text=True))
+    # Read back as JSON (withheld as objects) and posted unchanged, it is the same content.
+    draft = r.get_json()["current_draft"]
+    assert {"outcome": code, **draft["fields"]} == _values(code, "api")
+    again = api.act(api_case, "save_draft", "handler", outcome=code, **draft["fields"])["current_draft"]
+    assert (again["revision"], again["content_hash"]) == (2, draft["content_hash"])
     api.act(api_case, "submit_draft", "handler")
     body = api.get(f"/cases/{api_case}", "legal").get_json()
     api.act(api_case, "approve", "legal", secrecy_reviewed=True, draft_hash=body["current_draft"]["content_hash"])
