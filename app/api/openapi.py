@@ -89,6 +89,10 @@ def param_schema(p: Param) -> dict:
         s = arr({"type": "string", "enum": list(p.choices or {})})
     elif p.kind == "days":
         s = {"oneOf": [arr({"type": "string"}), {"type": "string"}]}
+    elif p.kind == "items":
+        item = {"type": "object", "additionalProperties": False,
+                "properties": {k: {"type": "string"} for k in p.item_keys}}
+        s = {"oneOf": [arr(item), {"type": "string"}]}
     else:  # pragma: no cover - specs._p refuses other kinds
         raise ValueError(p.kind)
     s["description"] = p.describe()
@@ -175,7 +179,10 @@ def response_schemas() -> dict[str, dict]:
                        "办理结果及其在年报表三中的行次和法律依据")
     s["Draft"] = obj({
         "id": INT, "revision": INT, "outcome": ref("Outcome"),
-        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "fields": {"type": "object", "description": "键与 save_draft 的参数相同；不予公开的部分（withheld）为对象数组",
+                   "additionalProperties": {"oneOf": [
+                       {"type": "string"},
+                       arr({"type": "object", "additionalProperties": {"type": "string"}})]}},
         "content_hash": STR, "created_by": nullable(USER_REF), "created_at": STAMP,
         "approved": {"type": "boolean", "description": "法制审核通过的正是这一内容"},
         "approved_by": nullable(USER_REF), "approved_at": nullable(STAMP), "approved_hash": nullable(STR),

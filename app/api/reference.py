@@ -20,7 +20,8 @@ BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m app.api.reference) -->"
 END = "<!-- END GENERATED REFERENCE -->"
 
 KIND_LABELS = {"text": "文字", "date": "日期 YYYY-MM-DD", "integer": "整数", "boolean": "true/false",
-               "choice": "取值", "choices": "取值的数组", "days": "日期数组或文本"}
+               "choice": "取值", "choices": "取值的数组", "days": "日期数组或文本",
+               "items": "对象数组或文本"}
 
 
 def _cell(text: str) -> str:

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import CalendarYear, Case, Delivery, Draft, Event, Step, User
 from ..services.calendar import load_calendar
 from ..services.clocks import case_clock
+from ..services.operations import form_name
 
 
 def _d(v: date | None) -> str | None:
@@ -64,7 +65,9 @@ def outcome_dict(code: str | None) -> dict | None:
 
 def draft_dict(d: Draft, case: Case) -> dict:
     return {
-        "id": d.id, "revision": d.revision, "outcome": outcome_dict(d.outcome_code), "fields": d.fields,
+        "id": d.id, "revision": d.revision, "outcome": outcome_dict(d.outcome_code),
+        # Keyed by the names save_draft accepts, so a draft read here can be posted back unchanged.
+        "fields": {form_name(k): v for k, v in d.fields.items()},
         "content_hash": d.content_hash,
         "created_by": user_ref(d.created_by), "created_at": d.created_at,
         # Approval and sign-off count only for the exact content they were given to.

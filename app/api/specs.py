@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
-from ..domain.outcomes import DRAFTABLE, OUTCOMES
+from ..domain.outcomes import OUTCOMES
 from ..domain.passwords import MAX_LENGTH as PASSWORD_MAX, RULE_TEXT as PASSWORD_RULES
 from ..domain.workflow import ACTIONS, AGENCY_ROLES, ROLES, STATES
-from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
-from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..services.operations import operations
 from ..services.errors import ServiceError
 from ..services.time import today as current_today
 
@@ -32,7 +30,7 @@ INT_MIN, INT_MAX = -(2 ** 31), 2 ** 31 - 1
 @dataclass(frozen=True)
 class Param:
     name: str
-    kind: str  # text | date | integer | boolean | choice | choices | days
+    kind: str  # text | date | integer | boolean | choice | choices | days | items
     label: str  # the Chinese label used in messages
     required: bool = False
     choices: Mapping[str, str] | None = None
@@ -41,6 +39,7 @@ class Param:
     maximum: int | None = None
     default: str = ""  # what the service uses when the field is omitted (documentation)
     note: str = ""  # extra rule, in Chinese (documentation)
+    item_keys: tuple[str, ...] = ()  # items: the keys of each object
 
     def describe(self) -> str:
         parts = [self.label]
@@ -57,7 +56,7 @@ class Param:
         return "。".join(parts)
 
 
-KINDS = ("text", "date", "integer", "boolean", "choice", "choices", "days")
+KINDS = ("text", "date", "integer", "boolean", "choice", "choices", "days", "items")
 
 
 def _p(name: str, kind: str, label: str, **kw: Any) -> Param:
@@ -65,7 +64,6 @@ def _p(name: str, kind: str, label: str, **kw: Any) -> Param:
     return Param(name, kind, label, **kw)
 
 
-TODAY = "今天"
 ID_RANGE = {"minimum": 1, "maximum": INT_MAX}
 
 # ---------------------------------------------------------------- POST /cases (register_case)
@@ -94,143 +92,28 @@ INTAKE_PARAMS: tuple[Param, ...] = (
 
 # ---------------------------------------------------------------- POST /cases/{id}/actions/{action}
 
-CONSULT_KIND_CHOICES = {"third_party": "第三方", "agency": "其他机关"}
-REASONS_RESULTS = {"reasonable": "理由合理", "unreasonable": "理由不合理", "no_answer": "逾期未说明"}
-OUTCOME_CHOICES = {o.code: o.label for o in DRAFTABLE}
+
+def _param(i) -> Param:
+    """An Operation's input as an API parameter (app/services/operations.py is the declaration)."""
+    return _p(i.name, i.kind, i.label, required=i.required, choices=i.choices, max_len=i.max_len,
+              minimum=i.minimum, maximum=i.maximum, default=i.default, note=i.note, item_keys=tuple(
+                  k for k, _ in i.item_fields))
+
 
 ACTION_PARAMS: dict[str, tuple[Param, ...]] = {
-    "assign": (
-        _p("handler_id", "integer", "承办人", required=True, **ID_RANGE, note="本机关在职承办人的用户 id"),
-    ),
-    "start": (),
-    "request_correction": (
-        _p("notice_date", "date", "告知日期", default=TODAY,
-           note="不早于收到申请日期，且在收到申请后7个工作日内（第三十条）"),
-        _p("items", "text", "需要补正的事项", required=True, max_len=2000),
-        _p("guidance", "text", "指导和释明", max_len=2000),
-        _p("period_end", "date", "补正期限", default="告知日期后15个工作日", note="须晚于告知日期"),
-    ),
-    "receive_correction": (
-        _p("received_on", "date", "收到补正材料日期", default=TODAY, note="答复期限自该日重新计算"),
-        _p("note", "text", "补正内容说明", max_len=2000),
-    ),
-    "correction_lapsed": (),
-    "consult": (
-        _p("kind", "choice", "征求对象类型", required=True, choices=CONSULT_KIND_CHOICES),
-        _p("party", "text", "征求意见对象", required=True, max_len=200),
-        _p("matter", "text", "征求意见的信息及理由", required=True, max_len=2000),
-        _p("sent_on", "date", "发出日期", default=TODAY),
-        _p("received_on", "date", "对方收到日期", default="发出日期", note="征求意见期限15个工作日自该日起算"),
-    ),
-    "consultation_reply": (
-        _p("step_id", "integer", "征求意见", required=True, **ID_RANGE, note="案件 steps 中征求意见环节的 id"),
-        _p("result", "choice", "征求意见结果", required=True, choices=CONSULTATION_RESULTS,
-           note="no_answer 仅在对方答复期限届满后可选"),
-        _p("opinion", "text", "意见内容", max_len=2000),
-        _p("public_interest_override", "boolean", "公共利益裁量",
-           note="第三方不同意公开但不公开可能对公共利益造成重大影响时为 true（第三十二条）"),
-        _p("override_reason", "text", "公共利益理由", max_len=2000, note="public_interest_override 为 true 时必填"),
-        _p("answered_on", "date", "收到答复日期", default=TODAY, note="result 为 no_answer 时不适用"),
-    ),
-    "request_reasons": (
-        _p("sent_on", "date", "发出日期", default=TODAY),
-        _p("matter", "text", "要求说明的事项", required=True, max_len=2000),
-        _p("due_on", "date", "说明理由期限", default="发出日期后15个工作日", note="须晚于发出日期"),
-    ),
-    "reasons_reply": (
-        _p("result", "choice", "审查结论", required=True, choices=REASONS_RESULTS),
-        _p("answered_on", "date", "收到说明日期", default=TODAY),
-        _p("note", "text", "说明", max_len=2000),
-        _p("new_due", "date", "合理的延迟答复期限", note="仅 result 为 reasonable 时可填（第三十五条）"),
-    ),
-    "fee_notice": (
-        _p("method", "choice", "收费方式", required=True, choices=FEE_METHODS),
-        _p("nth_in_month", "integer", "本月累计申请件数", minimum=1, maximum=10000,
-           note="method 为 per_request 时必填"),
-        _p("pages", "integer", "页数", minimum=1, maximum=1000000, note="method 为 per_volume 时必填"),
-        _p("sent_on", "date", "发出日期", default=TODAY),
-        _p("served_on", "date", "申请人收到通知日期", default="发出日期", note="缴费期限20个工作日自该日起算"),
-    ),
-    "fee_paid": (
-        _p("paid_on", "date", "缴费日期", default=TODAY),
-        _p("receipt_no", "text", "票据号码", required=True, max_len=100),
-    ),
-    "fee_lapsed": (),
-    "cohandle": (
-        _p("party", "text", "协办单位", required=True, max_len=200),
-        _p("matter", "text", "协办事项", required=True, max_len=2000),
-        _p("sent_on", "date", "发出日期", default=TODAY),
-    ),
-    "cohandle_reply": (
-        _p("step_id", "integer", "协办", required=True, **ID_RANGE, note="案件 steps 中协办环节的 id"),
-        _p("answered_on", "date", "回复日期", default=TODAY),
-        _p("note", "text", "回复内容", required=True, max_len=2000),
-    ),
-    "extend": (
-        _p("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
-           note="只能延长一次，且须在答复期限届满前（第三十三条）"),
-        _p("reason", "text", "延期理由", required=True, max_len=2000),
-    ),
-    "save_draft": (
-        _p("outcome", "choice", "办理结果", required=True, choices=OUTCOME_CHOICES,
-           note="部分公开、不予公开等须写 reasons；not_exist 须写 search；repeat 须写 earlier_reply；"
-                "disclose 须写 obtain"),
-        *(_p(k, "text", label, max_len=10000) for k, label in DRAFT_FIELDS.items()),
-    ),
-    "submit_draft": (),
-    "approve": (
-        _p("secrecy_reviewed", "boolean", "保密审查", required=True,
-           note="须为 true：先审查、后公开（第十七条）"),
-        _p("secrecy_note", "text", "保密审查意见", max_len=2000),
-        _p("draft_hash", "text", "稿件版本", max_len=2000,
-           note="审核时看到的 current_draft.content_hash；稿件已被修改时拒绝"),
-    ),
-    "return_draft": (
-        _p("comments", "text", "退回意见", required=True, max_len=2000),
-    ),
-    "sign_off": (
-        _p("note", "text", "签发意见", max_len=2000),
-    ),
-    "reject_signoff": (
-        _p("comments", "text", "退回意见", required=True, max_len=2000),
-    ),
-    "issue": (
-        _p("issued_on", "date", "答复日期", default=TODAY),
-    ),
-    "deliver": (
-        _p("method", "choice", "送达方式", required=True, choices=DELIVERY_METHODS),
-        _p("delivered_on", "date", "送达日期", default=TODAY, note="不早于答复日期"),
-        _p("proof", "text", "送达凭证（邮件号、回证编号或平台记录）", required=True, max_len=300),
-        _p("recipient", "text", "签收人", max_len=200, default="申请人姓名或名称"),
-        _p("notes", "text", "备注", max_len=2000),
-    ),
-    "withdraw": (
-        _p("withdrawn_on", "date", "撤回日期", default=TODAY),
-        _p("note", "text", "撤回方式及说明", required=True, max_len=2000),
-    ),
-    "archive": (
-        _p("archive_number", "text", "档号", required=True, max_len=60),
-        _p("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
-    ),
-    "reopen": (
-        _p("reason", "text", "撤销归档理由", required=True, max_len=2000,
-           note="案件回到归档前的状态（已送达或已终止）"),
-    ),
-}
-# Where an action leads when ACTIONS[...].target is None and the stage does change anyway.
-TARGET_NOTES = {"reopen": "回到归档前的状态（已送达或已终止）"}
+    name: tuple(_param(i) for i in op.inputs) for name, op in operations().items()}
 
 
 def target_text(action: str) -> str:
     a = ACTIONS[action]
     if a.target:
         return STATES[a.target]
-    return TARGET_NOTES.get(action, "状态不变")
+    return operations()[action].target_note or "状态不变"
 
 
 # Required by a workflow guard rather than by the handler's parsing (the message comes from the guard).
-GUARD_REQUIRED = frozenset({("approve", "secrecy_reviewed"), ("return_draft", "comments"),
-                            ("reject_signoff", "comments"), ("reopen", "reason")})
+GUARD_REQUIRED = frozenset((name, i.name) for name, op in operations().items() for i in op.inputs
+                           if i.guard_required)
 
 VERSION_PARAM = _p("version", "integer", "版本号", **ID_RANGE,
                    note="案件的 version；给出时按乐观锁校验，案件已被他人修改则返回 409")
@@ -399,6 +282,22 @@ def check_json_value(p: Param, value: Any) -> None:
             raise _bad(f"{p.label}应为字符串数组，取值：{'、'.join(p.choices or {})}", p.name)
         for v in value:
             _check_text(v, p)
+        return
+    if p.kind == "items":
+        # Objects with the declared keys, or the form's text (one item per line).
+        if isinstance(value, str):
+            _check_text(value, p)
+            return
+        keys = "、".join(p.item_keys)
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _bad(f"{p.label}应为对象数组（每项的键：{keys}）或按行填写的文字", p.name)
+        for item in value:
+            for k, v in item.items():
+                if k not in p.item_keys:
+                    raise _bad(f"{p.label}的条目只能有以下键：{keys}", p.name)
+                if not isinstance(v, str):
+                    raise _bad(f"{p.label}的条目的各项应为文字", p.name)
+                _check_text(v, p)
         return
     if p.kind == "days":
         if isinstance(value, list):

@@ -13,7 +13,8 @@ from flask import current_app, render_template
 from ..letters.sandbox import url_fetcher
 from ..models import Case, Event
 from ..models.case import DELIVERY_METHODS, STEP_KINDS
-from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..services.cases import RETENTIONS
+from ..services.operations import draft_rows
 from .documents import Item, approved_draft, local
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,7 @@ def render_generated(case: Case, items: list[Item], *, notes: list[str], origina
     html = render_template(
         "casefile/print/casefile.html", case=case, items=items, sections=sections, events=_events(case),
         notes=notes, originals=originals, filer=filer, filed_on=filed_on, fonts=fonts(),
-        retention=RETENTIONS.get(case.retention, case.retention), draft_fields=DRAFT_FIELDS,
+        retention=RETENTIONS.get(case.retention, case.retention), draft_rows=draft_rows,
         reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time)
     engine = _engine()
     with engine.lock:

@@ -28,11 +28,11 @@ from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
+from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, RETENTIONS
 from .params import Params
 from .time import today as _today
 
 CONSULT_KINDS = {"third_party": "consultation_third_party", "agency": "consultation_agency"}
-RETENTIONS = {"10y": "10年", "30y": "30年", "permanent": "永久"}
 
 
 # ---------------------------------------------------------------- loading and scoping
@@ -636,34 +636,18 @@ def _extend(x: Ctx):
     return {"days": days}, apply
 
 
-DRAFT_FIELDS = {
-    "decision": "答复内容",
-    "reasons": "理由",
-    "search": "检索情况",
-    "obtain": "获取信息的方式、途径和时间",
-    "attachments": "附件清单",
-    "responsible_agency": "负责公开的机关及联系方式",
-    "earlier_reply": "此前答复的文号和日期",
-}
-
-
 @handles("save_draft")
 def _save_draft(x: Ctx):
     code = x.p.choice("outcome", "办理结果", {o.code: o.label for o in DRAFTABLE})
     oc = OUTCOME_BY_CODE[code]
-    fields = {k: x.p.text(k, label, max_len=10000) for k, label in DRAFT_FIELDS.items()}
+    fields = {k: x.p.text(k, label, max_len=DRAFT_MAX_LEN) for k, label in DRAFT_FIELDS.items()}
     fields = {k: v for k, v in fields.items() if v}
     letter = letters.reply_letter(code)
     if letter is not None:
         fields.update(letters.read_letter_fields(letter, x.p.raw))
-    if oc.needs_reasons and not fields.get("reasons"):
-        raise ServiceError(f"“{oc.label}”须写明理由", "reasons")
-    if code == "not_exist" and not fields.get("search"):
-        raise ServiceError("信息不存在的答复须写明检索情况", "search")
-    if code == "repeat" and not fields.get("earlier_reply"):
-        raise ServiceError("重复申请的答复须写明此前答复的文号和日期", "earlier_reply")
-    if code == "disclose" and not fields.get("obtain"):
-        raise ServiceError("予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）", "obtain")
+    for rule in DRAFT_RULES:
+        if code in rule.outcomes and not fields.get(rule.field):
+            raise ServiceError(rule.message.format(outcome=oc.label), rule.field)
     letters.check_draft(x.case, code, fields)  # the reply letter must be producible from it
     h = Draft.hash_content(code, fields)
 

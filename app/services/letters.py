@@ -22,6 +22,7 @@ from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
+from .operations import form_name
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
 CASE_SUPPLIED = ("agency.", "number", "issued_on", "contact.", "applicant.", "received_on", "request",
@@ -41,30 +42,39 @@ def draft_fields(letter: LetterType) -> list[Field]:
     return [f for f in letter.fields if not _case_supplied(f.name)]
 
 
-def form_name(field_name: str) -> str:
-    """Form and JSON key of a dotted letter field (earlier.replied_on → earlier__replied_on)."""
-    return field_name.replace(".", "__")
-
-
 def read_letter_fields(letter: LetterType, raw: Mapping[str, Any]) -> dict:
-    """Flat {dotted name: value} from a form or JSON body; text as typed, items parsed from lines."""
+    """Flat {dotted name: value} from a form or JSON body; text as typed, items parsed from lines
+    (the form) or taken from objects (JSON), stored the same way either way."""
     out: dict[str, Any] = {}
     for f in draft_fields(letter):
         v = raw.get(form_name(f.name), raw.get(f.name))
         if v is None or (isinstance(v, str) and not v.strip()):
             continue
-        if f.type == "items" and isinstance(v, str):
-            # One withheld part per line: 部分｜理由｜依据 (依据 optional).
-            items = []
-            for line in v.splitlines():
-                if line.strip():
-                    parts = [p.strip() for p in line.replace("|", "｜").split("｜")]
-                    items.append({"part": parts[0], "reason": parts[1] if len(parts) > 1 else "",
-                                  "basis": parts[2] if len(parts) > 2 else ""})
-            v = items
+        if f.type == "items":
+            v = _items(f, v)
+            if not v:
+                continue
         elif isinstance(v, str):
             v = v.strip()
         out[f.name] = v
+    return out
+
+
+def _items(f: Field, v: Any) -> list[dict]:
+    keys = [s.name for s in f.item_fields] or ["part", "reason", "basis"]
+    if isinstance(v, str):
+        # One item per line, values separated by "｜" in the declared order (trailing ones optional).
+        rows = [[p.strip() for p in line.replace("|", "｜").split("｜")] for line in v.splitlines() if line.strip()]
+        v = [dict(zip(keys, row)) for row in rows]
+    if not isinstance(v, (list, tuple)):
+        return v
+    out = []
+    for item in v:
+        if not isinstance(item, Mapping):
+            return list(v)  # not items at all: the letter check names the field
+        values = {k: str(item.get(k) or "").strip() for k in keys}
+        if any(values.values()):
+            out.append(values)
     return out
 
 
@@ -126,7 +136,9 @@ def check_draft(case: Case, outcome_code: str, fields: Mapping[str, Any]) -> Non
         field = e.field or ""
         if field.startswith("agency."):
             raise ServiceError(f"{e.message}。请管理员在“机关设置”中补充。", "outcome") from None
-        raise ServiceError(e.message, form_name(field.split(".")[0] if field.count(".") > 1 else field)) from None
+        # The letter layer names fields as "标签（name）"; a person drafting reads only the Chinese label.
+        message = re.sub(r"（[A-Za-z0-9_.]+）", "", e.message)
+        raise ServiceError(message, form_name(field.split(".")[0] if field.count(".") > 1 else field)) from None
 
 
 def _overrides(case: Case, key: str) -> dict | None:

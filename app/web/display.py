@@ -11,9 +11,9 @@ from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import AGENCY_ROLES, ROLES, STATES
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
-from ..services.cases import DRAFT_FIELDS, RETENTIONS
+from ..services.cases import RETENTIONS
+from ..services.operations import REASONS_RESULTS, draft_rows
 from ..services.time import local
-from .actions import REASONS_RESULTS
 
 WEEKDAYS = "一二三四五六日"
 
@@ -107,7 +107,7 @@ def register_display(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,
-        ID_TYPES=ID_TYPES, FORMS=FORMS, ROUTES=ROUTES, DRAFT_FIELDS=DRAFT_FIELDS, RETENTIONS=RETENTIONS,
+        ID_TYPES=ID_TYPES, FORMS=FORMS, ROUTES=ROUTES, RETENTIONS=RETENTIONS, draft_rows=draft_rows,
         event_items=event_items, has_endpoint=has_endpoint,
         config_endpoints=lambda: current_app.view_functions,
     )

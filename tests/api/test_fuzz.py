@@ -87,6 +87,7 @@ WRONG_TYPES = {
     "choice": [1, False, [], ["post"], {"v": "post"}, None],
     "integer": ["1", "abc", True, 1.0, 1.5, [], [1], {"id": 1}, None, 10 ** 20, -(10 ** 20), 0],
     "boolean": ["true", "yes", 1, 0, [], {"v": True}, None],
+    "items": [123, True, 1.5, {"part": "x"}, ["a"], [{"part": 1}], [{"no_such_key": "x"}], None, "a\x00b"],
 }
 ODD_VALUES = {
     "text": ["", "   ", "x" * 20001, "'; DROP TABLE \"case\"; --", "%_\\", "😀" * 50, "\u202e右到左"],
@@ -95,6 +96,7 @@ ODD_VALUES = {
     "choice": ["", " ", "nope", "NATURAL", "post "],
     "integer": [1, 2, INT_MAX, 999999],
     "boolean": [True, False],
+    "items": ["", "只写部分", "甲｜乙｜丙\n\n丁", [], [{}], [{"part": "甲"}], [{"part": "甲", "reason": "乙", "basis": "丙"}]],
 }
 
 

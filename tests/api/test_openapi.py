@@ -10,6 +10,7 @@ import pytest
 
 from app.api import reference
 from app.api.specs import (ACTION_PARAMS, GUARD_REQUIRED, INTAKE_PARAMS, LIST_FILTERS, VERSION_PARAM, Param)
+from app.domain.outcomes import DRAFTABLE
 from app.domain.workflow import ACTIONS, STATES
 from app.services import cases as S
 from tests.api.support import SchemaError, validate
@@ -165,6 +166,22 @@ def _compare(where: str, reads: dict[str, dict], params: tuple[Param, ...], guar
             assert (p.minimum, p.maximum) == (r["lo"], r["hi"]), (where, name)
 
 
+def _letter_reads(generic: set[str]) -> dict[str, dict]:
+    """What save_draft reads through letters.read_letter_fields: each reply letter's own fields."""
+    from app.letters import letter_for_outcome
+    from app.services.letters import draft_fields, form_name
+    kinds = {"date": "date", "choice": "choice", "items": "items"}
+    out: dict[str, dict] = {}
+    for o in DRAFTABLE:
+        for f in draft_fields(letter_for_outcome(o.code)):
+            name = form_name(f.name)
+            if name not in generic:
+                kind = kinds.get(f.type, "text")
+                out[name] = {"kind": kind, "required": False, "choices": set(f.choices) if f.choices else None,
+                             "max_len": S.DRAFT_MAX_LEN, "lo": None, "hi": None}
+    return out
+
+
 def test_action_tables_match_what_each_handler_reads():
     fns = _handler_functions()
     assert set(ACTIONS) <= set(fns)
@@ -173,7 +190,8 @@ def test_action_tables_match_what_each_handler_reads():
         if "<dynamic>" in reads:  # save_draft reads every DRAFT_FIELDS entry in a comprehension
             assert action == "save_draft"
             info = reads.pop("<dynamic>")
-            reads.update({k: info for k in S.DRAFT_FIELDS})
+            reads.update({k: {**info, "max_len": S.DRAFT_MAX_LEN} for k in S.DRAFT_FIELDS})
+            reads.update(_letter_reads(set(reads)))
         guard_required = {a for (act, a) in GUARD_REQUIRED if act == action}
         _compare(action, reads, ACTION_PARAMS[action], {(action, n) for n in guard_required})
     assert "version" not in {p.name for ps in ACTION_PARAMS.values() for p in ps}
