@@ -28,6 +28,7 @@ from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
+from . import operations
 from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, RETENTIONS
 from .params import Params
 from .time import today as _today
@@ -373,7 +374,7 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], tuple[dict, Callable[[], dict]]]
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = operations.HANDLERS  # one registry: operations names each step's handler
 
 
 def handles(name: str):

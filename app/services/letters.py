@@ -22,7 +22,6 @@ from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
-from .operations import form_name
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
 CASE_SUPPLIED = ("agency.", "number", "issued_on", "contact.", "applicant.", "received_on", "request",
@@ -35,6 +34,11 @@ def _case_supplied(name: str) -> bool:
 
 def reply_letter(outcome_code: str) -> LetterType | None:
     return letter_for_outcome(outcome_code)
+
+
+def form_name(field_name: str) -> str:
+    """Form and JSON key of a dotted letter field (earlier.replied_on → earlier__replied_on)."""
+    return field_name.replace(".", "__")
 
 
 def draft_fields(letter: LetterType) -> list[Field]:

@@ -19,6 +19,7 @@ from ..domain.fees import FEE_METHODS
 from ..domain.outcomes import DRAFTABLE
 from ..domain.workflow import ACTIONS
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
+from .letters import draft_fields, form_name
 
 INT_MAX = 2 ** 31 - 1
 TODAY = "今天"
@@ -117,20 +118,18 @@ class Operation:
     def effect(self):
         """The handler that checks the values and returns the step's effect (services.cases.perform
         runs it and records the audit event named after the step, in the same transaction)."""
-        from .cases import HANDLERS
         return HANDLERS[self.name]
 
+
+# The handler of each step, filled by services.cases' @handles (the effect lives with the other
+# steps' code; this module only points at it, so it imports nothing of cases).
+HANDLERS: dict[str, Any] = {}
 
 In = Input
 ID = {"minimum": 1, "maximum": INT_MAX}
 
 
 # ---------------------------------------------------------------- the reply draft's inputs
-
-def form_name(field_name: str) -> str:
-    """Form and JSON key of a dotted letter field (earlier.replied_on → earlier__replied_on)."""
-    return field_name.replace(".", "__")
-
 
 _LETTER_KINDS = {"date": "date", "choice": "choice", "items": "items"}
 _LETTER_HINTS = {"list": "每行一项", "items": "每行一项：{items}，以“｜”分隔"}
@@ -154,7 +153,6 @@ DRAFT_RULES = (
 
 def _draft_inputs() -> tuple[Input, ...]:
     from ..letters import letter_for_outcome
-    from .letters import draft_fields
 
     need: dict[str, list[str]] = {r.field: list(r.outcomes) for r in DRAFT_RULES}
     letter_fields: dict[str, tuple[Any, list[str]]] = {}
