@@ -171,8 +171,9 @@ DATA_LABELS = {
     "name": "姓名", "holidays": "放假日期", "makeup": "调休上班日期", "revision": "版次", "source": "依据",
     "path": "文件", "sha256": "校验值", "files": "文件数", "missing": "缺失", "mismatched": "不符",
     "ok": "结果", "attachment": "附件", "target": "对象", "detail": "说明", "message": "说明",
-    "version": "版本", "rolled_back_to": "回滚至版本",
+    "version": "版本", "rolled_back_to": "回滚至版本", "required": "修改原因",
 }
+REQUIRED_LABELS = {"must_change": "初始密码或一次性密码须修改", "expired": "密码已过期"}
 SUBJECT_KEYS = ("username", "subject", "user", "target_username")
 VIA_LABELS = {"web": "网页", "api": "API", "cli": "服务器命令行"}
 CHANGE_LABELS = {"saved": "修改措辞", "created": "首次修改措辞", "reset": "恢复系统默认措辞",
@@ -191,6 +192,8 @@ def _value(key: str, v: Any) -> str:
         return CHANGE_LABELS.get(v, str(v))
     if key == "format":
         return FORMAT_LABELS.get(v, str(v))
+    if key == "required":
+        return REQUIRED_LABELS.get(v, str(v))
     if key in ("roles", "old_roles", "new_roles", "added", "removed") and isinstance(v, list):
         return "、".join(ROLES.get(r, r) for r in v) or "（无）"
     if key in ("changes", "fields") and isinstance(v, list):

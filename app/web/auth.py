@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..services import sessions
-from ..services.accounts import REASON_TEXT, password_change_reason
+from ..services.accounts import password_change_reason
 from ..services.auth import LoginRefused, authenticate
 from . import SESSION_ID
 from .decorators import me
@@ -59,9 +59,7 @@ def login():
             session.clear()  # nothing from before the login carries over
             session[SESSION_ID] = sessions.start(user)
             login_user(user, remember=False)
-            reason = password_change_reason(user)
-            if reason:
-                flash(REASON_TEXT[reason], "warning")
+            if password_change_reason(user):  # the password page says why, once
                 return redirect(url_for("account.password"))
             flash(f"欢迎，{user.name}", "success")
             return redirect(_safe_next(request.args.get("next")) or url_for("cases.queue"))

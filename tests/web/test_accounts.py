@@ -265,6 +265,8 @@ def test_seed_demo_accounts_must_change_the_published_password_at_first_login(ap
         assert all(u.must_change_password for u in db.session.scalars(db.select(User)))
     r = login(client, "clerk")
     assert r.status_code == 302 and r.location == "/account/password"
+    # The page says once why a new password is needed (not a flash message and the page's own notice).
+    assert client.get("/account/password").get_data(as_text=True).count("请先设置新密码") == 1
     assert client.get("/").location == "/account/password"
     r = client.post("/api/v1/tokens", json={"username": "clerk", "password": DEMO_PASSWORD})
     assert r.status_code == 403

@@ -154,3 +154,11 @@ def _xlsx_with_formula_text(web) -> bytes:
     r = web.client.get("/admin/security-log/export.xlsx?action=token_issued")
     assert r.status_code == 200
     return r.data
+
+
+def test_a_required_password_change_is_described_in_words():
+    from app.reports.security_log import summarise
+
+    subject, detail = summarise({"username": "clerk", "via": "web", "ip": "127.0.0.1", "required": "must_change"})
+    assert subject == "clerk"
+    assert detail == "途径：网页；IP 地址：127.0.0.1；修改原因：初始密码或一次性密码须修改"
