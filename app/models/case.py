@@ -69,7 +69,8 @@ class Case(db.Model):
     clock_start: Mapped[date]
     extension_days: Mapped[int] = mapped_column(default=0)
     override_due: Mapped[date | None]
-    reply_due: Mapped[date | None]
+    reply_due: Mapped[date | None]  # assuming open pauses run to their limit: never depends on today
+    paused_until: Mapped[date | None]  # last day of the open pauses; the clock is paused until then
     due_provisional: Mapped[bool] = mapped_column(default=False)
     calendar_version: Mapped[str] = mapped_column(Text, default="")  # one tag per year touched
 

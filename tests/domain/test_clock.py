@@ -70,12 +70,17 @@ def test_two_overlapping_consultations_pause_for_their_union_not_double(cal):
     assert st.due != cal.add_working_days(START_DUE, 10).due
 
 
-def test_open_consultation_pauses_clock_without_due_date(cal):
+def test_open_consultation_pauses_clock_with_due_date_assuming_the_full_period(cal):
+    # Issue 10: the due date no longer depends on today. While the consultation is open it is the
+    # date that holds if the third party uses its whole period (the pause runs to 26 Mar).
     pause = Pause("consultation_third_party", D(2026, 3, 5), limit=D(2026, 3, 26))
     st = reply_clock(cal, ClockInput(start=START, pauses=(pause,)), today=D(2026, 3, 12))
     assert st.status == "paused"
     assert st.status_label == "暂停计时"
-    assert st.due is None
+    assert st.due == D(2026, 4, 22)
+    assert st.paused_until == D(2026, 3, 26)
+    lapsed = reply_clock(cal, ClockInput(start=START, pauses=(pause,)), today=D(2026, 3, 27))
+    assert (lapsed.status, lapsed.due, lapsed.paused_until) == ("running", D(2026, 4, 22), None)
     assert st.days_left == 18  # only 3 and 4 Mar used
     assert st.paused_reasons == ("consultation_third_party",)
     assert st.as_dict()["paused_reasons"] == ["征求第三方意见"]

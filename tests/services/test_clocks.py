@@ -162,10 +162,13 @@ def test_overlapping_consultations_pause_the_clock_once(app, ctx):
     third = _consult(case, "third_party", "2026-11-03", "某建设公司")
     agency = _consult(case, "agency", "2026-11-05", "示范市住房和城乡建设局")
     assert (third.due_on, agency.due_on) == (d("2026-11-24"), d("2026-11-26"))
-    assert reload(case).reply_due is None
+    # Issue 10: the stored due date assumes both run their full period (paused 3–26 Nov).
+    case = reload(case)
+    assert (case.reply_due, case.paused_until) == (d("2026-12-24"), d("2026-11-26"))
     _reply(case, agency.id, "agree", "2026-11-06")
     case = reload(case)
-    assert case.reply_due is None  # the third party is still being consulted
+    # The third party is still being consulted: paused 3–24 Nov (16 working days) if it uses its period.
+    assert (case.reply_due, case.paused_until) == (d("2026-12-22"), d("2026-11-24"))
     st = case_clock(case)
     assert st.status == "paused" and "consultation_third_party" in st.paused_reasons
     _reply(case, third.id, "agree", "2026-11-09")
@@ -324,9 +327,10 @@ def test_fee_pauses_the_clock_and_payment_resumes_it(app, ctx):
     act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 50, "sent_on": "2026-11-04",
                                         "served_on": "2026-11-05"})
     case = reload(case)
-    assert case.reply_due is None
+    # Issue 10: stored as if the applicant pays on the last day (paused 4 Nov – 3 Dec).
+    assert (case.reply_due, case.paused_until) == (d("2026-12-30"), d("2026-12-03"))
     st = case_clock(case)
-    assert st.status == "paused" and st.paused_reasons == ("fee",)
+    assert st.status == "paused" and st.paused_reasons == ("fee",) and st.due == case.reply_due
     act(case, "handler", "save_draft", {"outcome": "disclose", "obtain": "邮寄"})
     before = snapshot(case.id)
     with pytest.raises(ServiceError, match="缴费"):  # the draft cannot go to review while unpaid
@@ -357,7 +361,7 @@ def test_reasons_request_pauses_and_reasonable_reply_sets_the_new_due(app, ctx):
     act(case, "handler", "request_reasons", {"matter": "一个月内提出40件申请，请说明理由", "sent_on": "2026-11-05"})
     case = reload(case)
     assert case.steps[-1].due_on == d("2026-11-26")  # default 15 working days
-    assert case.reply_due is None and case_clock(case).status == "paused"
+    assert case.reply_due == d("2026-12-22") and case_clock(case).status == "paused"  # issue 10: stored
     before = snapshot(case.id)
     with pytest.raises(ServiceError) as e:
         act(case, "handler", "reasons_reply", {"result": "unreasonable", "new_due": "2026-12-31"})
@@ -498,10 +502,10 @@ def test_recompute_keeps_a_paused_case_paused(app, ctx):
     to_handling(case)
     _consult(case, "agency", "2026-12-11", "示范市财政局")
     before = snapshot(case.id)
-    assert before["reply_due"] is None
+    assert before["reply_due"] == d("2027-01-29")  # issue 10: stored, assuming the full 15 days
     CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
     case = reload(case)
-    assert case.state == "handling" and case.reply_due is None
+    assert case.state == "handling" and case.reply_due == d("2027-01-29") and not case.due_provisional
     st = case_clock(case)
     assert st.status == "paused" and st.provisional is False
 
