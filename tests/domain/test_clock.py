@@ -142,11 +142,11 @@ def test_override_due_sets_reasonable_delayed_reply_period(cal):
 
 def test_deadline_crossing_into_2027_is_flagged_provisional(cal):
     st = reply_clock(cal, ClockInput(start=D(2026, 12, 10)), today=D(2026, 12, 10))
-    assert st.due == D(2027, 1, 7)
+    assert st.due == D(2027, 1, 8)  # issue 10: 元旦 counts as a holiday in the unentered year
     assert st.provisional is True
     assert st.calendar_version == "2026r1,2027p"
     d = st.as_dict()
-    assert d["provisional"] is True and d["due"] == "2027-01-07" and d["calendar_version"] == "2026r1,2027p"
+    assert d["provisional"] is True and d["due"] == "2027-01-08" and d["calendar_version"] == "2026r1,2027p"
     inside = reply_clock(cal, ClockInput(start=D(2026, 11, 2)), today=D(2026, 11, 2))
     assert inside.due == D(2026, 11, 30) and inside.provisional is False
 

@@ -464,8 +464,9 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
     withdraw(closed_case)
     untouched = register(arrived_on="2026-11-02", applicant_name="王五")
     open_case, closed_case = reload(open_case), reload(closed_case)
-    # Weekends only in 2027: 11, 14–18, 21–25, 28–31 Dec, 1 Jan, 4–7 Jan.
-    assert open_case.reply_due == d("2027-01-07")
+    # Issue 10: an unentered 2027 still counts 元旦 (1 Jan) as a holiday; only 调休 is unknown:
+    # 11, 14–18, 21–25, 28–31 Dec, 4–8 Jan.
+    assert open_case.reply_due == d("2027-01-08")
     assert (open_case.due_provisional, open_case.calendar_version) == (True, "2026r1,2027p")
     st = case_clock(open_case)
     assert st.provisional and st.as_dict()["provisional"] is True
@@ -475,17 +476,18 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
 
     with pytest.raises(ServiceError):
         CalS.save_year(user("clerk"), 2027, "2027-01-01", "", "国务院办公厅通知")
-    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "",
+    # Test data: a notice that also gives Mon 4 Jan off (a 调休 the provisional year cannot know).
+    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01,2027-01-04", "",
                                   "国务院办公厅关于2027年部分节假日安排的通知（测试数据）")
     assert changed == 1
     open_case = reload(open_case)
-    assert open_case.reply_due == d("2027-01-08")  # New Year's Day is no longer counted
+    assert open_case.reply_due == d("2027-01-11")  # 4 Jan is no longer counted
     assert (open_case.due_provisional, open_case.calendar_version) == (False, "2026r1,2027r1")
     ev = [e for e in events(open_case.id) if e.action == "calendar_recompute"]
     assert len(ev) == 1
     assert ev[0].from_state == ev[0].to_state == "registered"
     assert ev[0].actor_id == user("sysadmin").id
-    assert (ev[0].data["old_due"], ev[0].data["new_due"]) == ("2027-01-07", "2027-01-08")
+    assert (ev[0].data["old_due"], ev[0].data["new_due"]) == ("2027-01-08", "2027-01-11")
     assert (ev[0].data["old_calendar_version"], ev[0].data["new_calendar_version"]) == ("2026r1,2027p",
                                                                                        "2026r1,2027r1")
     assert ev[0].data["provisional"] is False
@@ -502,10 +504,11 @@ def test_recompute_keeps_a_paused_case_paused(app, ctx):
     to_handling(case)
     _consult(case, "agency", "2026-12-11", "示范市财政局")
     before = snapshot(case.id)
-    assert before["reply_due"] == d("2027-01-29")  # issue 10: stored, assuming the full 15 days
+    # Issue 10: stored, assuming the full 15 days (to Mon 4 Jan: 元旦 is a holiday even unentered).
+    assert before["reply_due"] == d("2027-02-01")
     CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
     case = reload(case)
-    assert case.state == "handling" and case.reply_due == d("2027-01-29") and not case.due_provisional
+    assert case.state == "handling" and case.reply_due == d("2027-02-01") and not case.due_provisional
     st = case_clock(case)
     assert st.status == "paused" and st.provisional is False
 
