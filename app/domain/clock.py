@@ -19,6 +19,30 @@ COHANDLING_DAYS = 5  # local practice
 REASONS_ANSWER_DAYS = 15  # Art. 35: a reasonable period; default, editable
 DUE_SOON_DAYS = 3
 
+# The period each sub-procedure's deadline is computed with, by default (handbook §8.2: every
+# deadline is provisional like the reply deadline when it touches an unentered year).
+STEP_DAYS = {
+    "correction": DEFAULT_CORRECTION_PERIOD_DAYS,
+    "consultation_third_party": CONSULTATION_DAYS,
+    "consultation_agency": CONSULTATION_DAYS,
+    "fee": FEE_PAYMENT_DAYS,
+    "reasons": REASONS_ANSWER_DAYS,
+    "cohandle": COHANDLING_DAYS,
+}
+
+
+def step_base(kind: str, started_on: date, received_on: date | None) -> date:
+    """The day a step's period runs from: the other side's receipt for a consultation (Arts. 32, 34)
+    and a fee notice (109号), the day the notice is sent otherwise."""
+    if kind in ("consultation_third_party", "consultation_agency", "fee") and received_on is not None:
+        return received_on
+    return started_on
+
+
+def step_deadline(cal: WorkCalendar, kind: str, started_on: date, received_on: date | None,
+                  days: int) -> Deadline:
+    return cal.add_working_days(step_base(kind, started_on, received_on), days)
+
 PAUSE_REASONS = {
     "consultation_third_party": "征求第三方意见",
     "consultation_agency": "征求其他机关意见",

@@ -2,11 +2,11 @@ from .account import PasswordHistory, UserSession
 from .agency import Agency, Sequence, User
 from .attachment import Attachment, CaseFileJob
 from .audit import Event
-from .calendar import CalendarChangeRequest, CalendarYear
+from .calendar import CalendarChangeRequest, CalendarRevision, CalendarYear
 from .case import Case, Delivery, Draft, Step
 from .letter import Letter, LetterTemplateOverride
 from .remedy import Remedy
 
-__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
+__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "Remedy",
            "PasswordHistory", "UserSession"]

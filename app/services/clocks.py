@@ -6,9 +6,10 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import and_, case as sql_case, or_
 
-from ..domain.clock import DUE_SOON_DAYS, ClockInput, ClockState, Pause, reply_clock, stored_clock
+from ..domain.clock import (DUE_SOON_DAYS, STEP_DAYS, ClockInput, ClockState, Pause, reply_clock, step_deadline,
+                            stored_clock)
 from ..domain.workflow import FINISHED_STATES, OPEN_STATES
-from ..models import Case
+from ..models import Case, Step
 from .calendar import load_calendar
 from .time import today as _today
 
@@ -38,13 +39,58 @@ def refresh_clock(case: Case, today=None) -> None:
 
     ``today`` is accepted for older callers and ignored: what is stored never depends on it.
     """
+    cal = load_calendar()
+    for step in case.steps:
+        classify_step(step, cal)
     if case.state in FINISHED_STATES:
         return  # keep the due date the reply was measured against
-    sc = stored_clock(load_calendar(), clock_input(case))
+    sc = stored_clock(cal, clock_input(case))
     case.reply_due = sc.due
     case.paused_until = sc.paused_until
     case.due_provisional = sc.provisional
     case.calendar_version = sc.calendar_version
+
+
+def classify_step(step: Step, cal) -> None:
+    """Once, when a step is first stored: was its deadline the default period (a clock, recomputed
+    with the calendar) or a date entered by hand (kept as entered)?"""
+    if step.calendar_version or step.due_on is None or step.kind not in STEP_DAYS:
+        return
+    dl = step_deadline(cal, step.kind, step.started_on, step.received_on, STEP_DAYS[step.kind])
+    if dl.due == step.due_on:
+        step.due_days, step.due_provisional, step.calendar_version = STEP_DAYS[step.kind], dl.provisional, \
+            dl.calendar_version
+    else:
+        step.due_days, step.due_provisional = None, False
+        step.calendar_version = cal.version_for(step.started_on, max(step.started_on, step.due_on))[0]
+
+
+def recompute_steps(case: Case) -> list[dict]:
+    """Recompute the open steps' deadlines with the calendar as it is now (a year entered or
+    corrected). A date already printed in an issued letter keeps its printed value."""
+    cal = load_calendar()
+    changes = []
+    for step in case.steps:
+        classify_step(step, cal)
+        if not step.is_open or step.due_days is None:
+            continue
+        dl = step_deadline(cal, step.kind, step.started_on, step.received_on, step.due_days)
+        if (dl.due, dl.provisional, dl.calendar_version) == (step.due_on, step.due_provisional,
+                                                               step.calendar_version):
+            continue
+        letter = step.printed_letter
+        change = {"step_id": step.id, "kind": step.kind_label, "party": step.party,
+                  "old_due": step.due_on.isoformat(), "computed_due": dl.due.isoformat(),
+                  "calendar_version": dl.calendar_version, "provisional": dl.provisional}
+        if letter is not None:
+            # The other side was told this date: it stays, and the event says so.
+            change.update(new_due=step.due_on.isoformat(), printed_in=letter.number_text)
+        else:
+            step.due_on = dl.due
+            change["new_due"] = dl.due.isoformat()
+        step.due_provisional, step.calendar_version = dl.provisional, dl.calendar_version
+        changes.append(change)
+    return changes
 
 
 # ---------------------------------------------------------------- the clock rule in SQL

@@ -1,5 +1,6 @@
-"""one stored due date that does not depend on today: open pauses assumed to run to their limit,
-and the day until which the clock is paused
+"""one stored due date that does not depend on today (open pauses assumed to run to their limit,
+and the day until which the clock is paused); step deadlines as clocks (how each was set, the
+calendar version, provisional); every calendar revision kept
 
 Revision ID: 0015
 Revises: 0013
@@ -29,6 +30,28 @@ def _d(v):
 def upgrade():
     with op.batch_alter_table("case") as batch:
         batch.add_column(sa.Column("paused_until", sa.Date(), nullable=True))
+    with op.batch_alter_table("step") as batch:
+        batch.add_column(sa.Column("due_days", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("due_provisional", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("calendar_version", sa.Text(), nullable=False, server_default=""))
+    op.create_table(
+        "calendar_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
+        sa.Column("holidays_json", sa.Text(), nullable=False),
+        sa.Column("makeup_json", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(300), nullable=False),
+        sa.Column("entered_by_id", sa.Integer(), nullable=True),
+        sa.Column("entered_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["entered_by_id"], ["user.id"], name="fk_calendar_revision_entered_by_id_user"),
+        sa.PrimaryKeyConstraint("id", name="pk_calendar_revision"),
+        sa.UniqueConstraint("year", "revision", name="uq_calendar_revision"),
+    )
+    # The revisions in force are the only ones known so far (earlier ones were overwritten).
+    op.execute("INSERT INTO calendar_revision (year, revision, holidays_json, makeup_json, source, "
+               "entered_by_id, entered_at) SELECT year, revision, holidays_json, makeup_json, source, "
+               "updated_by_id, updated_at FROM calendar_year")
 
     # Store every open case's due date the way services.clocks.refresh_clock now does: before,
     # a case with an open pause had no due date at all and never got one until its next step.
@@ -61,5 +84,10 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("calendar_revision")
+    with op.batch_alter_table("step") as batch:
+        batch.drop_column("calendar_version")
+        batch.drop_column("due_provisional")
+        batch.drop_column("due_days")
     with op.batch_alter_table("case") as batch:
         batch.drop_column("paused_until")
