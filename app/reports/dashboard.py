@@ -74,7 +74,8 @@ def stats(agency_id: int, today: date) -> dict:
     def clock_list(code: str, limit: int = 15):
         cond = and_(mine, clock_condition(code, today, bound))
         total = db.session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
-        q = (select(Case.id, Case.number, Case.applicant_name, Case.description, Case.state, Case.reply_due, Case.paused_until,
+        q = (select(Case.id, Case.number, Case.applicant_name, Case.description, Case.state, Case.reply_due,
+                    Case.paused_until,
                     User.name.label("handler"))
              .outerjoin(User, User.id == Case.handler_id).where(cond).order_by(Case.reply_due, Case.id).limit(limit))
         rows = []
