@@ -149,7 +149,7 @@ def check_agreement(app, case: Case, today: date) -> None:
         assert mine and (mine[0].status, mine[0].due) == (clock.status, clock.due)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True,
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(h=history_st)
 def test_every_view_of_the_clock_agrees_on_every_day(app, ctx, h):
