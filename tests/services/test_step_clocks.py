@@ -10,6 +10,7 @@ from app.models import CalendarRevision
 from app.services import calendar as CalS
 from app.services import letters as L
 from app.services.errors import NotFound
+from app.web.display import event_items
 from tests.conftest import set_today, user
 from tests.factories import act, d, events, register, reload
 
@@ -52,6 +53,7 @@ def test_entering_the_year_recomputes_the_step_and_the_reply_due_date_follows(de
     [change] = ev.data["steps"]
     assert (change["old_due"], change["new_due"], change["provisional"]) == ("2027-01-04", "2027-01-05", False)
     assert "printed_in" not in change
+    assert ("环节期限", "征求第三方意见（某建设公司）：2027-01-04 → 2027-01-05") in event_items(ev)
 
 
 def test_a_date_printed_in_an_issued_letter_keeps_its_value(december):
@@ -67,6 +69,8 @@ def test_a_date_printed_in_an_issued_letter_keeps_its_value(december):
     assert (change["old_due"], change["new_due"], change["computed_due"]) == ("2027-01-04", "2027-01-04",
                                                                             "2027-01-05")
     assert change["printed_in"] == letter.number_text
+    assert ("环节期限", f"征求第三方意见（某建设公司）：保持2027-01-04（已载于文书 {letter.number_text}；"
+                        "按新日历为2027-01-05）") in event_items(ev)
 
 
 def test_a_date_entered_by_hand_is_not_recomputed(app, ctx):
