@@ -168,12 +168,16 @@ def response_schemas() -> dict[str, dict]:
         "due": nullable(DATE), "working_days_left": nullable(INT), "total_working_days": INT,
         "provisional": {"type": "boolean", "description": "涉及尚未录入工作日历的年份，期限为暂算"},
         "calendar_version": STR, "paused_reasons": arr(STR), "stopped_reason": nullable(STR),
-    }, "答复期限（services.clocks.case_clock），按今天计算")
+        "paused_until": nullable({**DATE, "description": "暂停计时至该日（对方期限届满日）；期间答复期限按对方用满期限计算"}),
+    }, "答复期限（services.clocks.case_clock）：期限与今天无关，状态按今天计算")
     s["Step"] = obj({
         "id": INT, "kind": enum(STEP_KINDS), "kind_label": STR, "party": STR,
         "started_on": DATE, "received_on": nullable(DATE), "due_on": nullable(DATE),
         "answered_on": nullable(DATE), "result": nullable(STR), "result_label": nullable(STR),
         "open": BOOL, "details": FREE,
+        "due_provisional": {**BOOL, "description": "期限涉及尚未录入的日历年度，录入后重新计算"},
+        "due_calendar_version": STR,
+        "due_printed_in": nullable({**STR, "description": "已载明该期限的文书编号；日历修订后仍以文书所载日期为准"}),
     }, "补正、征求意见、说明理由、收费、协办等环节")
     s["Outcome"] = obj({"code": enum(OUTCOME_CODES), "label": STR, "row": STR, "row_label": STR, "basis": STR},
                        "办理结果及其在年报表三中的行次和法律依据")

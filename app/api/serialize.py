@@ -53,6 +53,8 @@ def step_dict(s: Step) -> dict:
         "answered_on": _d(s.answered_on), "result": s.result or None,
         "result_label": s.result_label if s.result else None,
         "open": s.is_open, "details": s.details,
+        "due_provisional": s.due_provisional, "due_calendar_version": s.calendar_version,
+        "due_printed_in": s.printed_letter.number_text if s.due_on and s.printed_letter else None,
     }
 
 

@@ -3,12 +3,14 @@
 A working day is Monday–Friday, minus statutory holidays, plus the make-up working days
 (调休上班) announced each year by the State Council General Office (handbook §6).
 
-Years without a confirmed schedule are computed on weekends only and every result that
-touches such a year is flagged provisional (handbook §8.2).
+Years without a confirmed schedule count weekends and the holidays the 放假办法 fixes by date
+(元旦, 春节 除夕–初三, 清明, 劳动节 1–2 May, 端午, 中秋, 国庆 1–3 Oct); only the 调休 arrangement is
+unknown, and every result that touches such a year is flagged provisional (handbook §6, §8.2).
 """
 from __future__ import annotations
 
 from bisect import bisect_left
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Iterable, Mapping
@@ -49,10 +51,76 @@ _SPAN_FIRST = date(2000, 1, 1)
 _SPAN_LAST = date(2100, 12, 31)
 
 
+# 全国年节及纪念日放假办法 (in force 2025-01-01), Art. 2: the holidays for everyone.
+FIXED_HOLIDAY_NAMES = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
+
+
+@lru_cache(maxsize=None)
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The 13 days the 放假办法 fixes for a year (weekends included), with their festival.
+
+    Lunar dates and the 清明 solar term come from the cnlunar package's tables (1901–2100).
+    Under the rules before 2025 (春节 初一–初三, 劳动节 1 May) the official schedules are entered
+    anyway; this is only used for years nobody has entered yet.
+    """
+    from cnlunar.config import START_YEAR, lunarMonthData, lunarNewYearList  # lazily: provisional years only
+    from cnlunar.solar24 import getTheYearAllSolarTermsList
+
+    if not START_YEAR <= year < START_YEAR + min(len(lunarMonthData), len(lunarNewYearList)):
+        raise LookupError(f"cnlunar 没有 {year} 年的农历数据")
+
+    code = lunarNewYearList[year - START_YEAR]
+    new_year = date(year, (code >> 5) & 0x3, code & 0x1F)  # 正月初一
+    months = lunarMonthData[year - START_YEAR]
+    leap = (months >> 13) & 0xF  # the leap month follows month ``leap`` (0: none)
+
+    def lunar(month: int, day: int) -> date:
+        """Solar date of a (non-leap) lunar month/day of the lunar year starting on new_year."""
+        days = 0
+        for m in range(1, month):
+            days += 30 if months & (1 << (m - 1)) else 29
+            if m == leap:
+                days += 30 if months & (1 << 12) else 29
+        return new_year + timedelta(days=days + day - 1)
+
+    qingming = date(year, 4, getTheYearAllSolarTermsList(year)[6])  # the 7th solar term, in April
+    out: dict[date, str] = {}
+    for d, name in ([(date(year, 1, 1), "元旦")] + [(new_year + timedelta(days=i), "春节") for i in range(-1, 3)]
+                    + [(qingming, "清明节"), (date(year, 5, 1), "劳动节"), (date(year, 5, 2), "劳动节"),
+                       (lunar(5, 5), "端午节"), (lunar(8, 15), "中秋节")]
+                    + [(date(year, 10, d), "国庆节") for d in (1, 2, 3)]):
+        out[d] = out[d] + "、" + name if d in out else name  # 中秋 may fall within 国庆 (2028-10-03)
+    return dict(sorted(out.items()))
+
+
+def provisional_schedule(year: int) -> YearSchedule:
+    """A year nobody has entered: its statutory holidays that fall on weekdays, no make-up days.
+
+    Holidays on a weekend are made up (补假) on a weekday the State Council picks: unknown, like 调休.
+    """
+    try:
+        fixed = statutory_holidays(year)
+    except LookupError:
+        return YearSchedule(year, revision=0)  # outside the lunar tables: weekends only
+    days = frozenset(d for d in fixed if d.weekday() < 5)
+    return YearSchedule(year, days, frozenset(), revision=0)
+
+
 class WorkCalendar:
-    def __init__(self, schedules: Iterable[YearSchedule] = ()) -> None:
+    def __init__(self, schedules: Iterable[YearSchedule] = (), *, provisional_holidays: bool = True) -> None:
         self._years: dict[int, YearSchedule] = {s.year: s for s in schedules}
         self._cum: list[int] | None = None  # running count of working days, built on first use
+        # Unentered years: the statutory holidays by the 放假办法 (False: weekends only).
+        self._provisional_holidays = provisional_holidays
+        self._guessed: dict[int, frozenset[date]] = {}
+
+    def provisional_days_off(self, year: int) -> frozenset[date]:
+        if not self._provisional_holidays or year in self._years:
+            return frozenset()
+        days = self._guessed.get(year)
+        if days is None:
+            days = self._guessed[year] = provisional_schedule(year).holidays
+        return days
 
     def _counts(self) -> list[int]:
         """cum[i] = working days in [2000-01-01, 2000-01-01 + i]; makes plain spans O(log n)."""
@@ -80,6 +148,8 @@ class WorkCalendar:
                 return True
             if d in s.holidays:
                 return False
+        elif d in self.provisional_days_off(d.year):
+            return False
         return d.weekday() < 5
 
     def version_for(self, first: date, last: date) -> tuple[str, bool]:

@@ -19,6 +19,30 @@ COHANDLING_DAYS = 5  # local practice
 REASONS_ANSWER_DAYS = 15  # Art. 35: a reasonable period; default, editable
 DUE_SOON_DAYS = 3
 
+# The period each sub-procedure's deadline is computed with, by default (handbook §8.2: every
+# deadline is provisional like the reply deadline when it touches an unentered year).
+STEP_DAYS = {
+    "correction": DEFAULT_CORRECTION_PERIOD_DAYS,
+    "consultation_third_party": CONSULTATION_DAYS,
+    "consultation_agency": CONSULTATION_DAYS,
+    "fee": FEE_PAYMENT_DAYS,
+    "reasons": REASONS_ANSWER_DAYS,
+    "cohandle": COHANDLING_DAYS,
+}
+
+
+def step_base(kind: str, started_on: date, received_on: date | None) -> date:
+    """The day a step's period runs from: the other side's receipt for a consultation (Arts. 32, 34)
+    and a fee notice (109号), the day the notice is sent otherwise."""
+    if kind in ("consultation_third_party", "consultation_agency", "fee") and received_on is not None:
+        return received_on
+    return started_on
+
+
+def step_deadline(cal: WorkCalendar, kind: str, started_on: date, received_on: date | None,
+                  days: int) -> Deadline:
+    return cal.add_working_days(step_base(kind, started_on, received_on), days)
+
 PAUSE_REASONS = {
     "consultation_third_party": "征求第三方意见",
     "consultation_agency": "征求其他机关意见",
@@ -47,13 +71,17 @@ class Pause:
     end: date | None = None
     limit: date | None = None
 
-    def effective_end(self, today: date) -> date | None:
+    @property
+    def is_open(self) -> bool:
+        return self.end is None
+
+    def assumed_end(self) -> date | None:
+        """The last paused day, not depending on today: an open pause is assumed to run to its
+        limit (None: no limit, so the end is unknown)."""
         if self.end is not None:
             # A late answer cannot stretch the pause past the day the period lapsed.
             return min(self.end, self.limit) if self.limit is not None else self.end
-        if self.limit is not None and self.limit < today:
-            return self.limit
-        return None
+        return self.limit
 
 
 @dataclass(frozen=True)
@@ -75,6 +103,7 @@ class ClockState:
     calendar_version: str
     paused_reasons: tuple[str, ...] = field(default_factory=tuple)
     stopped_reason: str | None = None
+    paused_until: date | None = None  # last day of the open pauses (their limit); see clock_status
 
     @property
     def status_label(self) -> str:
@@ -91,47 +120,86 @@ class ClockState:
             "calendar_version": self.calendar_version,
             "paused_reasons": [PAUSE_REASONS.get(r, r) for r in self.paused_reasons],
             "stopped_reason": self.stopped_reason,
+            "paused_until": self.paused_until.isoformat() if self.paused_until else None,
         }
+
+
+@dataclass(frozen=True)
+class StoredClock:
+    """What a service stores on the case: nothing here depends on the day it is read."""
+
+    due: date | None
+    paused_until: date | None
+    provisional: bool
+    calendar_version: str
+    stopped: bool = False
+
+
+def stored_clock(cal: WorkCalendar, inp: ClockInput) -> StoredClock:
+    """The due date assuming every open pause runs to its limit (handbook §8.5).
+
+    ``paused_until`` is the last day of the open pauses: until then the clock shows "paused";
+    an answer that arrives earlier closes the pause and moves the due date earlier.
+    """
+    if inp.stopped_reason:
+        version, prov = cal.version_for(inp.start, inp.start)
+        return StoredClock(None, None, prov, version, stopped=True)
+    spans, until, unknown = [], None, False
+    for p in inp.pauses:
+        end = p.assumed_end()
+        if end is None:
+            unknown = True  # an open pause with no limit: the due date cannot be known
+            continue
+        spans.append((p.start, end))
+        if p.is_open:
+            until = end if until is None else max(until, end)
+    if unknown:
+        version, prov = cal.version_for(inp.start, inp.start)
+        return StoredClock(None, None, prov, version)
+    if inp.override_due is not None:
+        version, prov = cal.version_for(inp.start, max(inp.start, inp.override_due))
+        return StoredClock(inp.override_due, until, prov, version)
+    deadline = cal.add_working_days(inp.start, REPLY_DAYS + inp.extension_days, skip=DaySet(spans))
+    return StoredClock(deadline.due, until, deadline.provisional, deadline.calendar_version)
+
+
+def clock_status(cal: WorkCalendar, due: date | None, paused_until: date | None, today: date,
+                 stopped: bool = False) -> tuple[str, int | None]:
+    """Status and working days left on ``today``, from the stored due date alone.
+
+    Ledger, dashboard, queue and case page all derive the status through this rule (the ledger's
+    SQL conditions are the same rule written as ranges).
+    """
+    if stopped:
+        return "stopped", None
+    if due is None:
+        return "paused", None  # an open pause without a limit
+    if paused_until is not None and today <= paused_until:
+        # Working days that will remain once the open pauses lapse.
+        return "paused", cal.working_days_between(paused_until, due)
+    left = cal.working_days_between(today, due)
+    if today > due:
+        return "overdue", left
+    if left <= DUE_SOON_DAYS:
+        return "due_soon", left
+    return "running", left
 
 
 def reply_clock(cal: WorkCalendar, inp: ClockInput, today: date) -> ClockState:
     total = REPLY_DAYS + inp.extension_days
-    if inp.stopped_reason:
-        version, prov = cal.version_for(inp.start, max(inp.start, today))
-        return ClockState("stopped", None, None, total, prov, version, stopped_reason=inp.stopped_reason)
-
-    closed, open_reasons, open_spans = [], [], []
-    for p in inp.pauses:
-        end = p.effective_end(today)
-        if end is None:
-            open_reasons.append(p.reason)
-            open_spans.append((p.start, date.max))
-        else:
-            closed.append((p.start, end))
-
-    if open_reasons:
-        skip = DaySet(closed + open_spans)
-        used = cal.working_days_between(inp.start, today, skip=skip)
-        version, prov = cal.version_for(inp.start, max(inp.start, today))
-        return ClockState("paused", None, total - used, total, prov, version,
-                          paused_reasons=tuple(dict.fromkeys(open_reasons)))
-
-    if inp.override_due is not None:
-        version, prov = cal.version_for(inp.start, inp.override_due)
-        deadline = Deadline(inp.override_due, prov, version)
-    else:
-        deadline = cal.add_working_days(inp.start, total, skip=DaySet(closed))
-    return state_for_deadline(cal, deadline, today, total)
+    sc = stored_clock(cal, inp)
+    status, left = clock_status(cal, sc.due, sc.paused_until, today, sc.stopped)
+    reasons = ()
+    if status == "paused":
+        reasons = tuple(dict.fromkeys(p.reason for p in inp.pauses if p.is_open and (
+            p.limit is None or p.limit >= today)))
+    return ClockState(status, sc.due, left, total, sc.provisional, sc.calendar_version,
+                      paused_reasons=reasons, stopped_reason=inp.stopped_reason,
+                      paused_until=sc.paused_until if status == "paused" else None)
 
 
 def state_for_deadline(cal: WorkCalendar, deadline: Deadline, today: date, total: int) -> ClockState:
-    left = cal.working_days_between(today, deadline.due)
-    if today > deadline.due:
-        status = "overdue"
-    elif left <= DUE_SOON_DAYS:
-        status = "due_soon"
-    else:
-        status = "running"
+    status, left = clock_status(cal, deadline.due, None, today)
     return ClockState(status, deadline.due, left, total, deadline.provisional, deadline.calendar_version)
 
 

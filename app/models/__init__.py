@@ -2,11 +2,12 @@ from .account import PasswordHistory, UserSession
 from .agency import Agency, Sequence, User
 from .attachment import Attachment, CaseFileJob
 from .audit import Event
-from .calendar import CalendarChangeRequest, CalendarYear
+from .calendar import CalendarChangeRequest, CalendarRevision, CalendarYear
 from .case import Case, Delivery, Draft, Step
 from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
 from .remedy import Remedy
 
-__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
+__all__ = ["Attachment", "CaseFileJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
+           "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.calendar import YearSchedule
@@ -36,6 +36,26 @@ class CalendarYear(db.Model):
     def set_days(self, holidays, makeup) -> None:
         self.holidays_json = json.dumps(sorted(d.isoformat() for d in holidays))
         self.makeup_json = json.dumps(sorted(d.isoformat() for d in makeup))
+
+
+class CalendarRevision(db.Model):
+    """Every revision of every year ever entered, kept so that a case's ``calendar_version``
+    (e.g. "2026r1,2027r2") can be rebuilt. ``calendar_year`` holds the one in force."""
+
+    __tablename__ = "calendar_revision"
+    __table_args__ = (UniqueConstraint("year", "revision", name="uq_calendar_revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    revision: Mapped[int]
+    holidays_json: Mapped[str] = mapped_column(Text, default="[]")
+    makeup_json: Mapped[str] = mapped_column(Text, default="[]")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    entered_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+
+    def to_schedule(self) -> YearSchedule:
+        return YearSchedule(self.year, frozenset(date.fromisoformat(s) for s in json.loads(self.holidays_json)),
+                            frozenset(date.fromisoformat(s) for s in json.loads(self.makeup_json)), self.revision)
 
 
 CHANGE_REQUEST_STATUSES = {"open": "待处理", "done": "已修改", "declined": "不予修改"}

@@ -69,7 +69,8 @@ class Case(db.Model):
     clock_start: Mapped[date]
     extension_days: Mapped[int] = mapped_column(default=0)
     override_due: Mapped[date | None]
-    reply_due: Mapped[date | None]
+    reply_due: Mapped[date | None]  # assuming open pauses run to their limit: never depends on today
+    paused_until: Mapped[date | None]  # last day of the open pauses; the clock is paused until then
     due_provisional: Mapped[bool] = mapped_column(default=False)
     calendar_version: Mapped[str] = mapped_column(Text, default="")  # one tag per year touched
 
@@ -152,6 +153,11 @@ class Step(db.Model):
     started_on: Mapped[date]  # notice/letter sent
     received_on: Mapped[date | None]  # the other side received it (consultation period runs from here)
     due_on: Mapped[date | None]
+    # How due_on was set (services.clocks.classify_step): due_days working days from the step's base
+    # day (recomputed when a calendar year is entered), or None for a date entered by hand.
+    due_days: Mapped[int | None]
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    calendar_version: Mapped[str] = mapped_column(Text, default="")  # "": not yet classified
     answered_on: Mapped[date | None]
     result: Mapped[str] = mapped_column(String(40), default="")
     details_json: Mapped[str] = mapped_column(Text, default="{}")
@@ -170,6 +176,11 @@ class Step(db.Model):
     @property
     def is_open(self) -> bool:
         return self.answered_on is None and not self.result
+
+    @property
+    def printed_letter(self):
+        """The issued letter that states this step's deadline: its date is kept as printed."""
+        return next((x for x in self.case.letters if x.notice_ref == f"step-{self.id}"), None)
 
     @property
     def kind_label(self) -> str:

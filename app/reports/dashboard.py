@@ -75,11 +75,12 @@ def stats(agency_id: int, today: date) -> dict:
         cond = and_(mine, clock_condition(code, today, bound))
         total = db.session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
         q = (select(Case.id, Case.number, Case.applicant_name, Case.description, Case.state, Case.reply_due,
+                    Case.paused_until,
                     User.name.label("handler"))
              .outerjoin(User, User.id == Case.handler_id).where(cond).order_by(Case.reply_due, Case.id).limit(limit))
         rows = []
         for r in db.session.execute(q):
-            _, label, left = clock_display(r.state, r.reply_due, today, bound)
+            _, label, left = clock_display(r.state, r.reply_due, today, bound, paused_until=r.paused_until)
             rows.append({"id": r.id, "number": r.number, "applicant": r.applicant_name,
                          "description": r.description, "state": STATES.get(r.state, r.state),
                          "reply_due": r.reply_due, "days_left": left, "handler": r.handler or "未分派"})

@@ -17,13 +17,14 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, func, or_, select
 
-from ..domain.clock import DUE_SOON_DAYS, STATUS_LABELS
+from ..domain.clock import DUE_SOON_DAYS, STATUS_LABELS, clock_status
 from ..domain.intake import APPLICANT_TYPES, CHANNELS
 from ..domain.outcomes import OUTCOME_BY_CODE, OUTCOMES
 from ..domain.workflow import OPEN_STATES, STATES
 from ..extensions import db
 from ..models import Case, User
 from ..services.calendar import load_calendar
+from ..services.clocks import clock_bounds, clock_condition  # noqa: F401 (the ledger's filters)
 from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
@@ -92,51 +93,15 @@ class LedgerFilter:
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def clock_bounds(today: date) -> date:
-    """The first due date with more than DUE_SOON_DAYS working days left (domain clock rule).
-
-    days_left(due) = working days in (today, due]; it is ≤ 3 exactly when due comes before the
-    4th working day after today, so "due soon" is the SQL range today ≤ reply_due < bound.
-    """
-    return load_calendar().add_working_days(today, DUE_SOON_DAYS + 1).due
-
-
-def clock_condition(code: str, today: date, bound: date):
-    # Imported history awaiting triage has a clock nobody ran: it counts as "待分拣", not overdue.
-    open_ = and_(Case.state.in_(sorted(OPEN_STATES)), Case.needs_triage.is_(False))
-    if code == "triage":
-        return Case.needs_triage.is_(True)
-    if code == "overdue":
-        return and_(open_, Case.reply_due < today)
-    if code == "due_soon":
-        return and_(open_, Case.reply_due >= today, Case.reply_due < bound)
-    if code == "running":
-        return and_(open_, Case.reply_due >= bound)
-    if code == "paused":
-        # reply_due is cached as None while any pause is open (services.clocks.refresh_clock)
-        return and_(open_, Case.state != "correction", Case.reply_due.is_(None))
-    if code == "stopped":
-        return and_(Case.state == "correction", Case.needs_triage.is_(False))
-    raise ValueError(code)
-
-
 def clock_display(state: str, reply_due: date | None, today: date, bound: date,
-                  needs_triage: bool = False) -> tuple[str, str, int | None]:
+                  needs_triage: bool = False, paused_until: date | None = None) -> tuple[str, str, int | None]:
     """The same rule as clock_condition, for one row: (code, label, working days left)."""
     if state not in OPEN_STATES:
         return "", "", None
     if needs_triage:
         return "triage", TRIAGE_LABEL, None
-    if state == "correction":
-        return "stopped", STATUS_LABELS["stopped"], None
-    if reply_due is None:
-        return "paused", STATUS_LABELS["paused"], None
-    left = load_calendar().working_days_between(today, reply_due)
-    if reply_due < today:
-        return "overdue", STATUS_LABELS["overdue"], left
-    if reply_due < bound:
-        return "due_soon", STATUS_LABELS["due_soon"], left
-    return "running", STATUS_LABELS["running"], left
+    code, left = clock_status(load_calendar(), reply_due, paused_until, today, stopped=state == "correction")
+    return code, STATUS_LABELS[code], left
 
 
 def parse_filters(agency_id: int, raw: Mapping[str, Any], *, paging: bool = True) -> LedgerFilter:
@@ -268,7 +233,7 @@ def _order_by(f: LedgerFilter) -> list:
 
 
 ROW_COLUMNS = (Case.id, Case.number, Case.received_on, Case.applicant_name, Case.applicant_type, Case.channel,
-               Case.description, Case.doc_number, Case.state, Case.reply_due, Case.due_provisional,
+               Case.description, Case.doc_number, Case.state, Case.reply_due, Case.paused_until, Case.due_provisional,
                Case.closed_on, Case.outcome_code, Case.imported, Case.needs_triage,
                User.name.label("handler_name"))
 
@@ -297,7 +262,7 @@ def page(f: LedgerFilter) -> tuple[list[dict], int, bool]:
 
 
 def display_row(r, f: LedgerFilter) -> dict:
-    code, label, left = clock_display(r.state, r.reply_due, f.today, f.soon_bound, r.needs_triage)
+    code, label, left = clock_display(r.state, r.reply_due, f.today, f.soon_bound, r.needs_triage, r.paused_until)
     oc = OUTCOME_BY_CODE.get(r.outcome_code) if r.outcome_code else None
     return {
         "id": r.id, "number": r.number, "received_on": r.received_on, "applicant_name": r.applicant_name,

@@ -7,7 +7,7 @@ from flask import g, has_app_context
 
 from ..domain.calendar import WorkCalendar, YearSchedule, schedule_from_chinese_calendar
 from ..extensions import db
-from ..models import CalendarChangeRequest, CalendarYear, Case, Event, User
+from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Event, User
 from ..domain.workflow import FINISHED_STATES
 from .audit import record_security
 from .errors import Forbidden, NotFound, ServiceError
@@ -48,10 +48,35 @@ def seed_calendar() -> list[int]:
             row = CalendarYear(year=year, revision=1, source="chinesecalendar 1.11.0（国务院办公厅节假日安排通知）")
             row.set_days(s.holidays, s.makeup_workdays)
             db.session.add(row)
+            keep_revision(row)
             added.append(year)
     db.session.commit()
     forget_calendar()
     return added
+
+
+def keep_revision(row: CalendarYear) -> CalendarRevision:
+    """Every revision entered is kept (calendar_year only holds the one in force)."""
+    rev = CalendarRevision(year=row.year, revision=row.revision, holidays_json=row.holidays_json,
+                           makeup_json=row.makeup_json, source=row.source or "", entered_by_id=row.updated_by_id)
+    db.session.add(rev)
+    return rev
+
+
+def calendar_for_version(version: str) -> WorkCalendar:
+    """The calendar a deadline was computed with, from its version string ("2026r1,2027p"):
+    the years it names at their revision, unentered ("p") years as provisional."""
+    schedules = []
+    for tag in filter(None, (version or "").split(",")):
+        year, _, rev = tag.partition("r")
+        if not rev:
+            continue  # "2027p": provisional, nothing entered
+        row = db.session.scalar(db.select(CalendarRevision).where(
+            CalendarRevision.year == int(year), CalendarRevision.revision == int(rev)))
+        if row is None:
+            raise NotFound(f"工作日历 {tag} 未保存")
+        schedules.append(row.to_schedule())
+    return WorkCalendar(schedules)
 
 
 def parse_days(text: str, year: int, label: str, field: str) -> set[date]:
@@ -105,6 +130,7 @@ def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, sour
     row.source = source.strip()[:300]
     row.updated_by_id = actor.id
     row.updated_at = datetime.utcnow()
+    keep_revision(row)
     db.session.flush()
     forget_calendar()
     changed = recompute_open_cases(actor, f"{year}年全国工作日历已由系统管理员修订（第{row.revision}版）")
@@ -119,16 +145,17 @@ RECOMPUTE_LABEL = "全国工作日历修订，重新计算期限"
 
 
 def recompute_open_cases(actor: User | None, why: str) -> int:
-    from .clocks import refresh_clock
+    from .clocks import recompute_steps, refresh_clock
     from .audit import record
 
     changed = 0
     q = db.select(Case).where(Case.state.not_in(FINISHED_STATES))
     for case in db.session.scalars(q):
         before = (case.reply_due, case.due_provisional, case.calendar_version)
+        steps = recompute_steps(case)  # first: an open pause's limit moves the reply due date
         refresh_clock(case)
         after = (case.reply_due, case.due_provisional, case.calendar_version)
-        if before != after:
+        if before != after or steps:
             changed += 1
             # The calendar is national: say whose change this is, so an agency does not see a
             # stranger from another agency moving its deadlines.
@@ -137,7 +164,7 @@ def recompute_open_cases(actor: User | None, why: str) -> int:
                 "old_due": before[0].isoformat() if before[0] else None,
                 "new_due": after[0].isoformat() if after[0] else None,
                 "old_calendar_version": before[2], "new_calendar_version": after[2],
-                "provisional": after[1],
+                "provisional": after[1], "steps": steps,
             })
     return changed
 

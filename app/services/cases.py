@@ -307,7 +307,7 @@ def triage_imported(actor: User, case_id: int, raw: Mapping[str, Any]) -> Case:
         case.outcome_code, case.closed_on, case.state = outcome, closed_on, finished_state(outcome)
         case.needs_triage = False
         # Like imported finished history: how its clock ran is unknown, so no due date is kept.
-        case.reply_due, case.due_provisional = None, False
+        case.reply_due, case.paused_until, case.due_provisional = None, None, False
         data.update(outcome=outcome, closed_on=closed_on)
     record(case, actor, "triage", "历史导入分拣：" + TRIAGE_DECISIONS[decision], from_state, case.state, data)
     _commit()
@@ -850,7 +850,6 @@ QUEUE_STATES = {
     "archivist": ("delivered", "closed"),
     "admin": tuple(OPEN_STATES),
 }
-_URGENCY = {"overdue": 0, "due_soon": 1, "running": 2, "paused": 3, "stopped": 4}
 
 
 def _queue_query(actor: User):
@@ -873,18 +872,17 @@ def work_queue_count(actor: User) -> int:
 
 
 def work_queue(actor: User, limit: int = 200, offset: int = 0) -> list[tuple[Case, Any]]:
-    """The cases waiting for this user's roles, most urgent first (earliest due dates, then by urgency)."""
-    from .clocks import case_clock
+    """The cases waiting for this user's roles, most urgent first (clocks.queue_key, done in SQL so
+    that a page holds the most urgent cases of all, not of the earliest due dates)."""
+    from .clocks import case_clock, clock_bounds, urgency_order
     q = _queue_query(actor)
     if q is None:
         return []
+    today = _today()
     # One query for the steps of all rows (the clock needs them), not one per case.
     q = q.options(selectinload(Case.steps), selectinload(Case.handler))
-    q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).offset(offset).limit(limit)
-    today = _today()
-    rows = [(c, case_clock(c, today)) for c in db.session.scalars(q)]
-    rows.sort(key=lambda r: (_URGENCY[r[1].status], r[1].days_left if r[1].days_left is not None else 999))
-    return rows
+    q = q.order_by(urgency_order(today, clock_bounds(today)), Case.reply_due.is_(None), Case.reply_due, Case.id)
+    return [(c, case_clock(c, today)) for c in db.session.scalars(q.offset(offset).limit(limit))]
 
 
 def triage_count(actor: User) -> int:

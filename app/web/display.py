@@ -18,7 +18,8 @@ from ..services.time import local
 WEEKDAYS = "一二三四五六日"
 
 PROVISIONAL_TIP = ("该期限涉及尚未确认节假日安排的年度（国务院办公厅尚未发布或管理员尚未录入），"
-                   "暂按仅扣除周末计算；录入该年度工作日历后将自动重新计算。")
+                   "暂按周末和法定节假日（元旦、春节、清明、劳动节、端午、中秋、国庆）计算，调休和补假安排未知；"
+                   "录入该年度工作日历后将自动重新计算。")
 
 # Labels of the keys the services write into audit events.
 DATA_LABELS = {
@@ -36,7 +37,7 @@ DATA_LABELS = {
     "on_time": "按期答复", "delivered_on": "送达日期", "proof": "送达凭证", "recipient": "签收人",
     "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
     "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本", "revised_by": "修订人",
-    "separation_relaxed": "职责分离",
+    "separation_relaxed": "职责分离", "steps": "环节期限",
 }
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
@@ -54,13 +55,23 @@ def event_items(ev) -> list[tuple[str, str]]:
     """The event's data as (label, value) pairs, in a reading order; empty and internal ones left out."""
     out = []
     for key, value in sorted(ev.data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
-        if value is None or value == "" or key in _QUIET or (key == "provisional" and not value):
+        if value is None or value == "" or value == [] or key in _QUIET or (key == "provisional" and not value):
             continue
         out.append((DATA_LABELS.get(key, key), _value(key, value)))
     return out
 
 
+def _step_change(c: dict) -> str:
+    """One step deadline a calendar revision recomputed (services.clocks.recompute_steps)."""
+    who = f"{c.get('kind', '')}{'（' + c['party'] + '）' if c.get('party') else ''}"
+    if c.get("printed_in"):
+        return f"{who}：保持{c['old_due']}（已载于文书 {c['printed_in']}；按新日历为{c['computed_due']}）"
+    return f"{who}：{c['old_due']} → {c['new_due']}{'（暂定）' if c.get('provisional') else ''}"
+
+
 def _value(key: str, value) -> str:
+    if key == "steps" and isinstance(value, list):
+        return "；".join(_step_change(c) for c in value if isinstance(c, dict))
     if isinstance(value, bool):
         return "是" if value else "否"
     if key in _HASH_KEYS and isinstance(value, str):

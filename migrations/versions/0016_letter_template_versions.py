@@ -1,13 +1,13 @@
 """every version of an agency's letter wording (who, when), for a diff and a rollback
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from app.domain.calendar import DaySet, WorkCalendar, YearSchedule, schedule_from_chinese_calendar
+from app.domain.calendar import (DaySet, WorkCalendar, YearSchedule, provisional_schedule, schedule_from_chinese_calendar,
+                                 statutory_holidays)
 
 from .support import build_calendar
 
@@ -104,10 +105,14 @@ def test_is_workday_matches_chinesecalendar_every_day_2019_to_2026(cal):
     assert wrong == []
 
 
-def test_unconfirmed_year_2027_counts_weekends_only(cal):
+def test_unconfirmed_year_2027_counts_weekends_and_statutory_holidays(cal):
+    # Issue 10 (was: weekends only): the 放假办法 fixes 元旦, so Fri 1 Jan 2027 is off even unentered.
     assert not cal.is_confirmed(2027) and cal.is_confirmed(2026)
-    assert cal.is_workday(D(2027, 1, 1))  # a Friday: no schedule, so not known to be a holiday
+    assert not cal.is_workday(D(2027, 1, 1))
     assert not cal.is_workday(D(2027, 1, 2)) and not cal.is_workday(D(2027, 1, 3))
+    assert cal.is_workday(D(2027, 1, 4))
+    assert not WorkCalendar(cal.years.values(), provisional_holidays=False).is_workday(D(2027, 1, 2))
+    assert WorkCalendar(cal.years.values(), provisional_holidays=False).is_workday(D(2027, 1, 1))
     with pytest.raises(LookupError):
         schedule_from_chinese_calendar(2027)
 
@@ -128,8 +133,8 @@ def test_handbook_example_correction_notice_received_2026_02_10_due_2026_02_26(c
 
 def test_handbook_example_received_2026_12_10_deadline_in_2027_is_provisional(cal):
     dl = cal.add_working_days(D(2026, 12, 10), 20)
-    # Weekends only in 2027: Fri 1 Jan 2027 counts, so day 20 is Thu 7 Jan 2027.
-    assert dl.due == D(2027, 1, 7)
+    # 2027 unentered: Fri 1 Jan 2027 (元旦) is off by law, so day 20 is Fri 8 Jan 2027.
+    assert dl.due == D(2027, 1, 8)
     assert dl.provisional is True
     assert dl.calendar_version == "2026r1,2027p"
 
@@ -244,13 +249,20 @@ def test_add_working_days_every_start_in_year_matches_oracle(cal, year, n):
     assert checked >= 300
 
 
+# The statutory holidays of 2027 on weekdays: 元旦 Fri 1 Jan; 春节 除夕 Fri 5 Feb and 初三 Mon 8 Feb
+# (初一 is Sat 6 Feb); 清明 Mon 5 Apr; 端午 Wed 9 Jun; 中秋 Wed 15 Sep; 国庆 Fri 1 Oct. 劳动节 1–2 May
+# and 2–3 Oct fall on a weekend.
+HOLIDAYS_2027 = {D(2027, 1, 1), D(2027, 2, 5), D(2027, 2, 8), D(2027, 4, 5), D(2027, 6, 9), D(2027, 9, 15),
+                 D(2027, 10, 1)}
+
+
 @pytest.mark.parametrize("n", [5, 7, 15, 20, 40])
-def test_deadlines_crossing_into_2027_are_provisional_and_weekends_only(cal, n):
+def test_deadlines_crossing_into_2027_are_provisional_and_skip_statutory_holidays(cal, n):
     def hybrid(start):
         d, counted = start, 0
         while counted < n:
             d += timedelta(days=1)
-            work = chinese_calendar.is_workday(d) if d.year <= 2026 else d.weekday() < 5
+            work = chinese_calendar.is_workday(d) if d.year <= 2026 else d.weekday() < 5 and d not in HOLIDAYS_2027
             counted += work
         return d
 
@@ -299,9 +311,61 @@ def test_year_entered_with_new_revision_changes_version_tag():
 def test_entering_2027_removes_provisional_flag_and_recomputes():
     cal = build_calendar()
     before = cal.add_working_days(D(2026, 12, 10), 20)
-    assert before.provisional and before.due == D(2027, 1, 7)
-    cal2027 = WorkCalendar(list(cal.years.values()) + [YearSchedule(2027, frozenset({D(2027, 1, 1)}))])
+    assert before.provisional and before.due == D(2027, 1, 8)
+    # Entered with a (test) 调休: Mon 4 Jan off as well.
+    cal2027 = WorkCalendar(list(cal.years.values()) + [YearSchedule(2027, frozenset({D(2027, 1, 1), D(2027, 1, 4)}))])
     after = cal2027.add_working_days(D(2026, 12, 10), 20)
-    assert after.due == D(2027, 1, 8)
+    assert after.due == D(2027, 1, 11)
     assert after.provisional is False
     assert after.calendar_version == "2026r1,2027r1"
+
+
+# --------------------------------------------------------------------------- provisional years (issue 10)
+
+
+def test_statutory_holidays_of_2027_from_the_lunar_tables():
+    got = statutory_holidays(2027)
+    assert [d for d, n in got.items() if n == "春节"] == [D(2027, 2, 5), D(2027, 2, 6), D(2027, 2, 7), D(2027, 2, 8)]
+    assert {n: d for d, n in got.items() if n in ("清明节", "端午节", "中秋节")} == {
+        "清明节": D(2027, 4, 5), "端午节": D(2027, 6, 9), "中秋节": D(2027, 9, 15)}
+    assert [d for d, n in got.items() if n in ("元旦", "劳动节", "国庆节")] == [
+        D(2027, 1, 1), D(2027, 5, 1), D(2027, 5, 2), D(2027, 10, 1), D(2027, 10, 2), D(2027, 10, 3)]
+    assert len(got) == 13
+    schedule = provisional_schedule(2027)
+    assert schedule.holidays == HOLIDAYS_2027 and schedule.makeup_workdays == frozenset()
+
+
+def test_statutory_holidays_agree_with_the_official_2025_and_2026_schedules():
+    # Under the amended 放假办法 (from 2025) every statutory day on a weekday was a day off.
+    for year in (2025, 2026):
+        official = schedule_from_chinese_calendar(year).holidays
+        assert provisional_schedule(year).holidays <= official, year
+    assert D(2026, 2, 16) in statutory_holidays(2026)  # 除夕 2026
+
+
+def test_statutory_holidays_match_cnlunar_lunar_dates_2001_to_2099():
+    import cnlunar
+    from datetime import datetime
+
+    def lunar(d):
+        x = cnlunar.Lunar(datetime(d.year, d.month, d.day), godType="8char")
+        return x.lunarMonth, x.lunarDay, x.isLunarLeapMonth, x.todaySolarTerms
+
+    wrong = []
+    for year in range(2001, 2100, 7):
+        got = statutory_holidays(year)
+        spring = [d for d, n in got.items() if "春节" in n]
+        checks = [(spring[1], (1, 1, False)), (spring[0] + timedelta(days=1), (1, 1, False))]
+        checks += [(d, (5, 5, False)) for d, n in got.items() if "端午" in n]
+        checks += [(d, (8, 15, False)) for d, n in got.items() if "中秋" in n]
+        wrong += [(d, want) for d, want in checks if lunar(d)[:3] != want]
+        wrong += [(d, "清明") for d, n in got.items() if "清明" in n and lunar(d)[3] != "清明"]
+        if lunar(spring[0])[:2] not in ((12, 29), (12, 30)):  # 除夕: the last day of the 12th month
+            wrong.append((spring[0], "除夕"))
+    assert wrong == []
+
+
+def test_years_outside_the_lunar_tables_count_weekends_only():
+    assert provisional_schedule(2100).holidays == frozenset()
+    with pytest.raises(LookupError):
+        statutory_holidays(2100)

@@ -70,12 +70,17 @@ def test_two_overlapping_consultations_pause_for_their_union_not_double(cal):
     assert st.due != cal.add_working_days(START_DUE, 10).due
 
 
-def test_open_consultation_pauses_clock_without_due_date(cal):
+def test_open_consultation_pauses_clock_with_due_date_assuming_the_full_period(cal):
+    # Issue 10: the due date no longer depends on today. While the consultation is open it is the
+    # date that holds if the third party uses its whole period (the pause runs to 26 Mar).
     pause = Pause("consultation_third_party", D(2026, 3, 5), limit=D(2026, 3, 26))
     st = reply_clock(cal, ClockInput(start=START, pauses=(pause,)), today=D(2026, 3, 12))
     assert st.status == "paused"
     assert st.status_label == "暂停计时"
-    assert st.due is None
+    assert st.due == D(2026, 4, 22)
+    assert st.paused_until == D(2026, 3, 26)
+    lapsed = reply_clock(cal, ClockInput(start=START, pauses=(pause,)), today=D(2026, 3, 27))
+    assert (lapsed.status, lapsed.due, lapsed.paused_until) == ("running", D(2026, 4, 22), None)
     assert st.days_left == 18  # only 3 and 4 Mar used
     assert st.paused_reasons == ("consultation_third_party",)
     assert st.as_dict()["paused_reasons"] == ["征求第三方意见"]
@@ -137,11 +142,11 @@ def test_override_due_sets_reasonable_delayed_reply_period(cal):
 
 def test_deadline_crossing_into_2027_is_flagged_provisional(cal):
     st = reply_clock(cal, ClockInput(start=D(2026, 12, 10)), today=D(2026, 12, 10))
-    assert st.due == D(2027, 1, 7)
+    assert st.due == D(2027, 1, 8)  # issue 10: 元旦 counts as a holiday in the unentered year
     assert st.provisional is True
     assert st.calendar_version == "2026r1,2027p"
     d = st.as_dict()
-    assert d["provisional"] is True and d["due"] == "2027-01-07" and d["calendar_version"] == "2026r1,2027p"
+    assert d["provisional"] is True and d["due"] == "2027-01-08" and d["calendar_version"] == "2026r1,2027p"
     inside = reply_clock(cal, ClockInput(start=D(2026, 11, 2)), today=D(2026, 11, 2))
     assert inside.due == D(2026, 11, 30) and inside.provisional is False
 

@@ -162,10 +162,13 @@ def test_overlapping_consultations_pause_the_clock_once(app, ctx):
     third = _consult(case, "third_party", "2026-11-03", "某建设公司")
     agency = _consult(case, "agency", "2026-11-05", "示范市住房和城乡建设局")
     assert (third.due_on, agency.due_on) == (d("2026-11-24"), d("2026-11-26"))
-    assert reload(case).reply_due is None
+    # Issue 10: the stored due date assumes both run their full period (paused 3–26 Nov).
+    case = reload(case)
+    assert (case.reply_due, case.paused_until) == (d("2026-12-24"), d("2026-11-26"))
     _reply(case, agency.id, "agree", "2026-11-06")
     case = reload(case)
-    assert case.reply_due is None  # the third party is still being consulted
+    # The third party is still being consulted: paused 3–24 Nov (16 working days) if it uses its period.
+    assert (case.reply_due, case.paused_until) == (d("2026-12-22"), d("2026-11-24"))
     st = case_clock(case)
     assert st.status == "paused" and "consultation_third_party" in st.paused_reasons
     _reply(case, third.id, "agree", "2026-11-09")
@@ -324,9 +327,10 @@ def test_fee_pauses_the_clock_and_payment_resumes_it(app, ctx):
     act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 50, "sent_on": "2026-11-04",
                                         "served_on": "2026-11-05"})
     case = reload(case)
-    assert case.reply_due is None
+    # Issue 10: stored as if the applicant pays on the last day (paused 4 Nov – 3 Dec).
+    assert (case.reply_due, case.paused_until) == (d("2026-12-30"), d("2026-12-03"))
     st = case_clock(case)
-    assert st.status == "paused" and st.paused_reasons == ("fee",)
+    assert st.status == "paused" and st.paused_reasons == ("fee",) and st.due == case.reply_due
     act(case, "handler", "save_draft", {"outcome": "disclose", "obtain": "邮寄"})
     before = snapshot(case.id)
     with pytest.raises(ServiceError, match="缴费"):  # the draft cannot go to review while unpaid
@@ -357,7 +361,7 @@ def test_reasons_request_pauses_and_reasonable_reply_sets_the_new_due(app, ctx):
     act(case, "handler", "request_reasons", {"matter": "一个月内提出40件申请，请说明理由", "sent_on": "2026-11-05"})
     case = reload(case)
     assert case.steps[-1].due_on == d("2026-11-26")  # default 15 working days
-    assert case.reply_due is None and case_clock(case).status == "paused"
+    assert case.reply_due == d("2026-12-22") and case_clock(case).status == "paused"  # issue 10: stored
     before = snapshot(case.id)
     with pytest.raises(ServiceError) as e:
         act(case, "handler", "reasons_reply", {"result": "unreasonable", "new_due": "2026-12-31"})
@@ -460,8 +464,9 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
     withdraw(closed_case)
     untouched = register(arrived_on="2026-11-02", applicant_name="王五")
     open_case, closed_case = reload(open_case), reload(closed_case)
-    # Weekends only in 2027: 11, 14–18, 21–25, 28–31 Dec, 1 Jan, 4–7 Jan.
-    assert open_case.reply_due == d("2027-01-07")
+    # Issue 10: an unentered 2027 still counts 元旦 (1 Jan) as a holiday; only 调休 is unknown:
+    # 11, 14–18, 21–25, 28–31 Dec, 4–8 Jan.
+    assert open_case.reply_due == d("2027-01-08")
     assert (open_case.due_provisional, open_case.calendar_version) == (True, "2026r1,2027p")
     st = case_clock(open_case)
     assert st.provisional and st.as_dict()["provisional"] is True
@@ -471,17 +476,18 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
 
     with pytest.raises(ServiceError):
         CalS.save_year(user("clerk"), 2027, "2027-01-01", "", "国务院办公厅通知")
-    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "",
+    # Test data: a notice that also gives Mon 4 Jan off (a 调休 the provisional year cannot know).
+    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01,2027-01-04", "",
                                   "国务院办公厅关于2027年部分节假日安排的通知（测试数据）")
     assert changed == 1
     open_case = reload(open_case)
-    assert open_case.reply_due == d("2027-01-08")  # New Year's Day is no longer counted
+    assert open_case.reply_due == d("2027-01-11")  # 4 Jan is no longer counted
     assert (open_case.due_provisional, open_case.calendar_version) == (False, "2026r1,2027r1")
     ev = [e for e in events(open_case.id) if e.action == "calendar_recompute"]
     assert len(ev) == 1
     assert ev[0].from_state == ev[0].to_state == "registered"
     assert ev[0].actor_id == user("sysadmin").id
-    assert (ev[0].data["old_due"], ev[0].data["new_due"]) == ("2027-01-07", "2027-01-08")
+    assert (ev[0].data["old_due"], ev[0].data["new_due"]) == ("2027-01-08", "2027-01-11")
     assert (ev[0].data["old_calendar_version"], ev[0].data["new_calendar_version"]) == ("2026r1,2027p",
                                                                                        "2026r1,2027r1")
     assert ev[0].data["provisional"] is False
@@ -498,10 +504,11 @@ def test_recompute_keeps_a_paused_case_paused(app, ctx):
     to_handling(case)
     _consult(case, "agency", "2026-12-11", "示范市财政局")
     before = snapshot(case.id)
-    assert before["reply_due"] is None
+    # Issue 10: stored, assuming the full 15 days (to Mon 4 Jan: 元旦 is a holiday even unentered).
+    assert before["reply_due"] == d("2027-02-01")
     CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
     case = reload(case)
-    assert case.state == "handling" and case.reply_due is None
+    assert case.state == "handling" and case.reply_due == d("2027-02-01") and not case.due_provisional
     st = case_clock(case)
     assert st.status == "paused" and st.provisional is False
 

@@ -42,7 +42,8 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     set_today(app, "2026-12-10")
     case_id = web.run(lambda: register(arrived_on="2026-12-10").id)
     before = web.run(lambda: db.session.get(Case, case_id).reply_due)
-    assert before == date(2027, 1, 7)  # weekends only: provisional
+    # Issue 10: provisional, but 元旦 (Fri 1 Jan) already counts as a holiday (was 7 Jan, weekends only).
+    assert before == date(2027, 1, 8)
     web.as_user("sysadmin")
     r = web.client.post("/admin/calendar", data=SCHEDULE_2027)
     assert r.status_code == 302
@@ -56,9 +57,11 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
                 c.calendar_version, [e.data for e in recompute])
     holidays, makeup, source, due, provisional, version, recomputes = web.run(check)
     assert (holidays, makeup, source) == (6, 1, SCHEDULE_2027["source"])  # 1 Jan + 5 weekdays of the festival
-    assert (due, provisional, version) == (date(2027, 1, 8), False, "2026r1,2027r1")  # 1 Jan is now a holiday
+    # The date holds; it is no longer provisional and names the entered revision.
+    assert (due, provisional, version) == (date(2027, 1, 8), False, "2026r1,2027r1")
     assert len(recomputes) == 1
-    assert recomputes[0]["old_due"] == "2027-01-07" and recomputes[0]["new_due"] == "2027-01-08"
+    assert recomputes[0]["old_due"] == "2027-01-08" and recomputes[0]["new_due"] == "2027-01-08"
+    assert recomputes[0]["old_calendar_version"] == "2026r1,2027p"
     web.as_user("handler")
     page = web.get(f"/cases/{case_id}")
     # Named as the national revision by the system administrator, not as a stranger's edit.

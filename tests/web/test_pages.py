@@ -40,7 +40,33 @@ def test_due_date_in_an_unconfirmed_year_is_marked_provisional_with_an_explanati
     assert mark.text == "（暂定）" and "尚未确认" in mark.get("title")
     page = web.get(f"/cases/{case_id}")
     clock = page.by_id("clock")
-    assert "2027-01-07" in clock.text and "（暂定）" in clock.text and "2026r1,2027p" in clock.text
+    # Issue 10: the unentered 2027 counts 元旦 (Fri 1 Jan) as a holiday: day 20 is Fri 8 Jan, not 7 Jan.
+    assert "2027-01-08" in clock.text and "（暂定）" in clock.text and "2026r1,2027p" in clock.text
+
+
+def test_step_deadlines_are_marked_provisional_or_as_printed_in_a_letter(web, app):
+    from app.services import letters as L
+    from tests.conftest import user
+    from tests.factories import d
+
+    set_today(app, "2026-12-11")
+
+    def setup():
+        case = register(arrived_on="2026-12-10")
+        act(case, "handler", "start")
+        for party in ("甲公司", "乙公司"):
+            act(case, "handler", "consult", {"kind": "third_party", "party": party, "matter": "商业信息",
+                                             "sent_on": "2026-12-11"})
+        first = case.steps[0]
+        L.issue_notice(case.id, user("handler"), f"step-{first.id}", d("2026-12-11"))
+        return case.id, first.id, case.steps[1].id
+    case_id, printed, provisional = web.run(setup)
+    web.as_user("handler")
+    page = web.get(f"/cases/{case_id}")
+    printed_due = next(n for n in page.by_id(f"step-{printed}").iter() if "step-due" in n.classes)
+    provisional_due = next(n for n in page.by_id(f"step-{provisional}").iter() if "step-due" in n.classes)
+    assert "2027-01-04" in printed_due.text and "文书所载" in printed_due.text and "暂定" not in printed_due.text
+    assert "2027-01-04" in provisional_due.text and "（暂定）" in provisional_due.text
 
 
 def test_case_page_shows_intake_details_receipt_basis_and_timeline(web):
