@@ -3,40 +3,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import g, has_app_context
-
 from ..domain.calendar import WorkCalendar, YearSchedule, schedule_from_chinese_calendar
 from ..extensions import db
 from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Event, User
 from ..domain.workflow import FINISHED_STATES
 from .audit import record_security
 from .errors import Forbidden, NotFound, ServiceError
+from .workdays import calendar_for_version, forget_calendar, load_calendar  # noqa: F401  (re-exported)
 
 SEED_YEARS = range(2019, 2027)
-_CALENDARS: dict[tuple, WorkCalendar] = {}
-
-
-def load_calendar() -> WorkCalendar:
-    """The calendar for this request (one query per request)."""
-    if has_app_context() and "work_calendar" in g:
-        return g.work_calendar
-    rows = list(db.session.scalars(db.select(CalendarYear)))
-    # Calendars are immutable: one instance (and its day index) per distinct content, across requests.
-    key = tuple((r.year, r.revision, r.holidays_json, r.makeup_json) for r in sorted(rows, key=lambda r: r.year))
-    cal = _CALENDARS.get(key)
-    if cal is None:
-        cal = WorkCalendar(row.to_schedule() for row in rows)
-        if len(_CALENDARS) > 16:
-            _CALENDARS.clear()
-        _CALENDARS[key] = cal
-    if has_app_context():
-        g.work_calendar = cal
-    return cal
-
-
-def forget_calendar() -> None:
-    if has_app_context():
-        g.pop("work_calendar", None)
 
 
 def seed_calendar() -> list[int]:
@@ -61,22 +36,6 @@ def keep_revision(row: CalendarYear) -> CalendarRevision:
                            makeup_json=row.makeup_json, source=row.source or "", entered_by_id=row.updated_by_id)
     db.session.add(rev)
     return rev
-
-
-def calendar_for_version(version: str) -> WorkCalendar:
-    """The calendar a deadline was computed with, from its version string ("2026r1,2027p"):
-    the years it names at their revision, unentered ("p") years as provisional."""
-    schedules = []
-    for tag in filter(None, (version or "").split(",")):
-        year, _, rev = tag.partition("r")
-        if not rev:
-            continue  # "2027p": provisional, nothing entered
-        row = db.session.scalar(db.select(CalendarRevision).where(
-            CalendarRevision.year == int(year), CalendarRevision.revision == int(rev)))
-        if row is None:
-            raise NotFound(f"工作日历 {tag} 未保存")
-        schedules.append(row.to_schedule())
-    return WorkCalendar(schedules)
 
 
 def parse_days(text: str, year: int, label: str, field: str) -> set[date]:

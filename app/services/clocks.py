@@ -10,7 +10,7 @@ from ..domain.clock import (DUE_SOON_DAYS, STEP_DAYS, ClockInput, ClockState, Pa
                             stored_clock)
 from ..domain.workflow import FINISHED_STATES, OPEN_STATES
 from ..models import Case, Step
-from .calendar import load_calendar
+from .workdays import load_calendar
 from .time import today as _today
 
 PAUSING_KINDS = ("consultation_third_party", "consultation_agency", "fee", "reasons")
