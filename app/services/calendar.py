@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..domain.calendar import WorkCalendar, YearSchedule, schedule_from_chinese_calendar
+from ..domain.calendar import YearSchedule, schedule_from_chinese_calendar
 from ..extensions import db
 from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Event, User
 from ..domain.workflow import FINISHED_STATES
