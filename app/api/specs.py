@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
+from ..domain.intake import APPLICANT_TYPES, CHANNELS
 from ..domain.outcomes import OUTCOMES
 from ..domain.passwords import MAX_LENGTH as PASSWORD_MAX, RULE_TEXT as PASSWORD_RULES
 from ..domain.workflow import ACTIONS, AGENCY_ROLES, ROLES, STATES
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES
-from ..services.operations import operations
+from ..services.operations import REGISTRATION, operations
 from ..services.errors import ServiceError
 from ..services.time import today as current_today
 
@@ -66,31 +66,7 @@ def _p(name: str, kind: str, label: str, **kw: Any) -> Param:
 
 ID_RANGE = {"minimum": 1, "maximum": INT_MAX}
 
-# ---------------------------------------------------------------- POST /cases (register_case)
-
-INTAKE_PARAMS: tuple[Param, ...] = (
-    _p("channel", "choice", "申请方式", required=True, choices=CHANNELS),
-    _p("arrived_on", "date", "收到（提交/签收）日期", required=True, note="不能晚于今天"),
-    _p("confirmed_on", "date", "确认日期",
-       note="平常信函、互联网和传真申请必填：与申请人确认的日期（第三十一条）"),
-    _p("applicant_type", "choice", "申请人类型", required=True, choices=APPLICANT_TYPES),
-    _p("applicant_name", "text", "申请人姓名或名称", required=True, max_len=200),
-    _p("id_type", "choice", "证件类型", required=True, choices=ID_TYPES),
-    _p("id_number", "text", "证件号码", required=True, max_len=64, note="居民身份证校验位须正确"),
-    _p("contact_phone", "text", "联系电话", max_len=50, note="联系电话、通信地址、电子邮箱至少填写一项"),
-    _p("contact_address", "text", "通信地址", max_len=300),
-    _p("contact_email", "text", "电子邮箱", max_len=200),
-    _p("agent_name", "text", "代理人姓名", max_len=100),
-    _p("agent_id_number", "text", "代理人身份证号码", max_len=64, note="填写代理人时必填"),
-    _p("power_of_attorney", "text", "授权委托书", max_len=300, note="填写代理人时必填"),
-    _p("description", "text", "所需政府信息的名称或描述", required=True, max_len=5000),
-    _p("doc_number", "text", "文号", max_len=100),
-    _p("requested_form", "choice", "获取信息的形式", choices=FORMS, default="paper"),
-    _p("requested_route", "choice", "获取信息的途径", choices=ROUTES, default="post"),
-    _p("handler_id", "integer", "承办人", **ID_RANGE, note="本机关在职承办人的用户 id；可稍后分派"),
-)
-
-# ---------------------------------------------------------------- POST /cases/{id}/actions/{action}
+# ---------------------------------------------------------------- POST /cases and POST /cases/{id}/actions/{action}
 
 
 def _param(i) -> Param:
@@ -99,6 +75,9 @@ def _param(i) -> Param:
               minimum=i.minimum, maximum=i.maximum, default=i.default, note=i.note, item_keys=tuple(
                   k for k, _ in i.item_fields))
 
+
+# Registration is declared with the workflow steps (app/services/operations.py).
+INTAKE_PARAMS: tuple[Param, ...] = tuple(_param(i) for i in REGISTRATION.inputs)
 
 ACTION_PARAMS: dict[str, tuple[Param, ...]] = {
     name: tuple(_param(i) for i in op.inputs) for name, op in operations().items()}
@@ -134,11 +113,9 @@ LIST_FILTERS: tuple[Param, ...] = (
 )
 
 HINT_PARAMS: tuple[Param, ...] = (
-    _p("applicant_name", "text", "申请人姓名或名称", max_len=200),
-    _p("id_number", "text", "证件号码", max_len=64),
-    _p("contact_phone", "text", "联系电话", max_len=50),
-    _p("description", "text", "所需政府信息的名称或描述", max_len=5000),
-    _p("doc_number", "text", "文号", max_len=100),
+    # The intake inputs the hints read, as declared for registration (all optional here).
+    *(_p(i.name, "text", i.label, max_len=i.max_len) for i in map(
+        REGISTRATION.input, ("applicant_name", "id_number", "contact_phone", "description", "doc_number"))),
     _p("exclude_id", "integer", "排除的案件", **ID_RANGE, note="查看已登记案件时排除其本身"),
 )
 

@@ -13,6 +13,7 @@ from ..services import calendar as cal_service
 from ..services import cases as case_service
 from ..services import integrity
 from ..services import views as view_service
+from ..services.operations import REGISTRATION
 from ..services.auth import LoginRefused, authenticate
 from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services.views import issue_api_token
@@ -112,7 +113,7 @@ def revoke_token():
 
 # ---------------------------------------------------------------- cases
 
-@route("/cases", "POST", roles=frozenset({"clerk"}), summary="登记申请", what="登记申请",
+@route("/cases", "POST", roles=REGISTRATION.roles, summary=REGISTRATION.label, what=REGISTRATION.label,
        description="按第三十一条确定收到申请日期并开始计算答复期限。不支持的字段返回 400。",
        request_schema="CaseCreate",
        responses=dict([(201, ("已登记的案件（Location 头指向该案件）", "Case")), E400, E401, E403,
@@ -121,7 +122,7 @@ def register_case():
     user = current_user()
     body = json_body()
     check_body(body, INTAKE_PARAMS)
-    case = case_service.register_case(user, body)
+    case = REGISTRATION.effect(user, body)
     return json_response(case_dict(case, user), 201, {"Location": url_for("api.get_case", case_id=case.id)})
 
 

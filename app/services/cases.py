@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from ..domain import clock as C
 from ..domain.fees import FEE_METHODS, fee_amount
-from ..domain.intake import (APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, REPEAT_SIMILARITY, ROUTES, IntakeError,
+from ..domain.intake import (APPLICANT_TYPES, CHANNELS, REPEAT_SIMILARITY, IntakeError,
                              applicant_key, phone_key, receipt_date, similarity, text_grams,
                              validate_resident_id)
 from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE, OUTCOMES
@@ -29,7 +29,7 @@ from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
 from . import operations
-from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, RETENTIONS
+from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, REGISTRATION, RETENTIONS
 from .params import Params
 from .time import today as _today
 
@@ -40,31 +40,40 @@ CONSULT_KINDS = {"third_party": "consultation_third_party", "agency": "consultat
 
 # ---------------------------------------------------------------- intake
 
-INTAKE_FIELDS = ("channel", "arrived_on", "confirmed_on", "applicant_type", "applicant_name", "id_type",
-                 "id_number", "contact_phone", "contact_address", "contact_email", "agent_name",
-                 "agent_id_number", "power_of_attorney", "description", "doc_number", "requested_form",
-                 "requested_route", "handler_id")
+INTAKE_FIELDS = tuple(i.name for i in REGISTRATION.inputs)
+
+
+def _read(p: Params, name: str) -> Any:
+    """An intake value parsed by its declaration (kind, label, limits, default; app/services/operations.py)."""
+    i = REGISTRATION.input(name)
+    if i.kind == "choice":
+        return p.choice(name, i.label, i.choices, required=i.required, default=i.default or None)
+    if i.kind == "date":
+        return p.date(name, i.label, required=i.required)
+    if i.kind == "integer":
+        return p.integer(name, i.label, required=i.required)
+    return p.text(name, i.label, required=i.required, max_len=i.max_len)
 
 
 @conflict_is_409("与同时进行的登记冲突，请重试；您的输入未被保存。")
 def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     """登记: register a request and start its clock from the Art. 31 receipt date."""
-    if not actor.has_role("clerk"):
+    if not REGISTRATION.allowed(actor):
         raise ServiceError("只有登记员可以登记申请")
     p = Params(raw)
     today = _today()
     cal = load_calendar()
-    channel = p.choice("channel", "申请方式", CHANNELS)
-    arrived = p.date("arrived_on", "收到（提交/签收）日期", required=True)
-    confirmed = p.date("confirmed_on", "确认日期")
+    channel = _read(p, "channel")
+    arrived = _read(p, "arrived_on")
+    confirmed = _read(p, "confirmed_on")
     if arrived > today:
         raise ServiceError("收到日期不能晚于今天", "arrived_on")
     if confirmed and confirmed > today:
         raise ServiceError("确认日期不能晚于今天", "confirmed_on")
-    applicant_type = p.choice("applicant_type", "申请人类型", APPLICANT_TYPES)
-    name = p.text("applicant_name", "申请人姓名或名称", required=True, max_len=200)
-    id_type = p.choice("id_type", "证件类型", ID_TYPES)
-    id_number = p.text("id_number", "证件号码", required=True, max_len=64)
+    applicant_type = _read(p, "applicant_type")
+    name = _read(p, "applicant_name")
+    id_type = _read(p, "id_type")
+    id_number = _read(p, "id_number")
     try:
         if id_type == "resident_id":
             id_number = validate_resident_id(id_number)
@@ -72,16 +81,16 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
                                non_workday_rolls_forward=current_app.config["ONLINE_NON_WORKDAY_ROLLS_FORWARD"])
     except IntakeError as e:
         raise ServiceError(e.message, e.field) from None
-    phone = p.text("contact_phone", "联系电话", max_len=50)
-    address = p.text("contact_address", "通信地址", max_len=300)
-    email = p.text("contact_email", "电子邮箱", max_len=200)
+    phone = _read(p, "contact_phone")
+    address = _read(p, "contact_address")
+    email = _read(p, "contact_email")
     if not (phone or address or email):
         raise ServiceError("请至少填写一种联系方式（第二十九条）", "contact_phone")
     if email and "@" not in email:
         raise ServiceError("电子邮箱格式不正确", "contact_email")
-    agent = p.text("agent_name", "代理人姓名", max_len=100)
-    agent_id = p.text("agent_id_number", "代理人身份证号码", max_len=64)
-    poa = p.text("power_of_attorney", "授权委托书", max_len=300)
+    agent = _read(p, "agent_name")
+    agent_id = _read(p, "agent_id_number")
+    poa = _read(p, "power_of_attorney")
     if agent:
         if not poa:
             raise ServiceError("由代理人提交的，请登记授权委托书", "power_of_attorney")
@@ -91,11 +100,11 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
             agent_id = validate_resident_id(agent_id)
         except IntakeError as e:
             raise ServiceError("代理人" + e.message, "agent_id_number") from None
-    description = p.text("description", "所需政府信息的名称或描述", required=True, max_len=5000)
-    doc_number = p.text("doc_number", "文号", max_len=100)
-    form = p.choice("requested_form", "获取信息的形式", FORMS, default="paper")
-    route = p.choice("requested_route", "获取信息的途径", ROUTES, default="post")
-    handler_id = p.integer("handler_id", "承办人", required=False)
+    description = _read(p, "description")
+    doc_number = _read(p, "doc_number")
+    form = _read(p, "requested_form")
+    route = _read(p, "requested_route")
+    handler_id = _read(p, "handler_id")
     if handler_id is not None:
         _handler(actor, handler_id)
 
@@ -123,6 +132,9 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     })
     db.session.commit()
     return case
+
+
+operations.EFFECTS[REGISTRATION.name] = register_case
 
 
 def _handler(actor: User, user_id: int) -> User:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from ..domain.fees import FEE_METHODS
+from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import DRAFTABLE
 from ..domain.workflow import ACTIONS
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
@@ -70,6 +71,7 @@ class Input:
     guard_required: bool = False  # required by the workflow guard, not by the handler's parsing
     needed_by: tuple[str, ...] = ()  # outcomes whose reply letter or draft check requires it
     item_fields: tuple[tuple[str, str], ...] = ()  # for items: (key, Chinese label) of each item
+    initial: str = ""  # what a fresh form shows selected (a select with an initial value has no blank)
 
     def __post_init__(self) -> None:
         assert self.kind in KINDS, self.kind
@@ -121,9 +123,36 @@ class Operation:
         return HANDLERS[self.name]
 
 
+@dataclass(frozen=True)
+class Registration:
+    """登记: the step that creates a case. Not a workflow action (there is no case, so no stage), but
+    declared the same way: its inputs here, its guard (who may register), its effect (services.cases
+    .register_case, which records the audit event "register" in the same transaction)."""
+    name: str
+    label: str
+    roles: frozenset[str]
+    inputs: tuple[Input, ...]
+
+    @property
+    def rule(self) -> frozenset[str]:
+        """The guard: the roles that may register a request."""
+        return self.roles
+
+    def allowed(self, user: Any) -> bool:
+        return user.has_role(*self.roles)
+
+    @property
+    def effect(self):
+        return EFFECTS[self.name]
+
+    def input(self, name: str) -> Input:
+        return next(i for i in self.inputs if i.name == name)
+
+
 # The handler of each step, filled by services.cases' @handles (the effect lives with the other
 # steps' code; this module only points at it, so it imports nothing of cases).
 HANDLERS: dict[str, Any] = {}
+EFFECTS: dict[str, Any] = {}  # steps outside the workflow (registration), filled by services.cases
 
 In = Input
 ID = {"minimum": 1, "maximum": INT_MAX}
@@ -239,6 +268,40 @@ def draft_rows(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
             text = draft_form_data({i.name: value})[i.name]
         rows.append((i.label, text))
     return rows
+
+
+# ---------------------------------------------------------------- registration (登记)
+
+# Channels whose receipt date is the confirmation date (Art. 31 items 2 and 3).
+CONFIRMING_CHANNELS = ("ordinary_post", "online", "fax")
+
+REGISTRATION = Registration("register", "登记申请", frozenset({"clerk"}), (
+    In("channel", "choice", "申请方式", required=True, choices=CHANNELS,
+      help="决定“收到申请之日”的认定（第三十一条）"),
+    In("arrived_on", "date", "收到（提交/签收）日期", required=True, today=True,
+      help="当面提交之日、邮件签收之日，或信函/网上申请/传真到达之日", api_note="不能晚于今天"),
+    In("confirmed_on", "date", "确认日期", show_if="channel=" + ",".join(CONFIRMING_CHANNELS),
+      help="仅平常信函、互联网渠道、传真申请填写：与申请人确认收到申请的日期",
+      api_note="上述申请方式必填（第三十一条）"),
+    In("applicant_type", "choice", "申请人类型", required=True, choices=APPLICANT_TYPES),
+    In("applicant_name", "text", "申请人姓名或名称", required=True, max_len=200),
+    In("id_type", "choice", "证件类型", required=True, choices=ID_TYPES, initial="resident_id"),
+    In("id_number", "text", "证件号码", required=True, max_len=64, help="居民身份证号码将校验位数和校验位"),
+    In("contact_phone", "text", "联系电话", max_len=50, help="联系电话、通信地址、电子邮箱至少填写一项（第二十九条）"),
+    In("contact_address", "text", "通信地址", max_len=300),
+    In("contact_email", "text", "电子邮箱", max_len=200),
+    In("agent_name", "text", "代理人姓名", max_len=100, help="由代理人提交的填写"),
+    In("agent_id_number", "text", "代理人身份证号码", max_len=64, help="填写代理人时必填"),
+    In("power_of_attorney", "text", "授权委托书", max_len=300,
+      help="由代理人提交的，登记授权委托书的名称或编号", api_note="填写代理人时必填"),
+    In("description", "text", "所需政府信息的名称或描述", required=True, max_len=5000, widget="textarea",
+      help="所需政府信息的名称、文号或者便于查询的其他特征性描述（第二十九条）"),
+    In("doc_number", "text", "文号", max_len=100),
+    In("requested_form", "choice", "获取信息的形式", choices=FORMS, default="paper", initial="paper"),
+    In("requested_route", "choice", "获取信息的途径", choices=ROUTES, default="post", initial="post"),
+    In("handler_id", "integer", "承办人", **ID, source="handlers",
+      help="可暂不分派，由承办人开始办理时认领", api_note="本机关在职承办人的用户 id"),
+))
 
 
 # ---------------------------------------------------------------- every step

@@ -11,13 +11,14 @@ from datetime import date
 from functools import lru_cache
 from typing import Mapping
 
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.widgets import NumberInput
 
 from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
 from ..services.cases import CONSULT_KINDS
-from ..services.operations import Input, draft_form_data, operations
+from ..services.operations import REGISTRATION, Input, draft_form_data, operations
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
 
@@ -34,12 +35,14 @@ class Field:
     today: bool = False  # a date defaulting to today
     show_if: str = ""  # "field=v1,v2": shown only then (by JS; without JS always shown)
     number_range: tuple[int, int] | None = None
+    max_len: int | None = None
+    initial: str = ""  # preselected in a fresh form (a select with one has no blank option)
 
 
 def _field(i: Input) -> Field:
     rng = (i.minimum, i.maximum) if i.kind == "integer" and i.maximum is not None and not i.source else None
     return Field(i.name, i.form_text, i.form_widget, i.required, i.help, i.choices, i.source, i.today, i.show_if,
-                 rng)
+                 rng, i.max_len, i.initial)
 
 
 ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
@@ -53,11 +56,13 @@ def fields_for(action: str) -> tuple[Field, ...]:
     return ACTION_FIELDS.get(action, ())
 
 
-def _wtf(f: Field):
+def _wtf(f: Field, *, mark_selects: bool = False):
     kw = {"description": f.hint}
-    render = {}
-    if f.required and f.kind not in ("checkbox", "hidden", "select"):
+    render: dict = {}
+    if f.required and f.kind not in ("checkbox", "hidden") and (mark_selects or f.kind != "select"):
         render["required"] = True
+    if f.max_len and f.kind in ("text", "textarea"):
+        render["maxlength"] = f.max_len
     if f.kind == "textarea":
         return TextAreaField(f.label, render_kw={**render, "rows": 3}, **kw)
     if f.kind == "date":
@@ -66,7 +71,7 @@ def _wtf(f: Field):
         lo, hi = f.number_range or (None, None)
         return StringField(f.label, widget=NumberInput(min=lo, max=hi), render_kw=render, **kw)
     if f.kind == "select":
-        return select_field(f.label, [], f.hint)
+        return select_field(f.label, [], f.hint, render_kw=render)
     if f.kind == "checkbox":
         return BooleanField(f.label, **kw)
     if f.kind == "hidden":
@@ -94,14 +99,15 @@ def _step_choices(case: Case, kinds: tuple[str, ...]):
     return choices(pairs, None if len(steps) == 1 else "请选择")
 
 
-def choices_for(f: Field, case: Case, user: User):
+def choices_for(f: Field, case: Case | None, user: User):
     if f.source == "handlers":
-        return choices([(u.id, f"{u.name}（{u.username}）") for u in agency_handlers(user)], "请选择")
+        return choices([(u.id, f"{u.name}（{u.username}）") for u in agency_handlers(user)],
+                       "请选择" if f.required else "暂不分派")
     if f.source == "consult_steps":
         return _step_choices(case, tuple(CONSULT_KINDS.values()))
     if f.source == "cohandle_steps":
         return _step_choices(case, ("cohandle",))
-    return choices(f.choices or {}, "请选择")
+    return choices(f.choices or {}, None if f.initial else "请选择")
 
 
 def defaults(action: str, case: Case, today: date) -> dict:
@@ -172,3 +178,27 @@ def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> 
     if action == "extend" and case.extension_days:
         return "答复期限只能延长一次（第三十三条）"
     return None
+
+
+# ---------------------------------------------------------------- registration (登记)
+
+INTAKE_FIELDS: tuple[Field, ...] = tuple(_field(i) for i in REGISTRATION.inputs)
+SHOW_IF = {f.name: f.show_if for f in INTAKE_FIELDS if f.show_if}
+
+# The intake page lays the fields out in fieldsets itself; what each field is comes from the declaration.
+IntakeForm: type[FlaskForm] = type("IntakeForm", (FlaskForm,), {
+    **{f.name: _wtf(f, mark_selects=True) for f in INTAKE_FIELDS}, "submit": SubmitField("登记")})
+
+
+def build_intake_form(user: User, today: date, *, fresh: bool) -> FlaskForm:
+    """A fresh intake form (today's date, the declared initial choices) or the posted one, as typed."""
+    data = {f.name: today.isoformat() if f.today else f.initial for f in INTAKE_FIELDS if f.today or f.initial}
+    form = IntakeForm(data=data) if fresh else IntakeForm()
+    for f in INTAKE_FIELDS:
+        if f.kind == "select":
+            form[f.name].choices = choices_for(f, None, user)
+    return form
+
+
+def intake_values(form: FlaskForm) -> dict:
+    return {f.name: form[f.name].data for f in INTAKE_FIELDS}

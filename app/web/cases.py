@@ -8,11 +8,13 @@ from ..domain.workflow import ACTIONS, AGENCY_ROLES, STATES, allowed, available_
 from ..services import cases as S
 from ..services.clocks import case_clock
 from ..services.errors import Conflict, NotFound, ServiceError
+from ..services.operations import REGISTRATION
 from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
-from .actions import INTROS, SHOWS_DRAFT, build_form, fields_for, form_values, unavailable_reason
+from .actions import (INTROS, SHOW_IF, SHOWS_DRAFT, build_form, build_intake_form, fields_for, form_values,
+                      intake_values, unavailable_reason)
 from .decorators import me, roles_required
-from .forms import CONFIRMING_CHANNELS, IntakeForm, choices, put_error
+from .forms import put_error
 
 bp = Blueprint("cases", __name__)
 
@@ -63,34 +65,24 @@ def search():
 
 # ---------------------------------------------------------------- intake
 
-def _intake_form() -> IntakeForm:
-    form = IntakeForm() if request.method == "POST" else IntakeForm(data={
-        "arrived_on": today().isoformat(), "id_type": "resident_id",
-        "requested_form": "paper", "requested_route": "post"})
-    form.handler_id.choices = choices([(u.id, f"{u.name}（{u.username}）") for u in agency_handlers(me())],
-                                      "暂不分派")
-    return form
-
-
 @bp.route("/cases/new", methods=["GET", "POST"])
-@roles_required("clerk")
+@roles_required(*REGISTRATION.roles)
 def intake():
-    form = _intake_form()
+    form = build_intake_form(me(), today(), fresh=request.method != "POST")
     error = None
     if form.validate_on_submit():
         try:
-            case = S.register_case(me(), {k: form[k].data for k in S.INTAKE_FIELDS})
+            case = REGISTRATION.effect(me(), intake_values(form))
         except ServiceError as e:
             error = put_error(form, e, S.INTAKE_FIELDS) or "登记未成功，请检查标出的内容。"
-            return render_template("cases/intake.html", form=form, error=error,
-                                   confirming=CONFIRMING_CHANNELS), e.status
+            return render_template("cases/intake.html", form=form, error=error, show_if=SHOW_IF), e.status
         flash(f"已登记，案号 {case.number}，答复期限 {due_text(case)}", "success")
         return redirect(url_for("cases.detail", case_id=case.id))
-    return render_template("cases/intake.html", form=form, error=error, confirming=CONFIRMING_CHANNELS)
+    return render_template("cases/intake.html", form=form, error=error, show_if=SHOW_IF)
 
 
 @bp.route("/cases/intake-hints", methods=["POST"])
-@roles_required("clerk")
+@roles_required(*REGISTRATION.roles)
 def intake_hints():
     # POST (with the form's CSRF token): a long description does not fit in a URL.
     a = request.form

@@ -12,7 +12,6 @@ from wtforms import (HiddenField, PasswordField, SelectChoice, SelectField, Sele
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, NumberInput
 
-from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.passwords import RULE_TEXT
 from ..domain.workflow import PLATFORM_ROLES, ROLES
 
@@ -47,38 +46,6 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[InputRequired("请输入密码")],
                              render_kw={"autocomplete": "current-password"})
     submit = SubmitField("登录")
-
-
-# Channels whose receipt date is the confirmation date (Art. 31 items 2 and 3).
-CONFIRMING_CHANNELS = ("ordinary_post", "online", "fax")
-
-
-class IntakeForm(FlaskForm):
-    channel = select_field("申请方式", choices(CHANNELS, "请选择"),
-                           description="决定“收到申请之日”的认定（第三十一条）", render_kw={"required": True})
-    arrived_on = date_field("收到日期", "当面提交之日、邮件签收之日，或信函/网上申请/传真到达之日",
-                            render_kw={"required": True})
-    confirmed_on = date_field("确认日期", "仅平常信函、互联网渠道、传真申请填写：与申请人确认收到申请的日期")
-    applicant_type = select_field("申请人类型", choices(APPLICANT_TYPES, "请选择"), render_kw={"required": True})
-    applicant_name = StringField("申请人姓名或名称", render_kw={"required": True, "maxlength": 200})
-    id_type = select_field("证件类型", choices(ID_TYPES))
-    id_number = StringField("证件号码", description="居民身份证号码将校验位数和校验位",
-                            render_kw={"required": True, "maxlength": 64})
-    contact_phone = StringField("联系电话", description="联系电话、通信地址、电子邮箱至少填写一项（第二十九条）",
-                                render_kw={"maxlength": 50})
-    contact_address = StringField("通信地址", render_kw={"maxlength": 300})
-    contact_email = StringField("电子邮箱", render_kw={"maxlength": 200})
-    agent_name = StringField("代理人姓名", description="由代理人提交的填写", render_kw={"maxlength": 100})
-    agent_id_number = StringField("代理人身份证号码", render_kw={"maxlength": 64})
-    power_of_attorney = StringField("授权委托书", description="由代理人提交的，登记授权委托书的名称或编号",
-                                    render_kw={"maxlength": 300})
-    description = TextAreaField("所需政府信息的名称、文号或者便于查询的其他特征性描述",
-                                render_kw={"required": True, "rows": 4})
-    doc_number = StringField("文号", render_kw={"maxlength": 100})
-    requested_form = select_field("获取信息的形式", choices(FORMS))
-    requested_route = select_field("获取信息的途径", choices(ROUTES))
-    handler_id = select_field("承办人", [], description="可暂不分派，由承办人开始办理时认领")
-    submit = SubmitField("登记")
 
 
 class CalendarForm(FlaskForm):
