@@ -203,3 +203,79 @@ def test_every_operation_through_the_api_and_the_web_form_has_the_same_effect(ap
                form_id="action-form", expect=302)
 
     assert _outcome(app, ctx["case_id"]) == _outcome(app, ctx2["case_id"]), action
+
+
+# ---------------------------------------------------------------- registration (登记)
+
+def _label(page, name: str) -> tuple[str, bool]:
+    """A form field's label text without the required mark, and whether the mark is shown."""
+    label = next(n for n in page.by_id(f"field-{name}").iter() if n.tag == "label")
+    marked = any(isinstance(c, type(label)) and "req" in c.classes for c in label.iter())
+    return label.text.removesuffix("*").strip(), marked
+
+
+def test_registration_is_declared_once_and_both_doors_show_the_same_inputs(app, client):
+    from app.api.openapi import request_schemas
+    from app.api.specs import INTAKE_PARAMS
+    from app.services.operations import REGISTRATION
+
+    assert [(p.name, p.label, p.required) for p in INTAKE_PARAMS] == [
+        (i.name, i.label, i.required) for i in REGISTRATION.inputs]
+    schema = request_schemas()["CaseCreate"]
+    assert list(schema["properties"]) == [i.name for i in REGISTRATION.inputs]
+    assert schema["required"] == [i.name for i in REGISTRATION.inputs if i.required]
+
+    web = Web(app, client)
+    web.as_user("clerk")
+    page = web.get("/cases/new")
+    for i in REGISTRATION.inputs:
+        node = page.field(i.name)
+        assert node is not None, i.name
+        assert _label(page, i.name) == (i.label, i.required), i.name
+        hint = next((n.text for n in page.by_id(f"field-{i.name}").iter() if "hint" in n.classes), "")
+        assert hint == i.help, i.name
+        if i.max_len:
+            assert node.get("maxlength") == str(i.max_len), i.name
+        if i.choices:
+            shown = {v: text for v, text in page.options(i.name) if v}
+            assert shown == dict(i.choices), i.name
+            assert (page.options(i.name)[0][0] == "") == (not i.initial), i.name
+        if i.initial:
+            assert page.value(i.name) == i.initial, i.name
+
+
+def test_the_same_registration_through_the_api_and_the_web_form_stores_the_same_case(app, client):
+    from app.domain.intake import resident_id_check_digit
+    from app.services.cases import INTAKE_FIELDS
+    from tests.api.support import user_id
+
+    agent_id = "11010519800101001"
+    agent_id += resident_id_check_digit(agent_id)
+    values = {"channel": "online", "arrived_on": "2026-11-21", "confirmed_on": "2026-11-23",
+              "applicant_type": "business", "applicant_name": "示范科技有限公司", "id_type": "business_license",
+              "id_number": "91110105MA00000000", "contact_phone": "010-12345678",
+              "contact_address": "示范市幸福路8号", "contact_email": "office@example.cn", "agent_name": "王代理",
+              "agent_id_number": agent_id, "power_of_attorney": "授权委托书（2026）第7号",
+              "description": "2025年示范区旧城改造项目的征收补偿方案", "doc_number": "示政发〔2025〕3号",
+              "requested_form": "electronic", "requested_route": "email"}
+    assert set(values) | {"handler_id"} == set(INTAKE_FIELDS)  # every input is exercised
+    handler = user_id(app, "handler2")
+
+    r = Api(app, client).post("/cases", {**values, "handler_id": handler}, "clerk")
+    assert r.status_code == 201, r.get_data(as_text=True)
+    api_case = r.get_json()["id"]
+
+    web = Web(app, client)
+    web.as_user("clerk")
+    page, resp = web.submit("/cases/new", {**values, "handler_id": str(handler)}, form_id="intake-form", expect=302)
+    web_case = int(resp.location.rsplit("/", 1)[1])
+
+    def stored(case_id: int) -> dict:
+        c = db.session.get(Case, case_id)
+        out = {name: getattr(c, name) for name in INTAKE_FIELDS}
+        out.update(received_on=c.received_on, receipt_basis=c.receipt_basis, reply_due=c.reply_due,
+                   state=c.state, created_by=c.created_by.username)
+        return out
+    api_row, web_row = web.run(stored, api_case), web.run(stored, web_case)
+    assert api_row == web_row
+    assert api_row["handler_id"] == handler and api_row["confirmed_on"].isoformat() == "2026-11-23"
