@@ -1,4 +1,4 @@
-"""One declaration per legal step: the inputs of every workflow action.
+"""One declaration per legal step: the inputs of every workflow action and of registration (登记).
 
 This is the only place an action's inputs are written down. The web form (app/web/actions.py),
 the API's type checks and its OpenAPI document (app/api/specs.py, app/api/openapi.py) and the

@@ -1,4 +1,4 @@
-"""The form of every workflow action, generated from its declaration.
+"""The form of every workflow action and the intake form, generated from their declarations.
 
 The inputs of each step are declared once, in app/services/operations.py; this module only turns
 them into WTForms fields. The service validates the values and owns the messages. One generic
