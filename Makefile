@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono poppler-utils postgresql-client
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono fonts-cwtex-fs poppler-utils postgresql-client tesseract-ocr tesseract-ocr-chi-sim
 
 .PHONY: run test test-sqlite test-pg deps system-deps postgres clean
 
