@@ -39,15 +39,30 @@ class Field:
     choices: tuple[str, ...] = ()
     help: str = ""
     item_fields: tuple[Field, ...] = ()  # for type "items": the keys of each item
+    # Required only in some variants of the letter: (other field, "in" | "not_in", values),
+    # e.g. the competent agency when a correction request was forwarded to it.
+    required_if: tuple[str, str, tuple[str, ...]] | None = None
 
     def required_for(self, draft: bool) -> bool:
         return self.required is True or (self.required == "final" and not draft)
+
+    def required_by(self, value_of, draft: bool) -> bool:
+        """Required for this letter, given ``value_of(name)`` for the other fields."""
+        if self.required_for(draft):
+            return True
+        if self.required_if is None:
+            return False
+        other, op, values = self.required_if
+        return (value_of(other) in values) == (op == "in")
 
     def as_dict(self) -> dict:
         out = {"name": self.name, "label": self.label, "type": self.type,
                "required": self.required, "choices": list(self.choices), "help": self.help}
         if self.item_fields:
             out["item_fields"] = [f.as_dict() for f in self.item_fields]
+        if self.required_if:
+            other, op, values = self.required_if
+            out["required_if"] = {"field": other, op: list(values)}
         return out
 
 
@@ -86,12 +101,22 @@ class Letter:
                 "numbered": self.numbered, "fields": [f.as_dict() for f in self.fields]}
 
 
+def _required_if(key: str, raw: dict | None) -> tuple[str, str, tuple[str, ...]] | None:
+    if raw is None:
+        return None
+    ops = [op for op in ("in", "not_in") if op in raw]
+    if not isinstance(raw, dict) or "field" not in raw or len(ops) != 1 or not isinstance(raw[ops[0]], list):
+        raise CatalogueError(f"{key}: required_if needs a field and either \"in\" or \"not_in\" (a list)")
+    return raw["field"], ops[0], tuple(raw[ops[0]])
+
+
 def _parse_field(key: str, raw: dict) -> Field:
     try:
         f = Field(name=raw["name"], label=raw["label"], type=raw.get("type", "text"),
                   required=raw.get("required", False), choices=tuple(raw.get("choices", ())),
                   help=raw.get("help", ""),
-                  item_fields=tuple(_parse_field(key, f) for f in raw.get("item_fields", ())))
+                  item_fields=tuple(_parse_field(key, f) for f in raw.get("item_fields", ())),
+                  required_if=_required_if(key, raw.get("required_if")))
     except KeyError as exc:
         raise CatalogueError(f"{key}: field without {exc}") from None
     if f.type not in FIELD_TYPES:
@@ -157,6 +182,9 @@ def _check(letter: Letter) -> None:
     names = [f.name for f in letter.fields]
     if len(names) != len(set(names)):
         raise CatalogueError(f"{key}: duplicate field names")
+    for f in letter.fields:
+        if f.required_if and f.required_if[0] not in names + ["outcome"]:
+            raise CatalogueError(f"{key}: field {f.name}: required_if names unknown field {f.required_if[0]}")
     needed = ["agency.name"]
     if letter.remedy != "none":
         needed.append("agency.reconsideration_body")

@@ -60,10 +60,11 @@ class LetterError(Exception):
     show it next to the input at fault.
     """
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, missing: list | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.missing = missing or []  # the required fields left empty (catalogue Fields)
 
 
 class CnDate(date):
@@ -87,11 +88,31 @@ def _cn_date(value: Any) -> str:
 
 
 def _paragraphs(value: Any) -> Markup:
-    """Multi-line text → one <p> per non-empty line (escaped)."""
+    """Multi-line text → one <p> per non-empty line (escaped), each ending as a sentence."""
     if value is None:
         return Markup("")
-    lines = [line.strip() for line in str(value).splitlines()]
+    lines = [_sentence(line) for line in str(value).splitlines()]
     return Markup("".join(f"<p>{escape(line)}</p>" for line in lines if line))
+
+
+_TRAILING = "，、；：,;:。．. "
+_ENDS = ("。", "！", "？", "。”", "！”", "？”", "。）", "…")
+
+
+def _clause(value: Any) -> str:
+    """Typed text as a clause to be followed by more of the sentence: trailing punctuation dropped
+    (a handler may or may not end a sentence with 。; the letter must read the same either way)."""
+    return "" if value is None else str(value).strip().rstrip(_TRAILING)
+
+
+def _sentence(value: Any) -> str:
+    """Typed text as a whole sentence: ends with exactly one 。 (or its own ！？)."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return ""
+    if text.endswith(_ENDS):
+        return text
+    return _clause(text) + "。"
 
 
 def _yuan(value: Any) -> str:
@@ -123,7 +144,8 @@ def _make_env() -> SandboxedEnvironment:
         auto_reload=False,
         cache_size=200,
     )
-    env.filters.update(cndate=_cn_date, paragraphs=_paragraphs, yuan=_yuan, cnnum=_cn_number)
+    env.filters.update(cndate=_cn_date, paragraphs=_paragraphs, yuan=_yuan, cnnum=_cn_number,
+                       clause=_clause, sentence=_sentence)
     return env
 
 
@@ -241,12 +263,15 @@ def prepare_context(key: str, context: dict, *, draft: bool = False) -> dict:
     if not isinstance(context, dict):
         raise LetterError("文书数据应为字典")
     ctx = _copy(context)
-    missing = [f for f in letter.required_fields(draft) if _blank(_get(ctx, f.name))]
+    for f in letter.fields:
+        value = _get(ctx, f.name)
+        _set(ctx, f.name, None if isinstance(value, str) and _blank(value) else _coerce(letter, f, value))
+    # Checked on the values as printed: a list of blank lines is as empty as no list.
+    missing = [f for f in letter.fields if f.required_by(lambda name: _get(ctx, name), draft)
+               and _blank(_get(ctx, f.name))]
     if missing:
         names = "、".join(f"{f.label}（{f.name}）" for f in missing)
-        raise LetterError(f"生成《{letter.title}》缺少必填项：{names}", missing[0].name)
-    for f in letter.fields:
-        _set(ctx, f.name, _coerce(letter, f, _get(ctx, f.name)))
+        raise LetterError(f"生成《{letter.title}》缺少必填项：{names}", missing[0].name, missing)
     # The outcome decides the legal basis and, for refusals, the remedy wording.
     outcome = ctx.get("outcome")
     if letter.outcomes:
@@ -501,6 +526,23 @@ def _render(key: str, context: dict, overrides: dict[str, str] | None, *, draft:
         raise LetterError(f"文书模板缺少救济途径告知段落（请保留 {{{{ remedy }}}}），《{letter.name}》必须载明",
                           "template")
     return html
+
+
+def letter_text(html: str) -> str:
+    """The words of a rendered letter (body only, no markup or whitespace), for wording checks."""
+    import html as _html
+
+    body = re.sub(r"(?s).*?<body[^>]*>|</body>.*", "", html)
+    return re.sub(r"[\s\u3000]+", "", _html.unescape(re.sub(r"<[^>]+>", "", body)))
+
+
+def repeated_sentences(html: str, minimum: int = 8) -> list[str]:
+    """Sentences of at least ``minimum`` characters that a rendered letter prints more than once."""
+    seen: dict[str, int] = {}
+    for s in re.split(r"[。；！？]", letter_text(html)):
+        if len(s) >= minimum:
+            seen[s] = seen.get(s, 0) + 1
+    return [s for s, n in seen.items() if n > 1]
 
 
 # --- PDF ------------------------------------------------------------------------------------

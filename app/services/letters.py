@@ -16,12 +16,14 @@ from typing import Any, Callable, Mapping
 from ..domain.clock import format_cn_date
 from ..domain.workflow import NOTICE_SEPARATION, TransitionError, separation
 from ..extensions import db
-from ..letters import LetterError, get_letter, letter_for_outcome, prepare_context, render_pdf
+from ..letters import (LetterError, get_letter, letter_for_outcome, prepare_context, render_html, render_pdf,
+                       repeated_sentences)
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from .numbering import next_number
+from .time import today
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
 CASE_SUPPLIED = ("agency.", "number", "issued_on", "contact.", "applicant.", "received_on", "request",
@@ -115,34 +117,95 @@ def case_context(case: Case, extra: Mapping[str, Any] | None = None, *, number: 
     return ctx
 
 
-def draft_context(case: Case, draft: Draft, **kw) -> dict:
-    fields = dict(draft.fields)
+def _letter_fields(case: Case, letter: LetterType | None, fields: Mapping[str, Any]) -> dict:
+    """A draft's fields as its letter reads them: older generic fields mapped, unknown ones dropped,
+    and what the case already knows filled in where the draft is silent."""
+    fields = dict(fields)
     # Older generic draft fields feed the letter fields of the same meaning.
     if "responsible_agency" in fields:
         fields.setdefault("responsible.name", fields.pop("responsible_agency"))
     if "earlier_reply" in fields:
         fields.setdefault("earlier.number", fields.pop("earlier_reply"))
-    letter = reply_letter(draft.outcome_code)
     known = {f.name for f in letter.fields} if letter else set()
     fields = {k: v for k, v in fields.items() if k in known}
-    return case_context(case, fields, outcome=draft.outcome_code, **kw)
+    if "reasons_result" in known:
+        # Art. 35: whether the applicant explained (unreasonably) or never answered, as recorded.
+        step = next((s for s in reversed(case.steps) if s.kind == "reasons"
+                     and s.result in ("unreasonable", "no_answer")), None)
+        if step is not None:
+            fields.setdefault("reasons_result", step.result)
+            fields.setdefault("reasons_notice.due", step.due_on)
+    return fields
+
+
+def draft_context(case: Case, draft: Draft, **kw) -> dict:
+    letter = reply_letter(draft.outcome_code)
+    return case_context(case, _letter_fields(case, letter, draft.fields), outcome=draft.outcome_code, **kw)
+
+
+def _plain(message: str) -> str:
+    # The letter layer names fields as "标签（name）"; a person reads only the Chinese label.
+    return re.sub(r"（[A-Za-z0-9_.]+）", "", message)
 
 
 def check_draft(case: Case, outcome_code: str, fields: Mapping[str, Any]) -> None:
-    """Refuse a draft whose letter could not be produced, naming the missing field."""
+    """Refuse a draft whose letter could not be produced, naming the missing field, or whose text
+    repeats a sentence the letter already prints (the letter states the decision once)."""
     letter = reply_letter(outcome_code)
     if letter is None:
         return
-    ctx = case_context(case, fields, outcome=outcome_code)
+    letter_fields = _letter_fields(case, letter, fields)
+    ctx = case_context(case, letter_fields, outcome=outcome_code)
     try:
         prepare_context(letter.key, ctx, draft=True)
     except LetterError as e:
         field = e.field or ""
         if field.startswith("agency."):
             raise ServiceError(f"{e.message}。请管理员在“机关设置”中补充。", "outcome") from None
-        # The letter layer names fields as "标签（name）"; a person drafting reads only the Chinese label.
-        message = re.sub(r"（[A-Za-z0-9_.]+）", "", e.message)
-        raise ServiceError(message, form_name(field.split(".")[0] if field.count(".") > 1 else field)) from None
+        raise ServiceError(_plain(e.message), form_name(field.split(".")[0] if field.count(".") > 1 else field)) from None
+    try:
+        html = render_html(letter.key, ctx, _overrides(case, letter.key), draft=True)
+    except LetterError:
+        return  # a broken agency template is reported when the letter is previewed or issued
+    for sentence in repeated_sentences(html):
+        for name, value in letter_fields.items():
+            if isinstance(value, str) and sentence in re.sub(r"[\s\u3000]+", "", value):
+                f = letter.field(name)
+                raise ServiceError(f"“{f.label if f else name}”与答复书中的其他内容重复：“{sentence}”。"
+                                   f"答复书只写一次，请删去重复的内容。", form_name(name))
+
+
+# Where a missing element of a letter is supplied, for the message that names it.
+_WHERE = (("agency.", "请管理员在“机关设置”中补充"),
+          ("applicant.", "请在案件登记信息中补充"), ("received_on", "请在案件登记信息中补充"),
+          ("request", "请在案件登记信息中补充"))
+
+
+def check_letter(case: Case, key: str, ctx: dict, verb: str) -> None:
+    """Refuse to sign off or issue a letter that would print an empty required element (or could
+    not be produced at all), naming the element by its label; nothing is changed."""
+    letter = get_letter(key)
+    ctx = {**ctx, "number": ctx.get("number") or ("（签发后编号）" if letter.numbered else None),
+           "issued_on": ctx.get("issued_on") or today()}
+    try:
+        prepare_context(key, ctx, draft=False)
+    except LetterError as e:
+        if not e.missing:
+            raise ServiceError(f"《{letter.name}》无法生成，不能{verb}：{_plain(e.message)}", e.field) from None
+        labels = "、".join(f"“{f.label}”" for f in e.missing)
+        first = e.missing[0].name
+        hint = next((h for p, h in _WHERE if first == p or (p.endswith(".") and first.startswith(p))),
+                    "请退回承办人在答复稿中补充" if letter.kind == "substantive" else "请在相应的办理环节中补充")
+        raise ServiceError(f"《{letter.name}》缺少{labels}，不能{verb}。{hint}。", form_name(first)) from None
+
+
+def check_reply(case: Case, draft: Draft | None, verb: str) -> None:
+    """check_letter for the reply a draft produces (at sign-off and at issue)."""
+    if draft is None:
+        return
+    letter = reply_letter(draft.outcome_code)
+    if letter is not None:
+        check_letter(case, letter.key, draft_context(case, draft), verb)
 
 
 def _overrides(case: Case, key: str) -> dict | None:
@@ -260,21 +323,41 @@ def step_context(case: Case, step: Step) -> dict:
         extra = {"third_party.name": step.party, "information": case.description, "why": d.get("matter"),
                  "reply_days": 15, "reply_due": step.due_on}
     elif step.kind == "consultation_agency":
-        extra = {"consulted_agency.name": step.party, "information": d.get("matter") or case.description,
+        # The information asked for is the request; the matter typed at the step says what is asked.
+        extra = {"consulted_agency.name": step.party, "information": case.description, "why": d.get("matter"),
                  "reply_days": 15, "reply_due": step.due_on}
     elif step.kind == "reasons":
         extra = {"facts": d.get("matter"), "reasons_due": step.due_on}
     elif step.kind == "fee":
-        from ..domain.fees import FEE_METHODS
-        method = d.get("method")
-        calc = (f"本月第{d.get('nth_in_month')}件申请" if method == "per_request" else f"共{d.get('pages')}页")
-        extra = {"fee.reason": "申请数量、频次明显超过合理范围", "fee.method": method,
-                 "fee.basis": "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）",
-                 "fee.calculation": f"{FEE_METHODS.get(method, method)}：{calc}", "fee.amount": d.get("amount"),
-                 "fee.payment": "请按缴款通知通过非税收入收缴系统缴纳", "fee.due": step.due_on}
+        extra = {**fee_wording(case, d), "fee.method": d.get("method"), "fee.amount": d.get("amount"),
+                 "fee.payment": "请按本机关另行提供的缴款通知，通过非税收入收缴系统缴纳", "fee.due": step.due_on}
     elif step.kind == "cohandle":
         extra = {"cohandler.name": step.party, "tasks": d.get("matter"), "reply_due": step.due_on}
     return case_context(case, extra)
+
+
+def fee_wording(case: Case, d: Mapping[str, Any]) -> dict:
+    """Why, under which article of 国办函〔2020〕109号 (Art. 4 per request, Art. 5 per volume; the
+    template names the measure) and how the fee of a fee step was computed, in the letter's words."""
+    from ..domain.fees import per_request_fee
+
+    you = "您" if case.applicant_type == "natural" else "贵单位"
+    if d.get("method") == "per_request":
+        n = int(d.get("nth_in_month") or 0)
+        lo, hi = (11, 30) if n <= 30 else (31 + (n - 31) // 10 * 10, 40 + (n - 31) // 10 * 10)
+        return {"fee.reason": f"{you}本月已累计提交政府信息公开申请{n}件，申请数量、频次明显超过合理范围",
+                "fee.basis": "第四条",
+                "fee.calculation": f"按件计收，本件为{you}本月提交的第{n}件申请，"
+                                   f"第{lo}件至第{hi}件每件{per_request_fee(max(n, 11))}元"}
+    pages = int(d.get("pages") or 0)
+    parts = []
+    for lo, hi, rate in ((31, 100, 10), (101, 200, 20), (201, None, 40)):
+        if pages >= lo:
+            top = pages if hi is None else min(pages, hi)
+            parts.append(f"第{lo}页至第{top}页每页{rate}元" if top > lo else f"第{lo}页{rate}元")
+    return {"fee.reason": f"{you}申请提供的政府信息共{pages}页，数量明显超过合理范围",
+            "fee.basis": "第五条",
+            "fee.calculation": f"按量计收，共{pages}页，30页以内免费，" + "，".join(parts)}
 
 
 def content_hash(ctx: Mapping[str, Any]) -> str:
@@ -326,9 +409,8 @@ def notices(case: Case) -> list[Notice]:
                 out.append(Notice(f"step-{s.id}-override", "disclosure_notice_third_party",
                                   f"{s.kind_label}（公共利益决定公开）", (lambda s=s: case_context(case, {
                                       "third_party.name": s.party, "information": case.description,
-                                      "objection": s.details.get("opinion") or None,
-                                      "reasons": s.details.get("override_reason"), "disclosed": case.description,
-                                      "consulted_on": s.started_on}))))
+                                      "objection": s.details.get("opinion") or None, "objected_on": s.answered_on,
+                                      "reasons": s.details.get("override_reason"), "consulted_on": s.started_on}))))
     if case.extension_days:
         ev = next((e for e in reversed(case.events) if e.action == "extend"), None)
         data = ev.data if ev else {}
@@ -459,6 +541,7 @@ def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
     case, n, st = _issuable(case_id, actor, ref)
     if st["issued"] is not None:
         raise Conflict(_already(st), None)
+    check_letter(case, n.key, n.build(), "出具")
     try:
         row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on, ref=ref)
         record(case, actor, "issue_notice", f"出具《{st['letter'].name}》", case.state, case.state,
@@ -489,6 +572,7 @@ def reissue_notice(case_id: int, actor: User, ref: str, on: date, reason: str | 
         raise ServiceError(f"《{st['letter'].name}》尚未出具，请直接出具")
     if replaces_id is not None and replaces_id != old.id:
         raise Conflict("该文书已被重新出具，页面显示的不是现行文书；请刷新页面查看。", None)
+    check_letter(case, n.key, n.build(), "重新出具")
     try:
         row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on, ref=ref,
                            supersedes=old, reason=reason)

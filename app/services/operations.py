@@ -32,13 +32,19 @@ OUTCOME_CHOICES = {o.code: o.label for o in DRAFTABLE}
 
 # The draft fields common to every reply (the letters' own fields are added from the catalogue).
 DRAFT_FIELDS = {
-    "decision": "答复内容",
+    "decision": "补充说明",
     "reasons": "理由",
     "search": "检索情况",
     "obtain": "获取信息的方式、途径和时间",
     "attachments": "附件清单",
     "responsible_agency": "负责公开的机关及联系方式",
     "earlier_reply": "此前答复的文号和日期",
+}
+# The reply letter states the decision itself (its template): the handler adds to it, never restates it.
+DRAFT_HELP = {
+    "decision": "答复书已按办理结果写明查明的情况、法律依据和答复决定；此处只写需要另外告知申请人的内容，"
+                "不要重复答复决定。可留空",
+    "attachments": "每行一项",
 }
 DRAFT_MAX_LEN = 10000
 ITEMS_SEPARATOR = "｜"
@@ -204,7 +210,7 @@ def _draft_inputs() -> tuple[Input, ...]:
                 api_note="各办理结果须填写的字段见下列各项")]
     for name, label in DRAFT_FIELDS.items():
         inputs.append(In(name, "text", label, max_len=DRAFT_MAX_LEN, widget="textarea", needed_by=needed(name),
-                        help=_LETTER_HINTS["list"] if name == "attachments" else ""))
+                        help=DRAFT_HELP.get(name, "")))
     for name, (f, codes) in letter_fields.items():
         if name in DRAFT_FIELDS:
             continue
