@@ -32,7 +32,9 @@ PROSE = ("reasons", "search", "obtain", "decision", "tasks", "why", "facts", "gu
 SPECIFIC: dict[str, list[tuple[str, dict]]] = {
     "receipt": [(ch, {"channel": ch}) for ch in ("post", "online", "fax")],
     "consult_applicant_notice": [("agency", {"consult_kind": "agency", "consulted": "江河市清源区财政局"})],
-    "fee_notice": [("per_volume", {"fee.method": "per_volume", "fee.basis": "第五条",
+    # What the services used to pass: the measure named in fee.basis too (cited twice).
+    "fee_notice": [("basis_names_the_measure", {"fee.basis": "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"}),
+                   ("per_volume", {"fee.method": "per_volume", "fee.basis": "第五条",
                                    "fee.reason": "您申请提供的政府信息共120页，明显超过合理范围",
                                    "fee.calculation": "第31页至第100页每页10元，第101页至第120页每页20元",
                                    "fee.amount": 1100})],
@@ -40,7 +42,7 @@ SPECIFIC: dict[str, list[tuple[str, dict]]] = {
         "refuse_secret", "refuse_security", "refuse_internal", "refuse_enforcement")] + [
         ("refuse_law", {"outcome": "refuse_law", "prohibiting_law": "《中华人民共和国统计法》第三十九条"}),
         ("refuse_third_party", {"outcome": "refuse_third_party",
-                                "third_party_objection": "书面回复不同意公开，理由是涉及其商业秘密"}),
+                                "third_party_objection": "报价单属于本公司商业秘密，不同意公开。"}),
         ("refuse_third_party_default", {"outcome": "refuse_third_party"})],
     "reply_lapsed": [
         ("fee_unpaid", {"outcome": "fee_unpaid", "notice.number": "清建信费〔2026〕1号"}),
@@ -57,7 +59,11 @@ SPECIFIC: dict[str, list[tuple[str, dict]]] = {
     "reply_not_ours": [("already_public", {"already_public_at": "江河市清源区统计局门户网站“统计数据”栏目"})],
     "reply_unreasonable": [("no_answer", {"reasons_result": "no_answer", "reasons": "您自2026年10月1日以来已向本机关提出政府信息公开申请58件，其中43件内容相同或者相近。"}),
                            ("result_not_given", {"reasons_result": DROP})],
+    "reply_petition": [("with_reasons", {"reasons": "您的申请要求本机关查处东湖小区物业公司乱收费问题并答复处理结果，属于投诉。"})],
     "disclosure_notice_third_party": [
+        ("as_consultation_reply", {"objection": "涉及本公司商业秘密，不同意公开。", "objected_on": DROP,
+                                   "reasons": "不公开可能对公共利益造成重大影响：该报告涉及1200余户居民的切身利益。",
+                                   "disclosed": DROP}),
         ("same_as_information", {"disclosed": "清源区东湖小区改造工程结算审计报告"})],
 }
 
@@ -135,3 +141,32 @@ def test_every_letter_type_has_variants():
             assert any(k == letter.key and (o.get("outcome") or example_context(k).get("outcome")
                                             or get_letter(k).outcomes[0]) == code
                        for k, _, o, _ in CASES), code
+
+
+def _text(key: str, over: dict) -> str:
+    return pdf_text(render_pdf(key, context(key, over)))
+
+
+def test_an_applicant_who_never_explained_is_not_told_the_reasons_were_unreasonable():
+    require_poppler()
+    silent = _text("reply_unreasonable", dict(SPECIFIC["reply_unreasonable"][0][1]))
+    assert "逾期未说明理由" in silent and "理由不合理" not in silent and "已作出说明" not in silent
+    assert "2026年11月30日前说明申请理由" in silent
+    answered = _text("reply_unreasonable", {})
+    assert "说明的理由不合理" in answered and "逾期未说明理由" not in answered
+
+
+def test_the_fee_measure_is_cited_once_and_the_lapsed_notice_calls_itself_a_notice():
+    require_poppler()
+    for over in ({}, dict(SPECIFIC["fee_notice"][0][1])):
+        assert _text("fee_notice", over).count("国办函〔2020〕109号") == 1
+    text = _text("reply_lapsed", {})
+    assert "如对本告知书不服" in text and "本答复书" not in text
+
+
+def test_a_case_without_a_handler_prints_the_phone_without_a_contact_label():
+    require_poppler()
+    text = _text("reply_disclose", {"contact.name": DROP})
+    assert "（联系电话：0571-87654321）" in text and "联系人" not in text
+    assert "（联系人：李四，联系电话：0571-87654321）" in _text("reply_disclose", {})
+    assert "联系" not in _text("reply_disclose", {"contact": DROP, "agency.phone": DROP})
