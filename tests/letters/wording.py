@@ -61,7 +61,7 @@ def clean(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"[。；！？]", text) if s]
+    return [s for s in re.split(r"[。；！？：]", text) if s]
 
 
 def clauses(text: str) -> list[str]:
