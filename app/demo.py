@@ -53,7 +53,7 @@ def seed_demo_cases() -> int:
     a, b, c, d, e, f, g, h = made
     # a: replied and delivered
     S.perform(a.id, handler, "start")
-    S.perform(a.id, handler, "save_draft", {"outcome": "disclose", "decision": "经审查，您申请获取的信息属于可以公开的政府信息。",
+    S.perform(a.id, handler, "save_draft", {"outcome": "disclose", "form": "纸质复印件",
                                             "obtain": "随本答复书邮寄提供复印件一份（共12页）"})
     S.perform(a.id, handler, "submit_draft")
     S.perform(a.id, legal, "approve", {"secrecy_reviewed": True, "secrecy_note": "经审查不涉及国家秘密"})
@@ -63,7 +63,7 @@ def seed_demo_cases() -> int:
     # b: awaiting legal review
     S.perform(b.id, handler, "start")
     S.perform(b.id, handler, "save_draft", {"outcome": "not_exist",
-                                            "search": "检索了本机关2026年收文、发文系统及档案，未找到该计划。"})
+                                            "search": "本机关检索了2026年收文、发文系统及档案，未找到该计划。"})
     S.perform(b.id, handler, "submit_draft")
     # c: third-party consultation open (clock paused)
     S.perform(c.id, handler, "start")
@@ -71,7 +71,8 @@ def seed_demo_cases() -> int:
                                          "matter": "合同含该公司商业信息，公开可能损害其合法权益"})
     # d: awaiting sign-off
     S.perform(d.id, handler, "start")
-    S.perform(d.id, handler, "save_draft", {"outcome": "disclose", "decision": "予以公开。", "obtain": "电子邮件发送"})
+    S.perform(d.id, handler, "save_draft", {"outcome": "disclose", "form": "电子文档",
+                                            "obtain": "相关文件已通过电子邮件发送至您登记的电子邮箱"})
     S.perform(d.id, handler, "submit_draft")
     S.perform(d.id, legal, "approve", {"secrecy_reviewed": True})
     # e: awaiting correction
