@@ -541,7 +541,7 @@ def repeated_sentences(html: str, minimum: int = 8) -> list[str]:
     seen: dict[str, int] = {}
     # A paragraph ends a sentence too ("现答复如下：" runs into the next paragraph's first sentence).
     paragraphs = re.sub(r"</(p|h\d|div|td|th)>", "。", html)
-    for s in re.split(r"[。；！？：]", letter_text(paragraphs)):
+    for s in re.split(r"[。；！？]", letter_text(paragraphs)):
         if len(s) >= minimum:
             seen[s] = seen.get(s, 0) + 1
     return [s for s, n in seen.items() if n > 1]

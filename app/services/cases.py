@@ -712,9 +712,9 @@ def _sign(x: Ctx):
     note = x.p.text("note", "签发意见")
     if d is not None and d.recomputed_hash() != d.content_hash:
         raise ServiceError("稿件内容与审核时的版本不一致，不能签发")
-    letters.check_reply(x.case, d, "签发")  # what is signed must be printable as it stands
 
     def apply():
+        letters.check_reply(x.case, d, "签发")  # after the guards: what is signed must print as it stands
         d.signed_by_id, d.signed_at, d.signed_hash = x.actor.id, datetime.utcnow(), d.content_hash
         return {"revision": d.revision, "signed_hash": d.content_hash, "note": note}
     return {}, apply
@@ -737,9 +737,9 @@ def _issue(x: Ctx):
     on = x.past_date("issued_on", "答复日期", x.case.received_on, "收到申请日期")
     if d is not None and d.recomputed_hash() != d.content_hash:
         raise ServiceError("稿件内容与审核时的版本不一致，不能出具")
-    letters.check_reply(x.case, d, "出具")
 
     def apply():
+        letters.check_reply(x.case, d, "出具")  # before the number is taken
         x.case.issued_draft_id = d.id
         _close(x, d.outcome_code, on)
         letter = letters.reply_letter(d.outcome_code)
