@@ -221,3 +221,19 @@ def test_a_rejected_submission_keeps_the_rows_as_typed(web):
     assert page.status == 400 and "可选依据" in page.error_for("withheld")
     assert shown_rows(page) == other
     assert web.run(lambda: db.session.get(Case, case_id).current_draft) is None
+
+
+def test_both_doors_refuse_a_basis_outside_the_list_and_ignore_fields_of_another_outcome(app, client, web):
+    from tests.api.support import Api
+    api = Api(app, client)
+    case_id = web.run(lambda: build_case("handling").id)
+    r = api.post(f"/cases/{case_id}/actions/save_draft", {**PARTIAL, "withheld": [{**ROWS[0], "basis": "第十五条"}]},
+                 "handler")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "withheld"
+    assert "可选依据" in r.get_json()["error"]["message"]
+    r = api.post(f"/cases/{case_id}/actions/save_draft", {**PARTIAL, "withheld": ROWS, "form": "纸质",
+                                                         "earlier_reply": "不适用", "responsible_agency": "不适用"},
+                 "handler")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    fields = r.get_json()["current_draft"]["fields"]
+    assert fields["withheld"] == ROWS and not {"form", "earlier_reply", "responsible_agency"} & set(fields)
