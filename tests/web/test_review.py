@@ -237,3 +237,24 @@ def test_both_doors_refuse_a_basis_outside_the_list_and_ignore_fields_of_another
     assert r.status_code == 200, r.get_data(as_text=True)
     fields = r.get_json()["current_draft"]["fields"]
     assert fields["withheld"] == ROWS and not {"form", "earlier_reply", "responsible_agency"} & set(fields)
+
+
+def test_an_older_draft_with_a_basis_outside_the_list_reopens_as_it_was_stored(web):
+    import json
+
+    def build():
+        case = build_case("handling")
+        act(case, "handler", "save_draft", {**PARTIAL, "withheld": ROWS[:1]})
+        d = db.session.get(Case, case.id).current_draft
+        # As drafts saved before the list existed hold it (free text).
+        d.fields_json = json.dumps({**d.fields, "withheld": [{**ROWS[0], "basis": "《条例》第十五条"}]},
+                                   ensure_ascii=False, sort_keys=True)
+        db.session.commit()
+        return case.id
+    case_id = web.run(build)
+    web.as_user("handler")
+    page = web.get(url(case_id, "save_draft"))
+    assert page.value("withheld-0-basis") == "《条例》第十五条"
+    assert ("《条例》第十五条", "《条例》第十五条（不在可选依据中）") in page.options("withheld-0-basis")
+    r = web.client.post(url(case_id, "save_draft"), data=form_data(page, "action-form"))
+    assert r.status_code == 400 and "可选依据" in Page(r).error_for("withheld")
