@@ -11,9 +11,18 @@ from pathlib import Path
 import pytest
 
 from app.domain.outcomes import WITHHOLDING_BASES
+from tests.browser import test_walkthrough as walkthrough
 from tests.browser.test_walkthrough import browser, login, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_passwords():
+    """This module's server has its own database: whose password was changed is known per database."""
+    walkthrough._changed.clear()
+    yield
+    walkthrough._changed.clear()
 
 SHOTS = os.environ.get("OGI_SCREENSHOTS")
 
