@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.api.specs import ACTION_PARAMS
-from app.domain.outcomes import DRAFTABLE
+from app.domain.outcomes import DRAFTABLE, WITHHOLDING_BASES
 from app.extensions import db
 from app.letters import letter_for_outcome
 from app.models import Case
@@ -22,8 +22,8 @@ from tests.web.conftest import Web
 from tests.web.page import textarea_value
 
 CODES = [o.code for o in DRAFTABLE]
-WITHHELD = [{"part": "第3页第二段", "reason": "涉及第三方个人隐私", "basis": "第十五条"},
-            {"part": "附件2", "reason": "属于内部事务信息", "basis": "第十六条第一款"}]
+WITHHELD = [{"part": "第3页第二段", "reason": "涉及第三方个人隐私", "basis": WITHHOLDING_BASES[1].text},
+            {"part": "附件2", "reason": "属于内部事务信息", "basis": WITHHOLDING_BASES[2].text}]
 ASCII_NAME = re.compile(r"[A-Za-z_]{3,}")
 
 
@@ -41,7 +41,10 @@ def _values(code: str, door: str) -> dict:
         elif i.kind == "choice":
             body[i.name] = next(iter(i.choices))
         elif i.kind == "items":
-            body[i.name] = WITHHELD if door == "api" else "\n".join("｜".join(w.values()) for w in WITHHELD)
+            if door == "api":
+                body[i.name] = WITHHELD
+            else:  # the form's rows: withheld-0-part, withheld-0-reason, withheld-0-basis …
+                body.update({f"{i.name}-{n}-{k}": v for n, w in enumerate(WITHHELD) for k, v in w.items()})
         else:
             body[i.name] = f"{i.label}：示例内容"
     return body
@@ -113,10 +116,10 @@ def test_each_reply_type_through_the_api_and_the_web_form_stores_the_same_draft(
     web.submit(url + "save_draft", _values(code, "web"), form_id="action-form", expect=302)
     # Reopened, the draft shows as typed (items one per line, never a Python repr) and saves unchanged.
     page = web.get(url + "save_draft")
-    for i in _inputs_for(code):
-        node = page.field(i.name)
-        shown = textarea_value(node) if node.tag == "textarea" else page.value(i.name)
-        assert shown == _values(code, "web")[i.name], (code, i.name, shown)
+    for name, typed in _values(code, "web").items():
+        node = page.field(name)
+        shown = textarea_value(node) if node.tag == "textarea" else page.value(name)
+        assert shown == typed, (code, name, shown)
     web.submit(url + "save_draft", {}, form_id="action-form", expect=302)
     web.submit(url + "submit_draft", {}, form_id="action-form", expect=302)
     web.as_user("legal")
@@ -125,7 +128,8 @@ def test_each_reply_type_through_the_api_and_the_web_form_stores_the_same_draft(
     for i in _inputs_for(code):
         assert i.label in shown, (code, i.label)
     if code == "partial":
-        assert "不予公开的内容：附件2；理由：属于内部事务信息；依据（条款）：第十六条第一款" in shown
+        assert ("不予公开的内容：附件2；理由：属于内部事务信息；依据（条款）：《中华人民共和国政府信息公开条例》"
+                "第十六条第一款、第三十七条") in shown
     web.submit(url + "approve", {"secrecy_reviewed": "y"}, form_id="action-form", expect=302)
     web.as_user("head")
     web.submit(url + "sign_off", {"note": "同意"}, form_id="action-form", expect=302)
@@ -146,12 +150,14 @@ def test_an_incomplete_withheld_part_is_refused_in_chinese_at_its_field(app, cli
     web = Web(app, client)
     case_id = _new_case(app)
     web.as_user("handler")
-    values = {**_values("partial", "web"), "withheld": "第3页第二段｜涉及第三方个人隐私"}
+    values = {**_values("partial", "web"), "withheld-0-basis": "", "withheld-1-part": "", "withheld-1-reason": "",
+              "withheld-1-basis": ""}
     page, _ = web.submit(f"/cases/{case_id}/action/save_draft", values, form_id="action-form", expect=400)
     message = page.error_for("withheld")
     assert "不予公开的部分" in message and "依据" in message
     assert not ASCII_NAME.search(message), message
-    assert textarea_value(page.field("withheld")) == values["withheld"]  # the typed input is kept
+    # The typed input is kept.
+    assert textarea_value(page.field("withheld-0-part")) == "第3页第二段" and page.value("withheld-0-basis") == ""
 
     api = Api(app, client)
     body = {**_values("partial", "api"), "withheld": [{"part": "第3页第二段", "reason": "涉及第三方个人隐私"}]}

@@ -105,3 +105,27 @@ def outcome(code: str) -> Outcome:
         return OUTCOME_BY_CODE[code]
     except KeyError:
         raise ValueError(f"未知的办理结果：{code}") from None
+
+
+@dataclass(frozen=True)
+class WithholdingBasis:
+    """A provision a withheld part of a 部分公开 reply may rest on (Art. 37 with the exemption)."""
+    articles: str  # the exemption, e.g. "第十五条"
+    ground: str  # what it covers, in words a reviewer checks against the reason
+
+    @property
+    def text(self) -> str:
+        """As printed in the letter and stored in the draft."""
+        return f"{REG}{self.articles}、第三十七条"
+
+
+# Arts. 14–16 (the refusal grounds of the outcomes above) and Art. 2 (not government information),
+# each with Art. 37 (separation). One entry per provision: the reason says which clause applies.
+WITHHOLDING_BASES: tuple[WithholdingBasis, ...] = (
+    WithholdingBasis("第十四条", "国家秘密；法律、行政法规禁止公开；公开后可能危及“三安全一稳定”"),
+    WithholdingBasis("第十五条", "商业秘密、个人隐私等，公开会对第三方合法权益造成损害"),
+    WithholdingBasis("第十六条第一款", "人事管理、后勤管理、内部工作流程等内部事务信息"),
+    WithholdingBasis("第十六条第二款", "讨论记录、过程稿、磋商信函、请示报告等过程性信息，行政执法案卷信息"),
+    WithholdingBasis("第二条", "不属于政府信息"),
+)
+WITHHOLDING_BY_TEXT = {b.text: b for b in WITHHOLDING_BASES}

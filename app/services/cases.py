@@ -16,7 +16,7 @@ from ..domain.fees import FEE_METHODS, fee_amount
 from ..domain.intake import (APPLICANT_TYPES, CHANNELS, REPEAT_SIMILARITY, IntakeError,
                              applicant_key, phone_key, receipt_date, similarity, text_grams,
                              validate_resident_id)
-from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE, OUTCOMES
+from ..domain.outcomes import DRAFTABLE, OUTCOME_BY_CODE, OUTCOMES, WITHHOLDING_BASES, WITHHOLDING_BY_TEXT
 from ..domain.workflow import ACTIONS, OPEN_STATES, STATES, CaseFacts, TransitionError, check, duty_conflict
 from ..extensions import db
 from ..models import Case, Delivery, Draft, Step, User
@@ -653,11 +653,14 @@ def _extend(x: Ctx):
 def _save_draft(x: Ctx):
     code = x.p.choice("outcome", "办理结果", {o.code: o.label for o in DRAFTABLE})
     oc = OUTCOME_BY_CODE[code]
-    fields = {k: x.p.text(k, label, max_len=DRAFT_MAX_LEN) for k, label in DRAFT_FIELDS.items()}
+    # Only what this outcome uses is read: the form sends no other field, the API's are ignored.
+    used = {i.name for i in operations.draft_inputs_for(code)}
+    fields = {k: x.p.text(k, label, max_len=DRAFT_MAX_LEN) for k, label in DRAFT_FIELDS.items() if k in used}
     fields = {k: v for k, v in fields.items() if v}
     letter = letters.reply_letter(code)
     if letter is not None:
         fields.update(letters.read_letter_fields(letter, x.p.raw))
+    _check_withheld(fields.get("withheld"))
     for rule in DRAFT_RULES:
         if code in rule.outcomes and not fields.get(rule.field):
             raise ServiceError(rule.message.format(outcome=oc.label), rule.field)
@@ -676,6 +679,17 @@ def _save_draft(x: Ctx):
             x.case.handler_id = x.actor.id
         return {"revision": rev, "outcome": code, "content_hash": h}
     return {}, apply
+
+
+def _check_withheld(items) -> None:
+    """Each withheld part rests on one of the provisions allowed for it (domain WITHHOLDING_BASES)."""
+    if not isinstance(items, list):
+        return  # absent, or not items at all: the letter check names the field
+    for n, item in enumerate(items, 1):
+        basis = item.get("basis") if isinstance(item, Mapping) else None
+        if basis and basis not in WITHHOLDING_BY_TEXT:
+            raise ServiceError(f"不予公开的部分第{n}项的依据须从可选依据中选择（"
+                               + "、".join(b.articles for b in WITHHOLDING_BASES) + "，均与第三十七条并引）", "withheld")
 
 
 @handles("submit_draft")

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
-from ..domain.outcomes import DRAFTABLE
+from ..domain.outcomes import DRAFTABLE, WITHHOLDING_BASES
 from ..domain.workflow import ACTIONS
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS
 from .letters import draft_fields, form_name
@@ -44,8 +44,9 @@ DRAFT_FIELDS = {
 DRAFT_HELP = {
     "decision": "答复书已按办理结果写明查明的情况、法律依据和答复决定；此处只写需要另外告知申请人的内容，"
                 "不要重复答复决定。可留空",
-    "attachments": "每行一项",
 }
+# Generic fields that feed a letter field of another name (services.letters.draft_context).
+DRAFT_ALIASES = {"responsible__name": "responsible_agency", "earlier__number": "earlier_reply"}
 DRAFT_MAX_LEN = 10000
 ITEMS_SEPARATOR = "｜"
 
@@ -77,6 +78,7 @@ class Input:
     guard_required: bool = False  # required by the workflow guard, not by the handler's parsing
     needed_by: tuple[str, ...] = ()  # outcomes whose reply letter or draft check requires it
     item_fields: tuple[tuple[str, str], ...] = ()  # for items: (key, Chinese label) of each item
+    item_choices: Mapping[str, Mapping[str, str]] | None = None  # for items: the allowed values of a key
     initial: str = ""  # what a fresh form shows selected (a select with an initial value has no blank)
 
     def __post_init__(self) -> None:
@@ -191,10 +193,12 @@ def _draft_inputs() -> tuple[Input, ...]:
 
     need: dict[str, list[str]] = {r.field: list(r.outcomes) for r in DRAFT_RULES}
     letter_fields: dict[str, tuple[Any, list[str]]] = {}
+    used: dict[str, set[str]] = {}  # the outcomes each generic field is read for
     for o in DRAFTABLE:
         letter = letter_for_outcome(o.code)
         for f in draft_fields(letter) if letter else ():
             name = form_name(f.name)
+            used.setdefault(DRAFT_ALIASES.get(name, name), set()).add(o.code)
             entry = letter_fields.setdefault(name, (f, []))
             entry[1].append(o.code)
             if f.required is True:
@@ -206,11 +210,16 @@ def _draft_inputs() -> tuple[Input, ...]:
     def needed(name: str) -> tuple[str, ...]:
         return tuple(sorted(need.get(name, ()), key=order.index))
 
+    def shown(name: str) -> str:
+        codes = used.get(name, set()) | set(need.get(name, ()))
+        return "outcome=" + ",".join(c for c in order if c in codes)
+
     inputs = [In("outcome", "choice", "办理结果", required=True, choices=OUTCOME_CHOICES,
-                api_note="各办理结果须填写的字段见下列各项")]
+                api_note="各办理结果须填写的字段见下列各项；不适用于所选办理结果的字段不予保存")]
     for name, label in DRAFT_FIELDS.items():
         inputs.append(In(name, "text", label, max_len=DRAFT_MAX_LEN, widget="textarea", needed_by=needed(name),
-                        help=DRAFT_HELP.get(name, "")))
+                        help=_LETTER_HINTS["list"] if name == "attachments" else DRAFT_HELP.get(name, ""),
+                        show_if=shown(name)))
     for name, (f, codes) in letter_fields.items():
         if name in DRAFT_FIELDS:
             continue
@@ -221,10 +230,20 @@ def _draft_inputs() -> tuple[Input, ...]:
             name, kind, f.label, max_len=DRAFT_MAX_LEN if kind in ("text", "items") else None,
             choices={c: c for c in f.choices} if kind == "choice" else None, help=hint,
             widget="textarea" if kind in ("text", "items") else "", needed_by=needed(name), item_fields=items,
+            item_choices={"basis": {b.text: f"{b.articles}（{b.ground}）" for b in WITHHOLDING_BASES}}
+            if name == "withheld" else None,
             show_if="outcome=" + ",".join(codes),
             api_note="JSON 中为对象数组，每项的键：" + "、".join(k for k, _ in items) + "；也可按行填写文字"
+            + ("。basis 取以下之一：" + "；".join(b.text for b in WITHHOLDING_BASES) if name == "withheld" else "")
             if kind == "items" else ""))
     return tuple(inputs)
+
+
+def draft_inputs_for(code: str) -> tuple[Input, ...]:
+    """The draft inputs an outcome uses (its letter's fields and what the draft check demands); the
+    form shows only these and the service reads only these."""
+    return tuple(i for i in operation("save_draft").inputs
+                 if i.name != "outcome" and code in i.show_if.removeprefix("outcome=").split(","))
 
 
 def items_text(value: Any, item_fields: tuple[tuple[str, str], ...]) -> str:

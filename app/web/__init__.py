@@ -56,12 +56,14 @@ def init_web(app: Flask) -> None:
     from .display import register_display
     from .errors import register_error_handlers
     from .letters import bp as letters_bp
+    from .review import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(letters_bp)
+    app.register_blueprint(review_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -6,19 +6,24 @@ view and template serve all.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Mapping
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, SelectChoice, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.widgets import NumberInput
 
 from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
 from ..services.cases import CONSULT_KINDS
-from ..services.operations import REGISTRATION, Input, draft_form_data, operations
+from ..services.letters import form_name
+from ..services.operations import (DRAFT_MAX_LEN, OUTCOME_CHOICES, REGISTRATION, Input, draft_form_data,
+                                   draft_inputs_for, operations)
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
 
@@ -37,12 +42,16 @@ class Field:
     number_range: tuple[int, int] | None = None
     max_len: int | None = None
     initial: str = ""  # preselected in a fresh form (a select with one has no blank option)
+    needed_by: tuple[str, ...] = ()  # the draft's outcomes for which it is required
+    item_fields: tuple[tuple[str, str], ...] = ()  # kind "rows": the columns of each row
+    item_choices: Mapping[str, Mapping[str, str]] | None = None  # kind "rows": a column's allowed values
 
 
 def _field(i: Input) -> Field:
     rng = (i.minimum, i.maximum) if i.kind == "integer" and i.maximum is not None and not i.source else None
-    return Field(i.name, i.form_text, i.form_widget, i.required, i.help, i.choices, i.source, i.today, i.show_if,
-                 rng, i.max_len, i.initial)
+    return Field(i.name, i.form_text, "rows" if i.kind == "items" else i.form_widget, i.required, i.help, i.choices,
+                 i.source, i.today, i.show_if, rng, i.max_len, i.initial, i.needed_by, i.item_fields,
+                 i.item_choices)
 
 
 ACTION_FIELDS: dict[str, tuple[Field, ...]] = {
@@ -76,7 +85,21 @@ def _wtf(f: Field, *, mark_selects: bool = False):
         return BooleanField(f.label, **kw)
     if f.kind == "hidden":
         return HiddenField(f.label)
+    if f.kind == "rows":
+        return FieldList(FormField(_row_form(f)), f.label, min_entries=1)
     return StringField(f.label, render_kw=render, **kw)
+
+
+def _row_form(f: Field) -> type[Form]:
+    """One row of an items input (a withheld part): a select where the column's values are fixed."""
+    attrs = {}
+    for key, label in f.item_fields:
+        allowed = (f.item_choices or {}).get(key)
+        if allowed:
+            attrs[key] = select_field(label, choices(allowed, "请选择"))
+        else:
+            attrs[key] = TextAreaField(label, render_kw={"rows": 2, "maxlength": f.max_len or DRAFT_MAX_LEN})
+    return type(f"{f.name.title()}Row", (Form,), attrs)
 
 
 @lru_cache(maxsize=None)
@@ -120,6 +143,11 @@ def defaults(action: str, case: Case, today: date) -> dict:
     if action == "save_draft" and draft is not None:
         data["outcome"] = draft.outcome_code
         data.update(draft_form_data(draft.fields))
+        stored = {form_name(k): v for k, v in draft.fields.items()}
+        for f in fields_for(action):
+            if f.kind == "rows":  # rows as stored, in their order (text from older drafts as one row each)
+                value = stored.get(f.name)
+                data[f.name] = [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
     if action == "approve" and draft is not None:
         data["draft_hash"] = draft.content_hash
     if action == "deliver":
@@ -133,18 +161,99 @@ def defaults(action: str, case: Case, today: date) -> dict:
     return data
 
 
-def build_form(action: str, case: Case, user: User, today: date, *, fresh: bool) -> ActionForm:
+def build_form(action: str, case: Case, user: User, today: date, *, fresh: bool, formdata=None) -> ActionForm:
     cls = form_class(action)
-    form = cls(data=defaults(action, case, today)) if fresh else cls()
+    if fresh:
+        form = cls(data=defaults(action, case, today))
+    else:
+        form = cls(formdata=formdata) if formdata is not None else cls()
     for f in fields_for(action):
         if f.kind == "select":
             form[f.name].choices = choices_for(f, case, user)
+        if f.kind == "rows":
+            _keep_unlisted(form[f.name], f)
     return form
 
 
+def _keep_unlisted(rows, f: Field) -> None:
+    """A stored value outside a row column's list (an older draft) stays shown as it is; the service
+    refuses it on saving, so it round-trips instead of silently becoming another basis."""
+    for key, allowed in (f.item_choices or {}).items():
+        for entry in rows.entries:
+            sub = entry.form[key]
+            if sub.data and sub.data not in allowed:
+                sub.choices = [*sub.choices, SelectChoice(sub.data, f"{sub.data}（不在可选依据中）")]
+
+
 def form_values(action: str, form: ActionForm) -> dict:
-    """The values the service receives: only this action's fields."""
-    return {f.name: form[f.name].data for f in fields_for(action)}
+    """The values the service receives: only this action's fields (rows as objects, as the API takes them)."""
+    out = {}
+    for f in fields_for(action):
+        value = form[f.name].data
+        if f.kind == "rows":
+            value = [{k: (row.get(k) or "") for k, _ in f.item_fields} for row in value]
+        out[f.name] = value
+    return out
+
+
+# ---------------------------------------------------------------- the draft form: fields by outcome, rows
+
+ROW_OP = "form_op"  # a button that changes the form (rows, outcome) without saving: works without JS
+_ROW_KEY = re.compile(r"^([a-z_]+)-(\d+)-([a-z_]+)$")
+
+
+def is_form_op(formdata) -> bool:
+    return bool(formdata.get(ROW_OP))
+
+
+def apply_form_op(action: str, formdata) -> MultiDict:
+    """The posted form with one row operation applied: "withheld:add", "withheld:remove:2",
+    "withheld:up:2", "withheld:down:2"; "outcome" only re-shows the fields for the chosen outcome."""
+    op = (formdata.get(ROW_OP) or "").split(":")
+    out = MultiDict((k, v) for k, v in formdata.items(multi=True) if k != ROW_OP)
+    rows_fields = {f.name: f for f in fields_for(action) if f.kind == "rows"}
+    if len(op) < 2 or op[0] not in rows_fields:
+        return out
+    f = rows_fields[op[0]]
+    rows: dict[int, dict[str, str]] = {}
+    for k in list(out):
+        m = _ROW_KEY.match(k)
+        if m and m.group(1) == f.name:
+            rows.setdefault(int(m.group(2)), {})[m.group(3)] = out.get(k)
+            out.poplist(k)
+    ordered = [rows[i] for i in sorted(rows)]
+    try:
+        n = int(op[2]) if len(op) > 2 else -1
+    except ValueError:
+        n = -1
+    if op[1] == "add":
+        ordered.append({})
+    elif op[1] == "remove" and 0 <= n < len(ordered):
+        ordered.pop(n)
+    elif op[1] == "up" and 0 < n < len(ordered):
+        ordered[n - 1], ordered[n] = ordered[n], ordered[n - 1]
+    elif op[1] == "down" and 0 <= n < len(ordered) - 1:
+        ordered[n], ordered[n + 1] = ordered[n + 1], ordered[n]
+    for i, row in enumerate(ordered):
+        for key, _ in f.item_fields:
+            out[f"{f.name}-{i}-{key}"] = row.get(key, "")
+    return out
+
+
+def draft_form_view(action: str, form: ActionForm) -> dict:
+    """For the draft form: the outcome chosen now, and per field whether it is shown and required for it
+    (the same declaration the service reads: operations.draft_inputs_for and Input.needed_by)."""
+    if action != "save_draft":
+        return {}
+    code = form["outcome"].data or ""
+    used = {i.name for i in draft_inputs_for(code)} if code in OUTCOME_CHOICES else set()
+    state = {}
+    for f in fields_for(action):
+        if f.name == "outcome":
+            continue
+        state[f.name] = {"shown": f.name in used, "required": code in f.needed_by,
+                         "required_for": ",".join(f.needed_by)}
+    return {"draft_outcome": code, "draft_state": state}
 
 
 def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> str | None:

@@ -11,10 +11,11 @@ from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.operations import REGISTRATION
 from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
-from .actions import (INTROS, SHOW_IF, SHOWS_DRAFT, build_form, build_intake_form, fields_for, form_values,
-                      intake_values, unavailable_reason)
+from .actions import (INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, build_form, build_intake_form, draft_form_view,
+                      fields_for, form_values, intake_values, is_form_op, unavailable_reason)
 from .decorators import me, roles_required
 from .forms import put_error
+from .review import REVIEW_STEPS, review_view
 
 bp = Blueprint("cases", __name__)
 
@@ -143,6 +144,9 @@ def action(case_id: int, name: str):
             flash(f"案件当前状态为“{STATES[case.state]}”，不能{act.label}", "warning")
             return redirect(url_for("cases.detail", case_id=case.id))
         form = build_form(name, case, me(), today(), fresh=True)
+    elif is_form_op(request.form):
+        # Add, remove or move a row, or show the fields of another outcome: the form again, nothing saved.
+        form = build_form(name, case, me(), today(), fresh=False, formdata=apply_form_op(name, request.form))
     else:
         form = build_form(name, case, me(), today(), fresh=False)
         if form.validate_on_submit():
@@ -170,6 +174,7 @@ def action(case_id: int, name: str):
         else:
             status = 400
             error = "提交未成功，请检查标出的内容。"
+    review = review_view(case) if name in REVIEW_STEPS else {}
     return render_template("cases/action.html", case=case, action=act, form=form, fields=fields_for(name),
-                           error=error, notice=notice, intro=INTROS.get(name),
-                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case)), status
+                           error=error, notice=notice, intro=INTROS.get(name), review=review,
+                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case), **draft_form_view(name, form)), status

@@ -13,15 +13,99 @@
       var source = form.elements[rule[0]];
       if (!source) return;
       var values = rule[1].split(",");
+      // data-required-for="v1,v2": required (mark and attribute) only for those values of the same field.
+      var reqAttr = block.getAttribute("data-required-for");
+      var requiredFor = reqAttr === null ? null : (reqAttr ? reqAttr.split(",") : []);
       function update() {
         var show = values.indexOf(source.value) !== -1 || block.classList.contains("has-error");
         block.hidden = !show;
+        var req = requiredFor !== null && requiredFor.indexOf(source.value) !== -1;
         Array.prototype.forEach.call(block.querySelectorAll("input, select, textarea"), function (el) {
           el.disabled = !show;
+          if (requiredFor !== null) el.required = req;
         });
+        if (requiredFor !== null) {
+          Array.prototype.forEach.call(block.querySelectorAll(".req"), function (m) { m.hidden = !req; });
+        }
+        // Row buttons are enabled by the row editor, not here.
+        if (show) Array.prototype.forEach.call(block.querySelectorAll("[data-row-op]"), function (b) {
+          b.disabled = false;
+        });
+        if (block.hasAttribute("data-rows") && show) renumberRows(block);
       }
       source.addEventListener("change", update);
       update();
+    });
+  }
+
+  // data-rows="name": rows of a list input (name-0-key, name-1-key …). The buttons post a form_op that the
+  // server applies without saving; with this file they act in place and the rows are renumbered.
+  function rowItems(box) {
+    return Array.prototype.slice.call(box.querySelectorAll("[data-row]"));
+  }
+
+  function renumberRows(box) {
+    var name = box.getAttribute("data-rows");
+    var re = new RegExp("^" + name + "-\\d+-");
+    var rows = rowItems(box);
+    rows.forEach(function (row, i) {
+      Array.prototype.forEach.call(row.querySelectorAll("[name], [id], label[for]"), function (n) {
+        ["name", "id", "for"].forEach(function (a) {
+          var v = n.getAttribute(a);
+          if (v && re.test(v)) n.setAttribute(a, v.replace(re, name + "-" + i + "-"));
+        });
+      });
+      var no = row.querySelector(".row-no");
+      if (no) no.textContent = String(i + 1);
+      Array.prototype.forEach.call(row.querySelectorAll("[data-row-op]"), function (b) {
+        var op = b.getAttribute("data-row-op");
+        b.value = name + ":" + op + ":" + i;
+        b.disabled = box.hidden || (op === "up" && i === 0) || (op === "down" && i === rows.length - 1);
+      });
+    });
+  }
+
+  function clearRow(row) {
+    Array.prototype.forEach.call(row.querySelectorAll("input, select, textarea"), function (n) {
+      if (n.tagName === "SELECT") n.selectedIndex = 0; else n.value = "";
+    });
+  }
+
+  function setupRows(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-rows]"), function (box) {
+      var list = box.querySelector(".row-list");
+      box.addEventListener("click", function (ev) {
+        var b = ev.target.closest("[data-row-op]");
+        if (!b || !box.contains(b)) return;
+        ev.preventDefault();
+        var op = b.getAttribute("data-row-op");
+        var rows = rowItems(box);
+        var row = b.closest("[data-row]");
+        var focus = null;
+        if (op === "add") {
+          var copy = rows[rows.length - 1].cloneNode(true);
+          clearRow(copy);
+          copy.classList.remove("has-error");
+          list.appendChild(copy);
+          focus = copy;
+        } else if (op === "remove") {
+          if (rows.length === 1) clearRow(row); else row.parentNode.removeChild(row);
+          focus = list.querySelector("[data-row]");
+        } else if (op === "up" && row.previousElementSibling) {
+          list.insertBefore(row, row.previousElementSibling);
+          focus = row;
+        } else if (op === "down" && row.nextElementSibling) {
+          list.insertBefore(row.nextElementSibling, row);
+          focus = row;
+        }
+        renumberRows(box);
+        if (focus) {
+          var target = op === "up" || op === "down" ? focus.querySelector('[data-row-op="' + op + '"]') : null;
+          if (!target || target.disabled) target = focus.querySelector("input, select, textarea");
+          if (target) target.focus();
+        }
+      });
+      renumberRows(box);
     });
   }
 
@@ -111,6 +195,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // What only a browser without this file needs (e.g. "按所选办理结果显示填写项").
+    Array.prototype.forEach.call(document.querySelectorAll(".js-hide"), function (n) { n.hidden = true; });
+    setupRows(document);
     setupShowIf(document);
     var intake = document.getElementById("intake-form");
     if (intake) setupHints(intake);

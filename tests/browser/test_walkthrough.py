@@ -41,14 +41,18 @@ def server():
     env["SECRET_KEY"] = "browser-test-key-0123456789abcdef"  # served as in production: a real key
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     if env["DATABASE_URL"].startswith("postgres"):
-        # Its own database: the rest of the suite keeps using `test` meanwhile.
-        env["DATABASE_URL"] = env["DATABASE_URL"].rsplit("/", 1)[0] + "/ogidesk_browser"
+        # Its own database, named after the test database (`test` → `test_browser`): the rest of the suite
+        # keeps using that one meanwhile, and runs on other test databases do not share it.
+        base_url, name = env["DATABASE_URL"].split("?", 1)[0].rsplit("/", 1)
+        browser_db = f"{name}_browser"
+        assert browser_db.replace("_", "").isalnum(), browser_db
+        env["DATABASE_URL"] = f"{base_url}/{browser_db}"
         code = ("import os; from sqlalchemy import create_engine, text\n"
                 "e = create_engine(os.environ['TEST_DATABASE_URL'].replace('postgresql://', 'postgresql+psycopg://', 1),"
                 " isolation_level='AUTOCOMMIT')\n"
                 "with e.connect() as c:\n"
-                "    c.execute(text('DROP DATABASE IF EXISTS ogidesk_browser WITH (FORCE)'))\n"
-                "    c.execute(text('CREATE DATABASE ogidesk_browser'))\n")
+                f"    c.execute(text('DROP DATABASE IF EXISTS {browser_db} WITH (FORCE)'))\n"
+                f"    c.execute(text('CREATE DATABASE {browser_db}'))\n")
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
     subprocess.run(flask + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(flask + ["seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)

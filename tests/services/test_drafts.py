@@ -181,7 +181,7 @@ NEEDS_REASONS = [o.code for o in DRAFTABLE if o.needs_reasons]
 # What each outcome's reply letter needs beyond the rule under test (the catalogue says so).
 LETTER_EXTRAS = {
     "partial": {"disclosed": "2025年度项目清单", "obtain": "随本答复书邮寄提供",
-                "withheld": "个人身份信息｜涉及个人隐私｜《条例》第十五条"},
+                "withheld": "个人身份信息｜涉及个人隐私｜《中华人民共和国政府信息公开条例》第十五条、第三十七条"},
     "unreasonable": {"reasons_notice__date": "2026-11-05"},
     "repeat": {"earlier__replied_on": "2026-10-09"},
 }
