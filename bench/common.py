@@ -98,8 +98,8 @@ def add_row(start: str, end: str, intro: str, header: str, row: str, heading: st
         text = pre + start + block + end + post
     else:
         block = f"{heading}\n\n{intro}\n\n{start}\n{header}\n{row}\n{end}\n"
-        anchor = re.search(r"^<!-- casefile:begin -->", text, flags=re.M) if "letters" in start else None
-        if anchor:  # the letters' table sits with the letters, before the case file
+        anchor = re.search(r"^<!-- casefile:begin -->", text, flags=re.M) if start.startswith("<!-- bench_") else None
+        if anchor:  # the letters' and fonts' tables sit with the letters, before the case file
             text = text[:anchor.start()] + block + "\n" + text[anchor.start():]
         else:
             text = text.rstrip("\n") + "\n\n" + block
