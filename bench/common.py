@@ -98,9 +98,12 @@ def add_row(start: str, end: str, intro: str, header: str, row: str, heading: st
         text = pre + start + block + end + post
     else:
         block = f"{heading}\n\n{intro}\n\n{start}\n{header}\n{row}\n{end}\n"
-        anchor = re.search(r"^<!-- casefile:begin -->", text, flags=re.M) if start.startswith("<!-- bench_") else None
-        if anchor:  # the letters' and fonts' tables sit with the letters, before the case file
-            text = text[:anchor.start()] + block + "\n" + text[anchor.start():]
+        before = re.search(r"^<!-- casefile:begin -->", text, flags=re.M) if start.startswith("<!-- bench_") else None
+        after = re.search(r"^<!-- casefile:end -->\n", text, flags=re.M) if start.startswith("<!-- casefile_") else None
+        if before:  # the letters' and fonts' tables sit with the letters, before the case file
+            text = text[:before.start()] + block + "\n" + text[before.start():]
+        elif after:  # the case file's table follows the earlier case file block
+            text = text[:after.end()] + "\n" + block + text[after.end():]
         else:
             text = text.rstrip("\n") + "\n\n" + block
     DOC.write_text(text, encoding="utf-8")
