@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import app as app_package
 from app.config import ROOT
 
@@ -22,16 +24,28 @@ def _lint() -> subprocess.CompletedProcess:
 def test_import_contracts_are_kept():
     result = _lint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 kept, 0 broken" in result.stdout
+    assert "4 kept, 0 broken" in result.stdout
 
 
-def test_domain_contract_names_every_other_package():
-    """A new package under app/ cannot escape the "domain imports nothing of ours" contract."""
+@pytest.mark.parametrize("contract, allowed", [("domain", {"app.domain"}), ("pdf", {"app.pdf", "app.domain"})])
+def test_library_contracts_name_every_other_package(contract, allowed):
+    """A new package under app/ cannot escape "the domain imports nothing of ours" nor "app.pdf
+    imports only the domain"."""
     config = configparser.ConfigParser()
     config.read(ROOT / ".importlinter", encoding="utf-8")
-    forbidden = set(config["importlinter:contract:domain"]["forbidden_modules"].split())
-    ours = {f"app.{m.name}" for m in pkgutil.iter_modules(app_package.__path__)} - {"app.domain"}
+    forbidden = set(config[f"importlinter:contract:{contract}"]["forbidden_modules"].split())
+    ours = {f"app.{m.name}" for m in pkgutil.iter_modules(app_package.__path__)} - allowed
     assert ours <= forbidden
+
+
+def test_pdf_is_a_layer_below_letters_and_casefile():
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter", encoding="utf-8")
+    layers = [line.strip() for line in config["importlinter:contract:layers"]["layers"].split("\n") if line.strip()]
+    pdf = layers.index("app.pdf")
+    assert pdf == layers.index("app.domain") - 1
+    assert pdf > next(i for i, layer in enumerate(layers) if "app.letters" in layer)
+    assert pdf > next(i for i, layer in enumerate(layers) if "app.casefile" in layer)
 
 
 def test_no_imports_hidden_from_the_linter():

@@ -34,7 +34,7 @@ from ..services.time import today as _today
 from ..services import storage
 from .documents import Item, collect_items, order_setting
 from .images import image_page
-from .pdffonts import FontMerger, walk_font_slots
+from ..pdf.pdffonts import FontMerger, walk_font_slots
 from .render import render_generated
 
 PAGE_NO_FONT = "/OGIPageNo"  # Helvetica: the archive page numbers

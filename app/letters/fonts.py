@@ -340,20 +340,17 @@ def _cff_to_glyf(font, data: bytes, upem: int) -> None:
     from fontTools.ttLib import newTable
     from fontTools.ttLib.scaleUpem import scale_upem
 
-    from . import _native
+    from ..pdf.subset import Outlines
 
     source_upem = font["head"].unitsPerEm
     upem = upem if upem and upem < source_upem else source_upem
     order = font.getGlyphOrder()
     glyphs = {}
-    outlines = _native.Outlines(data, upem)
-    try:
-        for gid, name in enumerate(order):
-            pen = TTGlyphPen(None)
-            outlines.draw(gid, Cu2QuPen(pen, 0.5))
-            glyphs[name] = pen.glyph()
-    finally:
-        outlines.close()
+    outlines = Outlines(data, upem)
+    for gid, name in enumerate(order):
+        pen = TTGlyphPen(None)
+        outlines.draw(gid, Cu2QuPen(pen, 0.5))
+        glyphs[name] = pen.glyph()
     factor = upem / source_upem
     # Most used characters first (see _FIRST); .notdef stays glyph 0.
     rank: dict[int, int] = {}
@@ -474,10 +471,9 @@ def _plan(settings: FontSettings) -> dict:
 
 def _run_job(job: dict) -> None:
     """Cut one prepared font out of its source and write it (runs in a worker process)."""
-    from . import _native
+    from ..pdf.subset import subset_font
 
-    with _native.Face(job["source"], job["index"]) as face:
-        data = face.subset(job["chars"])
+    data = subset_font(job["source"], job["index"], job["chars"])
     data = _finish(data, job["family"], core=job["core"], upem=job["upem"])
     Path(job["target"]).write_bytes(data)
 
