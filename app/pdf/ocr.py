@@ -79,13 +79,18 @@ def text_layer(data: bytes, content_type: str, languages: str = "chi_sim+eng") -
                     writer.add_blank_page(w, h)
                     recognised.append(False)
                     continue
-                src = tmpdir / "scan.pdf"
-                if not src.exists():
-                    src.write_bytes(data)
-                png = tmpdir / f"p{i}"
-                subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", "-singlefile", "-f", str(i + 1),
-                                "-l", str(i + 1), str(src), str(png)], check=True, capture_output=True, timeout=TIMEOUT)
-                layer, n = _one(_tesseract(png.with_suffix(".png"), tmpdir / f"o{i}", languages, DPI))
+                native = _full_page_image(page, w, h, tmpdir / f"p{i}.png")
+                if native is not None:  # a scanner's page: read the scan itself, at its own resolution
+                    image, dpi = native
+                else:
+                    src = tmpdir / "scan.pdf"
+                    if not src.exists():
+                        src.write_bytes(data)
+                    subprocess.run(["pdftoppm", "-r", str(DPI), "-gray", "-png", "-singlefile", "-f", str(i + 1),
+                                    "-l", str(i + 1), str(src), str(tmpdir / f"p{i}")],
+                                   check=True, capture_output=True, timeout=TIMEOUT)
+                    image, dpi = tmpdir / f"p{i}.png", DPI
+                layer, n = _one(_tesseract(image, tmpdir / f"o{i}", languages, dpi))
                 _add(writer, layer, w, h)
                 recognised.append(n > 0)
                 chars += n
@@ -101,6 +106,24 @@ def text_layer(data: bytes, content_type: str, languages: str = "chi_sim+eng") -
     buf = io.BytesIO()
     writer.write(buf)
     return TextLayer(buf.getvalue(), recognised, chars)
+
+
+def _full_page_image(page, w: float, h: float, out: Path):
+    """The page's one image when it fills the page (a scanned page), saved as PNG, with its dpi."""
+    try:
+        images = list(page.images)
+        if len(images) != 1:
+            return None
+        im = images[0].image
+    except Exception:  # an image pypdf cannot decode: the page is rendered instead
+        return None
+    iw, ih = im.size
+    if not iw or not ih or abs(iw / ih - w / h) > 0.02 * (w / h):
+        return None
+    if im.mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    im.save(out, "PNG")
+    return out, max(50, min(2400, round(iw / (w / 72))))
 
 
 def _one(pdf: bytes):
