@@ -232,9 +232,12 @@ def _letters_engine() -> _Engine:
 
 
 def letter_font_dir():
-    """The letter font cache's prepared faces (a Path), or None when the letters engine has none."""
+    """The letter font cache's prepared faces (a Path), or None when the letters engine has none
+    or the case file is set to system fonts (then the letters engine is not started for it)."""
     from ..letters import render as letter_render
 
+    if current_app.config["CASEFILE_FONTS"] not in ("auto", "letters"):
+        return None
     try:
         return letter_render._get_engine().prepared.directory
     except Exception:  # no prepared fonts on this machine: the caller uses system stand-ins
