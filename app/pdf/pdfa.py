@@ -239,8 +239,6 @@ def scrub(writer: PdfWriter, face_for: FaceFinder = system_face) -> list[str]:
 def _annotation(annot: DictionaryObject) -> None:
     flags = int(annot.get("/F", 0))
     annot[NameObject("/F")] = NumberObject((flags | PRINT) & ~_BAD_FLAGS)
-    if "/CA" in annot and float(annot["/CA"]) != 1.0:
-        annot[NameObject("/CA")] = NumberObject(1)
 
 
 def _is_cmyk(cs) -> bool:
