@@ -99,7 +99,7 @@ class Config:
     # OCR of uploaded scans (Tesseract): started in a background thread after each upload; the
     # languages Tesseract reads (Debian: tesseract-ocr-chi-sim).
     OCR_AUTOSTART = True
-    OCR_LANGUAGES = "chi_sim+eng"
+    OCR_LANGUAGES = "chi_sim"
 
 
 def engine_options(config) -> dict:

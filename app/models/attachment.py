@@ -77,7 +77,7 @@ class OcrJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    languages: Mapped[str] = mapped_column(String(50), default="chi_sim+eng")
+    languages: Mapped[str] = mapped_column(String(50), default="chi_sim")
     result_sha256: Mapped[str] = mapped_column(String(64), default="")
     # Per page of the scan: 1 recognised, 0 left alone (it already has text, or nothing was found).
     pages: Mapped[str] = mapped_column(String(4000), default="")

@@ -30,7 +30,7 @@ class TextLayer:
     chars: int
 
 
-def available(languages: str = "chi_sim+eng") -> bool:
+def available(languages: str = "chi_sim") -> bool:
     if not shutil.which("tesseract"):
         return False
     out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30)
@@ -60,7 +60,7 @@ def _dpi(data: bytes) -> int:
     return x if 50 <= x <= 2400 else 200
 
 
-def text_layer(data: bytes, content_type: str, languages: str = "chi_sim+eng") -> TextLayer:
+def text_layer(data: bytes, content_type: str, languages: str = "chi_sim") -> TextLayer:
     """Recognise the scan ``data`` (PDF, JPEG or PNG)."""
     writer = PdfWriter()
     recognised: list[bool] = []
