@@ -72,7 +72,7 @@ def run_job(job_id: int) -> OcrJob | None:
             data = storage.read(att.sha256)
             layer = text_layer(data, att.content_type, job.languages)
             job.result_sha256 = storage.store(layer.pdf)
-            job.pages = "".join("1" if r else "0" for r in layer.recognised)[:4000]
+            job.pages = "".join("1" if r else "-" if r is None else "0" for r in layer.recognised)[:4000]
             job.chars, job.status, job.error = layer.chars, "done", ""
         except Exception as e:  # recorded on the job; the scan prints without a text layer
             log.exception("OCR of attachment %s failed", job.attachment_id)
@@ -82,6 +82,25 @@ def run_job(job_id: int) -> OcrJob | None:
         job.finished_at = datetime.utcnow()
         db.session.commit()
         return job
+
+
+def status_labels(attachments: list[Attachment]) -> dict[int, str]:
+    """What the attachments page says of each scan's text recognition (its latest job)."""
+    ids = [a.id for a in attachments]
+    if not ids:
+        return {}
+    latest = {job.attachment_id: job for job in db.session.scalars(
+        db.select(OcrJob).where(OcrJob.attachment_id.in_(ids)).order_by(OcrJob.id))}
+    out = {}
+    for att_id, job in latest.items():
+        if job.status == "done":
+            if "1" in job.pages:
+                out[att_id] = f"已识别（{job.chars} 字）"
+            else:
+                out[att_id] = "已含文字，无需识别" if job.pages and set(job.pages) == {"-"} else "未识别出文字"
+        else:
+            out[att_id] = {"queued": "排队等待识别", "running": "正在识别", "failed": "识别失败"}.get(job.status, "")
+    return out
 
 
 class Layer:

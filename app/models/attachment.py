@@ -79,7 +79,7 @@ class OcrJob(db.Model):
     finished_at: Mapped[datetime | None]
     languages: Mapped[str] = mapped_column(String(50), default="chi_sim")
     result_sha256: Mapped[str] = mapped_column(String(64), default="")
-    # Per page of the scan: 1 recognised, 0 left alone (it already has text, or nothing was found).
+    # Per page of the scan: 1 text recognised, 0 nothing found, - left alone (it already had text).
     pages: Mapped[str] = mapped_column(String(4000), default="")
     chars: Mapped[int] = mapped_column(default=0)
     error: Mapped[str] = mapped_column(Text, default="")

@@ -26,7 +26,7 @@ class OcrUnavailable(RuntimeError):
 @dataclass
 class TextLayer:
     pdf: bytes  # one page per page of the scan; pages not recognised are blank
-    recognised: list[bool]
+    recognised: list[bool | None]  # per page: text found, nothing found, None: had text, left alone
     chars: int
 
 
@@ -63,7 +63,7 @@ def _dpi(data: bytes) -> int:
 def text_layer(data: bytes, content_type: str, languages: str = "chi_sim") -> TextLayer:
     """Recognise the scan ``data`` (PDF, JPEG or PNG)."""
     writer = PdfWriter()
-    recognised: list[bool] = []
+    recognised: list[bool | None] = []
     chars = 0
     with tempfile.TemporaryDirectory(prefix="ogi-ocr-") as tmp:
         tmpdir = Path(tmp)
@@ -77,7 +77,7 @@ def text_layer(data: bytes, content_type: str, languages: str = "chi_sim") -> Te
                 w, h = float(box.width), float(box.height)
                 if (page.extract_text() or "").strip():
                     writer.add_blank_page(w, h)
-                    recognised.append(False)
+                    recognised.append(None)
                     continue
                 native = _full_page_image(page, w, h, tmpdir / f"p{i}.png")
                 if native is not None:  # a scanner's page: read the scan itself, at its own resolution

@@ -100,3 +100,19 @@ def test_a_failed_recognition_is_recorded_and_the_scan_still_prints(actx, app):
     assert job.status == "failed" and job.error
     cf = build_casefile(reload(case), None)
     assert not any(it.meta.get("ocr") for it in cf.items)
+
+
+def test_the_attachments_page_shows_the_recognition_status(web):
+    from tests.casefile.conftest import scan_pdf
+    from tests.casefile.test_uploads import _post
+    from tests.factories import build_case
+
+    case_id = web.run(lambda: build_case("handling").id)
+    web.as_user("clerk")
+    assert _post(web, case_id, web.run(scan_image), "申请表.png").status_code == 302
+    assert _post(web, case_id, scan_pdf("送达回证"), "回证.pdf", "proof_of_service", "回证").status_code == 302
+    html = web.client.get(f"/cases/{case_id}/attachments").get_data(as_text=True)
+    assert html.count("排队等待识别") == 2
+    web.run(ocr.run_queued)
+    html = web.client.get(f"/cases/{case_id}/attachments").get_data(as_text=True)
+    assert re.search(r"已识别（\d+ 字）", html) and "已含文字，无需识别" in html
