@@ -96,6 +96,10 @@ class Config:
     CASEFILE_FONTS = "auto"
     # A batch print job without progress for this long is dead (one case file takes about a second).
     CASEFILE_JOB_STALE_SECONDS = 300
+    # OCR of uploaded scans (Tesseract): started in a background thread after each upload; the
+    # languages Tesseract reads (Debian: tesseract-ocr-chi-sim).
+    OCR_AUTOSTART = True
+    OCR_LANGUAGES = "chi_sim"
 
 
 def engine_options(config) -> dict:

@@ -5,6 +5,9 @@
 * assemble.py    — the case file PDF (documents.py: items and order; render.py: generated
                    pages; app/pdf/pdffonts.py: each font embedded once)
 * jobs.py        — printing many case files in a background thread
+* ocr.py         — the OCR text layer of each uploaded scan, recognised in a background job
+* images.py      — scans on A4 pages (fitted, never enlarged), OCR text laid over them
+PDF/A-3b, image de-duplication and Tesseract itself are in app.pdf (no Flask, no models).
 
 The pages are app/web/casefile.py (the web layer), so this package never imports the views.
 """

@@ -6,8 +6,12 @@
 4. copy the pages into one PDF: issued letters as stored (their pages imported, not rendered
    again), scans as they are (PDF pages imported, images placed on A4), each font once;
 5. stamp the archive page number on every page (top right on odd pages, top left on even pages,
-   as file page numbers are written) and the numbers of the catalogue, cover and 备考表;
-6. embed each issued letter's original PDF as a file attachment, so its SHA-256 can be checked.
+   as file page numbers are written) and the numbers of the catalogue, cover and 备考表, in
+   embedded subsets of the letter faces (PDF/A: no font left out of the file);
+6. embed each issued letter's original PDF as a file attachment, so its SHA-256 can be checked;
+7. store identical images once (the seal of every letter) and make the file PDF/A-3b (app.pdf).
+
+Scans are fitted to A4 and carry their OCR text layer when the background OCR job has run (ocr.py).
 """
 from __future__ import annotations
 
@@ -30,17 +34,45 @@ from pypdf.generic import (
 )
 
 from ..models import Case, User
+from ..pdf import pdfa
+from ..pdf.dedup import dedupe_images
+from ..pdf.simplefont import system_face, truetype_font
+from ..services.time import local
 from ..services.time import today as _today
 from ..services import storage
 from .documents import Item, collect_items, order_setting
-from .images import image_page
+from .images import fit_to_a4, image_page, overlay_text_layer
 from ..pdf.pdffonts import FontMerger, walk_font_slots
-from .render import render_generated
+from .render import letter_font_dir, render_generated
 
-PAGE_NO_FONT = "/OGIPageNo"  # Helvetica: the archive page numbers
-SLOT_FONT = "/OGISlotNo"  # Times-Roman: page numbers written into the catalogue, cover, 备考表
-_WIDTHS = {"Helvetica": {c: 556 for c in "0123456789"} | {"-": 333, " ": 278},
-           "Times-Roman": {c: 500 for c in "0123456789"} | {"-": 333, " ": 250}}
+PAGE_NO_FONT = "/OGIPageNo"  # the archive page numbers (a sans face, as they were in Helvetica)
+SLOT_FONT = "/OGISlotNo"  # page numbers written into the catalogue, cover, 备考表 (the body face)
+STAMP_CHARS = "0123456789- "
+# Subset tags name what each stamp font is for (a test tells page numbers from slot numbers by them).
+PAGE_NO_TAG, SLOT_TAG = "PAGENO", "SLOTNO"
+
+
+@dataclass
+class _StampFont:
+    ref: object
+    widths: dict
+
+    def width(self, text: str, size: float) -> float:
+        return sum(self.widths.get(c, 500) for c in text) * size / 1000
+
+
+def _stamp_fonts(writer: PdfWriter) -> tuple[_StampFont, _StampFont]:
+    """Page numbers in the letters' 黑体 face, slot numbers in their 仿宋 face, from the letter
+    font cache; Fontconfig's Helvetica / Times stand-ins (Liberation) when there is none."""
+    directory = letter_font_dir()
+    out = []
+    for tag, face, standin in ((PAGE_NO_TAG, "OGIHei.ttf", "Helvetica"), (SLOT_TAG, "OGIFangSong.ttf", "Times-Roman")):
+        path = str(directory / face) if directory is not None and (directory / face).exists() else system_face(standin)
+        if path is None:
+            raise RuntimeError("no TrueType face for the archive page numbers (install fonts-liberation)")
+        font, widths = truetype_font(writer, path, STAMP_CHARS, tag)
+        out.append(_StampFont(writer._add_object(font), widths))
+    return out[0], out[1]
 
 
 @dataclass
@@ -52,6 +84,8 @@ class CaseFile:
     timings: dict[str, float] = field(default_factory=dict)
     fonts: dict = field(default_factory=dict)
     embedded: list[dict] = field(default_factory=list)
+    images: dict = field(default_factory=dict)  # image objects before / after de-duplication
+    pdfa_problems: list[str] = field(default_factory=list)  # what copied pages bring that PDF/A forbids
 
 
 def _open_pdf(data: bytes) -> PdfReader:
@@ -83,6 +117,9 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
     if embed_originals is None:
         embed_originals = bool(current_app.config["CASEFILE_EMBED_ORIGINALS"])
     items = collect_items(case, order)
+    from .ocr import text_layers
+
+    layers = text_layers([it.attachment for it in items if it.kind == "attachment"])
     sources: dict[int, object] = {}  # item index → PdfReader or ("image", bytes, type)
     for n, it in enumerate(items):
         if it.kind == "letter":
@@ -100,6 +137,8 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
             # Changed since it was stored: not printed as if it were the original (flask verify names it).
             it.meta["problem"], it.note = "该文件与登记的校验值不符（可能已被改动），未能打印。", "校验不符"
             continue
+        if it.kind == "attachment" and it.attachment.id in layers:
+            it.meta["ocr"] = True
         if ctype != "application/pdf":
             sources[n] = ("image", data, ctype)
             it.pages = 1
@@ -120,22 +159,22 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
 
     # Page layout: cover, catalogue, the items in order, 备考表.
     gen = _open_pdf(rendered.pdf)
-    plan: list[tuple[str, object, int]] = []  # (source kind, source, page index)
+    plan: list[tuple] = []  # (source kind, source, page index, item)
     for p in rendered.sections.get("sec-cover", []) + rendered.sections.get("sec-catalogue", []):
-        plan.append(("gen", gen, p))
+        plan.append(("gen", gen, p, None))
     for n, it in enumerate(items):
         it.first_page = len(plan) + 1
         key = it.meta.get("section_key")
         if key:
             pages = rendered.sections.get(key, [])
-            plan += [("gen", gen, p) for p in pages]
+            plan += [("gen", gen, p, it) for p in pages]
         elif isinstance(sources.get(n), PdfReader):
-            plan += [("pdf", sources[n], p) for p in range(it.pages)]
+            plan += [("pdf", sources[n], p, it) for p in range(it.pages)]
         else:
-            plan.append(("image", sources[n], 0))
+            plan.append(("image", sources[n], 0, it))
         it.pages = len(plan) - it.first_page + 1
     notes_pages = rendered.sections.get("sec-notes", [])
-    plan += [("gen", gen, p) for p in notes_pages]
+    plan += [("gen", gen, p, None) for p in notes_pages]
     total = len(plan)
 
     writer = PdfWriter()
@@ -152,17 +191,21 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
             fonts[NameObject(name)] = width_set.ref
     t3, c3 = time.perf_counter(), time.process_time()
 
-    helv = writer._add_object(_base14("Helvetica"))
-    times = writer._add_object(_base14("Times-Roman"))
+    page_font, slot_font = _stamp_fonts(writer)
     gen_page_of = {}
-    for number, (kind, src, idx) in enumerate(plan, start=1):
+    for number, (kind, src, idx, it) in enumerate(plan, start=1):
+        layer = layers.get(it.attachment.id) if it is not None and it.kind == "attachment" else None
         if kind == "image":
-            page = writer.add_page(image_page(writer, src[1], src[2]))
+            page = writer.add_page(image_page(writer, src[1], src[2], layer.page(0) if layer else None))
         else:
             page = writer.add_page(src.pages[idx])
         if kind == "gen":
             gen_page_of[idx] = page
-        _stamp(page, helv, times, number)
+        elif kind == "pdf" and it.kind == "attachment":
+            if layer is not None and layer.page(idx) is not None:
+                overlay_text_layer(page, layer.page(idx))
+            fit_to_a4(page)  # scans only: the letters are A4 already and must print as issued
+        _stamp(page, page_font, number)
 
     # Numbers written into the generated pages.
     cat_ranges = {f"slot-range-{k}": it.page_range for k, it in enumerate(items)}
@@ -171,14 +214,16 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
         slot = rendered.slots.get(name)
         if slot is None or slot.page not in gen_page_of or not text:
             continue
-        _write_slot(gen_page_of[slot.page], slot, text)
+        _write_slot(gen_page_of[slot.page], slot, text, slot_font)
 
     embedded = []
     if embed_originals:
         for it in items:
             if it.kind == "letter":
                 embedded.append(_embed(writer, it.letter))
-    _metadata(writer, case)
+    images = dedupe_images(writer)
+    problems = pdfa.scrub(writer)
+    pdfa.finish(writer, _metadata(case))
     t4, c4 = time.perf_counter(), time.process_time()
     buf = io.BytesIO()
     writer.write(buf)
@@ -191,18 +236,7 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
         fonts={"merged": [(g.base.kind, g.base.base_name, len(g.glyphs), g.members, len(g.width_sets))
                           for g in merger.groups],
                "kept": merger.kept, "why": merger.why},
-        embedded=embedded)
-
-
-def _base14(name: str) -> DictionaryObject:
-    return DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
-                             NameObject("/BaseFont"): NameObject("/" + name),
-                             NameObject("/Encoding"): NameObject("/WinAnsiEncoding")})
-
-
-def _text_width(text: str, font: str, size: float) -> float:
-    w = _WIDTHS[font]
-    return sum(w.get(c, 500) for c in text) * size / 1000
+        embedded=embedded, images=images, pdfa_problems=problems)
 
 
 def _add_font(page, name: str, ref) -> None:
@@ -243,17 +277,16 @@ def _visible_box(page):
     return float(box.left), float(box.bottom), float(box.right), float(box.top)
 
 
-def _stamp(page, helv, times, number: int) -> None:
+def _stamp(page, font: _StampFont, number: int) -> None:
     """The archive page number: top right of odd pages, top left of even pages, 8 mm from the edges."""
-    _add_font(page, PAGE_NO_FONT, helv)
-    _add_font(page, SLOT_FONT, times)
+    _add_font(page, PAGE_NO_FONT, font.ref)
     text = str(number)
     size = 12.0
     x0, y0, x1, y1 = _visible_box(page)
     rotate = int(page.get("/Rotate", 0) or 0) % 360
     w, h = (x1 - x0, y1 - y0) if rotate in (0, 180) else (y1 - y0, x1 - x0)
     margin = 8 * 72 / 25.4
-    tw = _text_width(text, "Helvetica", size)
+    tw = font.width(text, size)
     dx = w - margin - tw if number % 2 else margin
     dy = h - margin - size * 0.72
     page_matrix = _display_to_user(rotate, x0, y0, x1, y1, dx, dy)
@@ -273,8 +306,9 @@ def _display_to_user(rotate: int, x0, y0, x1, y1, dx, dy) -> str:
     return f"{a} {b} {c} {d} {e:.2f} {f:.2f}"
 
 
-def _write_slot(page, slot, text: str) -> None:
-    tw = _text_width(text, "Times-Roman", slot.size)
+def _write_slot(page, slot, text: str, font: _StampFont) -> None:
+    _add_font(page, SLOT_FONT, font.ref)
+    tw = font.width(text, slot.size)
     x = slot.x + max(0.0, (slot.width - tw) / 2)
     _wrap(page, f"BT {SLOT_FONT} {slot.size:.2f} Tf 1 0 0 1 {x:.2f} {slot.baseline:.2f} Tm ({text}) Tj ET\n".encode())
 
@@ -289,22 +323,26 @@ def _embed(writer: PdfWriter, letter) -> dict:
     spec[NameObject("/AFRelationship")] = NameObject("/Source")
     stream = spec["/EF"]["/F"].get_object()
     stream[NameObject("/Subtype")] = NameObject("/application#2Fpdf")
+    issued = local(letter.issued_at)
     stream[NameObject("/Params")] = DictionaryObject({
         NameObject("/Size"): NumberObject(len(letter.pdf)),
+        **({NameObject("/ModDate"): create_string_object(pdfa._pdf_date(issued.astimezone()))} if issued else {}),
         NameObject("/CheckSum"): create_string_object(hashlib.md5(letter.pdf, usedforsecurity=False).digest()),
     })
     return {"name": ascii_name, "letter_id": letter.id, "number": letter.number, "sha256": digest,
             "stored_sha256": letter.sha256, "size": len(letter.pdf)}
 
 
-def _metadata(writer: PdfWriter, case: Case) -> None:
-    writer.add_metadata({
-        "/Title": f"{case.number} 政府信息公开申请办理案卷",
-        "/Author": case.agency.name,
-        "/Subject": f"申请人：{case.applicant_name}",
-        "/Creator": "OGI Desk 依申请公开办理系统",
-        "/Producer": "OGI Desk (pypdf)",
-    })
+def _metadata(case: Case) -> pdfa.Meta:
+    """XMP and Info: title, the 档号 as dc:identifier, the agency as dc:creator (责任者)."""
+    return pdfa.Meta(
+        title=f"{case.number} 政府信息公开申请办理案卷",
+        identifier=case.archive_number or case.number,
+        creator=case.agency.name,
+        description=f"申请人：{case.applicant_name}" + (f"；档号：{case.archive_number}" if case.archive_number else ""),
+        creator_tool="OGI Desk 依申请公开办理系统",
+        producer="OGI Desk (pypdf)",
+    )
 
 
 def casefile_filename(case: Case) -> str:

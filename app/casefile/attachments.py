@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
@@ -14,7 +15,7 @@ from ..services.audit import record
 from ..services.cases import get_case
 from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services import storage
-from . import uploads
+from . import ocr, uploads
 
 UPLOAD_ROLES = ("clerk", "handler", "archivist")
 ARCHIVED_MESSAGE = "该案件已归档，案卷不能再修改（包括上传附件）。如确需修改，请由管理员先撤销归档。"
@@ -76,6 +77,7 @@ def add_attachment(case_id: int, actor: User, data: bytes, filename: str | None,
             "title": title, "filename": att.filename, "content_type": detected.content_type,
             "size": len(data), "pages": detected.pages, "sha256": digest,
         })
+        ocr.queue(att)  # recognised in the background, never in the request
         db.session.commit()
     except ServiceError:
         db.session.rollback()
@@ -83,6 +85,8 @@ def add_attachment(case_id: int, actor: User, data: bytes, filename: str | None,
     except SQLAlchemyError:
         db.session.rollback()
         raise ServiceError("保存附件时数据库出错，附件未登记，请重试") from None
+    if current_app.config["OCR_AUTOSTART"]:
+        ocr.start()
     return att
 
 

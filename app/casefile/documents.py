@@ -44,6 +44,24 @@ ATTACHMENT_GROUPS = {
 APPLICATION_ORDER = {"application_form": 0, "identity": 1, "envelope": 2, "postal_receipt": 3}
 RECEIVED_WITH_REQUEST = frozenset(APPLICATION_ORDER)
 
+# Scans the applicant made or sent (DA/T 22: the 责任者 of incoming material is its author).
+FROM_APPLICANT = frozenset(RECEIVED_WITH_REQUEST | {"corrected_application"})
+
+
+def responsible(case: Case, att: Attachment) -> str:
+    """责任者 of a scan: the applicant for what the applicant sent, the consulted party for its
+    reply, the agency for what it made itself (proof of service, information provided); blank for
+    "other", where the system cannot know."""
+    if att.category in FROM_APPLICANT:
+        return case.applicant_name or ""
+    if att.category == "third_party_reply":
+        parties = [s.party for s in case.steps_of("consultation_third_party", "consultation_agency") if s.party]
+        return "、".join(dict.fromkeys(parties))
+    if att.category in ("proof_of_service", "information_provided"):
+        return case.agency.name
+    return ""
+
+
 def local_date(dt: datetime | None) -> date | None:
     d = local(dt)
     return d.date() if d else None
@@ -62,6 +80,7 @@ class Item:
     attachment: Attachment | None = None
     section: str = ""  # generated: approval | service | timeline
     note: str = ""
+    responsible: str = ""  # 责任者 (DA/T 22): who made the document
     order: tuple = ()
     pages: int = 0
     first_page: int = 0  # set when the file is laid out
@@ -86,16 +105,16 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
     for n, letter in enumerate(case.letters):
         g = letter_group(letter, case)
         items.append(Item("letter", g, letter.title, letter.number or "", local_date(letter.issued_at), letter=letter,
-                          pages=letter.pages, order=(local(letter.issued_at) or datetime.min, 0, n)))
+                          pages=letter.pages, responsible=case.agency.name, order=(local(letter.issued_at) or datetime.min, 0, n)))
     d = approved_draft(case)
     if d is not None:
         on = local(d.signed_at)
         items.append(Item("generated", "approval", "政府信息公开申请答复审批单", "", on.date() if on else None,
-                          section="approval", order=(on or datetime.min, 1, 0)))
+                          section="approval", responsible=case.agency.name, order=(on or datetime.min, 1, 0)))
     if case.deliveries:
         first = case.deliveries[0].delivered_on
         items.append(Item("generated", "service", "送达记录", "", first, section="service",
-                          order=(datetime.combine(first, datetime.min.time()), 2, 0)))
+                          responsible=case.agency.name, order=(datetime.combine(first, datetime.min.time()), 2, 0)))
     for n, att in enumerate(case.attachments):
         g = ATTACHMENT_GROUPS.get(att.category, "other")
         if att.category in RECEIVED_WITH_REQUEST:
@@ -107,13 +126,15 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
             on, sub = when.date(), 5
         items.append(Item("attachment", g, att.title or att.category_label, "", on, attachment=att,
                           pages=att.pages, note=ATTACHMENT_CATEGORIES.get(att.category, ""),
+                          responsible=responsible(case, att),
                           order=(when, 3 + sub, n)))
     if order == "dat22":
         rank = {g: i for i, g in enumerate(GROUPS)}
         items.sort(key=lambda it: (rank[it.group], it.order))
     else:
         items.sort(key=lambda it: it.order)
-    items.append(Item("generated", "appendix", "办理过程记录", "", None, section="timeline", note="附录"))
+    items.append(Item("generated", "appendix", "办理过程记录", "", None, section="timeline", note="附录",
+                       responsible=case.agency.name))
     return items
 
 

@@ -1,4 +1,5 @@
-"""A scanned image on an A4 page, scaled to fit, without re-encoding when the PDF can take it.
+"""A scanned image on an A4 page, scaled down to fit (never up), without re-encoding when the
+PDF can take it; scanned PDF pages larger than A4 scaled down onto A4; OCR text layers laid over.
 
 JPEG data goes in as it is (DCTDecode); 8-bit PNG data goes in as it is too (its zlib stream
 with PNG predictors is valid FlateDecode data). Other images (CMYK, rotated by EXIF, with
@@ -24,6 +25,8 @@ from pypdf.generic import (
 MM = 72 / 25.4
 A4 = (210 * MM, 297 * MM)
 MARGIN = 10 * MM
+DEFAULT_DPI = 200  # an image that does not say its resolution is taken as a 200 dpi scan
+_TOLERANCE = 1.02  # a page this much larger than A4 (rounding, Letter-size margins) is left alone
 
 
 def _xobject(writer: PdfWriter, data: bytes, content_type: str):
@@ -109,11 +112,25 @@ def _png_direct(writer, data: bytes):
     return _add(writer, b"".join(idat), w, h, cs, depth, "/FlateDecode", parms)
 
 
-def image_page(writer: PdfWriter, data: bytes, content_type: str) -> PageObject:
-    """An A4 page (landscape for landscape scans) with the image centred and scaled to fit."""
+def _dpi(data: bytes) -> float:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        dpi = im.info.get("dpi")
+    try:
+        x = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError):
+        x = 0.0
+    return x if 50 <= x <= 2400 else DEFAULT_DPI
+
+
+def image_page(writer: PdfWriter, data: bytes, content_type: str, text_layer: PageObject | None = None) -> PageObject:
+    """An A4 page (landscape for landscape scans) with the image centred at its own size (from
+    its resolution), scaled down to fit the page when it is larger, never enlarged."""
     ref, w, h = _xobject(writer, data, content_type)
     pw, ph = (A4[1], A4[0]) if w > h else A4
-    scale = min((pw - 2 * MARGIN) / w, (ph - 2 * MARGIN) / h)
+    natural = 72 / _dpi(data)
+    scale = min((pw - 2 * MARGIN) / w, (ph - 2 * MARGIN) / h, natural)
     dw, dh = w * scale, h * scale
     x, y = (pw - dw) / 2, (ph - dh) / 2
     page = PageObject.create_blank_page(writer, width=pw, height=ph)
@@ -122,4 +139,49 @@ def image_page(writer: PdfWriter, data: bytes, content_type: str) -> PageObject:
     page[NameObject("/Contents")] = writer._add_object(content)
     page[NameObject("/Resources")] = DictionaryObject({
         NameObject("/XObject"): DictionaryObject({NameObject("/Scan"): ref})})
+    if text_layer is not None:
+        _overlay(page, text_layer, x, y, dw, dh)
     return page
+
+
+def _overlay(page: PageObject, layer: PageObject, x: float, y: float, w: float, h: float) -> None:
+    """Lay an OCR text-only page (invisible text, render mode 3) over the rectangle of its image."""
+    from pypdf import Transformation
+
+    box = layer.mediabox
+    lw, lh = float(box.width), float(box.height)
+    if lw <= 0 or lh <= 0:
+        return
+    t = Transformation().translate(-float(box.left), -float(box.bottom)).scale(w / lw, h / lh).translate(x, y)
+    page.merge_transformed_page(layer, t, over=True)
+
+
+def overlay_text_layer(page: PageObject, layer: PageObject) -> None:
+    """The OCR text of a scanned PDF page, over the whole page (the page was rasterised whole)."""
+    x0, y0, x1, y1 = (float(v) for v in (page.mediabox.left, page.mediabox.bottom, page.mediabox.right,
+                                         page.mediabox.top))
+    _overlay(page, layer, x0, y0, x1 - x0, y1 - y0)
+
+
+def fit_to_a4(page: PageObject) -> bool:
+    """Scale a scanned page larger than A4 down onto an A4 page of the same orientation, centred,
+    keeping its proportions; True when it was scaled. Smaller pages are left as they are."""
+    from pypdf import Transformation
+    from pypdf.generic import RectangleObject
+
+    box = page.cropbox
+    x0, y0, w, h = float(box.left), float(box.bottom), float(box.width), float(box.height)
+    pw, ph = (A4[1], A4[0]) if w > h else A4
+    if w <= pw * _TOLERANCE and h <= ph * _TOLERANCE:
+        return False
+    scale = min(pw / w, ph / h)
+    dx, dy = (pw - w * scale) / 2, (ph - h * scale) / 2
+    page.add_transformation(Transformation().translate(-x0, -y0).scale(scale, scale).translate(dx, dy))
+    a4 = RectangleObject([0, 0, pw, ph])
+    for key in ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox"):
+        if key in page:
+            del page[key]
+    page.mediabox = a4
+    if "/Annots" in page:
+        del page["/Annots"]  # their rectangles would no longer match the scaled content
+    return True

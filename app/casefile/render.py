@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,8 +13,9 @@ from flask import current_app, render_template
 
 from ..letters.sandbox import url_fetcher
 from ..models import Case, Event
-from ..models.case import DELIVERY_METHODS, STEP_KINDS
+from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
 from ..services.cases import RETENTIONS
+from ..services.operations import REASONS_RESULTS
 from ..services.operations import draft_rows
 from .documents import Item, approved_draft, local
 
@@ -57,47 +59,109 @@ def cn_time(dt: datetime | None) -> str:
     return f"{cn_date(dt)} {dt:%H:%M}" if dt else ""
 
 
+# Event data keys in plain Chinese. A key not named here (nor as an input of its step) is an
+# internal one (hashes, ids, references) and is left out of the printed record.
 _DATA_LABELS = {
-    "number": "案号", "received_on": "收到日期", "reply_due": "答复期限", "handler": "承办人",
+    "received_on": "收到日期", "reply_due": "答复期限", "handler": "承办人",
     "notice_date": "告知日期", "period_end": "补正期限", "items": "补正事项", "party": "对象", "sent_on": "发出日期",
     "due_on": "期限", "result": "结果", "answered_on": "答复日期", "amount": "金额（元）", "paid_on": "缴费日期",
     "receipt_no": "票据号码", "days": "延长工作日数", "reason": "理由", "revision": "稿件", "comments": "意见",
-    "note": "说明", "issued_on": "答复日期", "delivered_on": "送达日期", "proof": "送达凭证", "recipient": "签收人",
-    "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限", "title": "标题",
-    "category_label": "类别", "filename": "文件名", "pages": "页数", "secrecy_note": "保密审查意见",
-    "outcome": "办理结果", "method": "方式", "kind": "类型",
+    "note": "说明", "notes": "说明", "issued_on": "答复日期", "delivered_on": "送达日期", "proof": "送达凭证",
+    "recipient": "签收人", "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
+    "title": "标题", "category_label": "类别", "filename": "文件名", "pages": "页数",
+    "secrecy_note": "保密审查意见", "outcome": "办理结果", "method": "方式", "kind": "类型", "key": "文书",
+    "matter": "征求意见事项", "new_due": "新的答复期限", "decided_on": "决定日期", "consulted_on": "征求意见日期",
+    "opinion": "意见", "objection": "异议", "override_reason": "公开理由", "reasons_due": "说明理由期限",
+    "replaces_number": "原文号", "reply_number": "答复书文号", "letter_number": "文书文号",
+    "original_number": "原编号", "decision": "决定", "agency": "机关", "name": "名称", "text": "内容",
+    "description": "申请内容", "remarks": "备注", "date": "日期", "applicant_name": "申请人",
 }
-_SKIP = {"calendar_version", "provisional", "content_hash", "approved_hash", "signed_hash", "draft_hash",
-         "sha256", "attachment_id", "step_id", "category", "content_type", "size", "secrecy_reviewed",
-         "clock_restarts", "on_time", "old_due", "previous", "receipt_basis", "channel", "late", "effect"}
+# "number" is the case number when a case is registered or imported, a letter's 文号 otherwise.
+_CASE_NUMBER_ACTIONS = frozenset({"register", "import", "import_update", "triage"})
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_\-][A-Za-z0-9]+)*")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def _value_labels(action: str) -> tuple[dict[str, str], dict[str, dict]]:
+    """Labels and choices of the step's declared inputs (services.operations)."""
+    from ..services.operations import operations
+
+    op = operations().get(action)
+    if op is None:
+        return {}, {}
+    return ({i.name: i.label for i in op.inputs},
+            {i.name: dict(i.choices) for i in op.inputs if i.choices})
+
+
+def _letter_name(key: str) -> str:
+    from ..letters.catalogue import get_letter
+
+    try:
+        return get_letter(key).name
+    except Exception:  # an unknown or retired letter type
+        return ""
+
+
+def _plain(key: str, value, choices: dict[str, dict]) -> str:
+    """A data value as a person reads it; "" when it is an internal code with no Chinese name."""
+    from ..domain.outcomes import OUTCOME_BY_CODE
+
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(filter(None, (_plain(key, v, choices) for v in value)))
+    if isinstance(value, dict):
+        return ""
+    text = str(value)
+    named = {"outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()}, "retention": RETENTIONS,
+             "method": DELIVERY_METHODS, "kind": STEP_KINDS, "result": {**CONSULTATION_RESULTS, **REASONS_RESULTS},
+             **choices}.get(key, {})
+    if text in named:
+        return str(named[text])
+    if key == "key":
+        return _letter_name(text)
+    if key == "revision" and text.isdigit():
+        return f"第{text}稿"
+    if _IDENTIFIER.fullmatch(text) and not any(c.isupper() for c in text):
+        return ""  # an internal code (receipt, step-3, third_party): never printed raw
+    m = _ISO_DATE.fullmatch(text)
+    if m:
+        return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日"
+    return text
 
 
 def _event_summary(ev: Event) -> str:
-    from ..domain.outcomes import OUTCOME_BY_CODE
-
     parts = []
     try:
         data = json.loads(ev.data_json or "{}")
     except ValueError:
         data = {}
+    if not isinstance(data, dict):
+        return ""
+    labels, choices = _value_labels(ev.action)
     for key, value in data.items():
-        if key in _SKIP or value in (None, "", [], {}):
+        if key == "number":
+            label = "案件编号" if ev.action in _CASE_NUMBER_ACTIONS else "文号"
+        else:
+            label = _DATA_LABELS.get(key) or labels.get(key)
+        if key == "id" or key.endswith("_id") or key.endswith("_ids"):
+            continue  # row ids: internal
+        if not label or value in (None, "", [], {}):
             continue
-        if isinstance(value, bool):
-            value = "是" if value else "否"
-        elif key == "outcome" and value in OUTCOME_BY_CODE:
-            value = OUTCOME_BY_CODE[value].label
-        elif key == "retention":
-            value = RETENTIONS.get(value, value)
-        elif key == "method":
-            value = DELIVERY_METHODS.get(value, value)
-        elif key == "kind":
-            value = STEP_KINDS.get(value, value)
-        text = str(value)
+        text = _plain(key, value, choices)
+        if not text:
+            continue
         if len(text) > 80:
             text = text[:80] + "……"
-        parts.append(f"{_DATA_LABELS.get(key, key)}：{text}")
+        parts.append(f"{label}：{text}")
     return "；".join(parts)
+
+
+def _action_label(action: str) -> str:
+    from ..domain.workflow import ACTIONS
+
+    rule = ACTIONS.get(action)
+    return rule.label if rule is not None else ""
 
 
 def _events(case: Case) -> list[dict]:
@@ -111,7 +175,7 @@ def _events(case: Case) -> list[dict]:
             states = STATES.get(ev.to_state or "", "")
         at = local(ev.at)
         rows.append({"at": at.strftime("%Y-%m-%d %H:%M") if at else "", "actor": ev.actor.name if ev.actor else "系统",
-                     "label": ev.label or ev.action, "states": states, "summary": _event_summary(ev)})
+                     "label": ev.label or _action_label(ev.action), "states": states, "summary": _event_summary(ev)})
     return rows
 
 
@@ -167,6 +231,23 @@ def _letters_engine() -> _Engine:
         return _engines[key]
 
 
+def letter_font_dir():
+    """The letter font cache's prepared faces (a Path), or None when the letters engine has none
+    or the case file is set to system fonts (then the letters engine is not started for it)."""
+    from ..letters import render as letter_render
+
+    if current_app.config["CASEFILE_FONTS"] not in ("auto", "letters"):
+        return None
+    try:
+        return letter_render._get_engine().prepared.directory
+    except Exception:  # no prepared fonts on this machine: the caller uses system stand-ins
+        log.warning("case file: letter fonts unavailable for the page numbers", exc_info=True)
+        return None
+
+
+OCR_NOTE = "（文字由OCR识别，仅供检索）"
+
+
 def _engine() -> _Engine:
     """CASEFILE_FONTS: "auto" (default: the letters engine's fonts, else Noto Serif CJK SC),
     "letters" (the letters engine's fonts, errors are errors), "system" (Noto Serif CJK SC), or
@@ -220,7 +301,7 @@ def render_generated(case: Case, items: list[Item], *, notes: list[str], origina
         "casefile/print/casefile.html", case=case, items=items, sections=sections, events=_events(case),
         notes=notes, originals=originals, filer=filer, filed_on=filed_on, fonts=fonts(),
         retention=RETENTIONS.get(case.retention, case.retention), draft_rows=draft_rows,
-        reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time)
+        reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time, ocr_note=OCR_NOTE)
     engine = _engine()
     with engine.lock:
         document = engine.html_class(string=html, url_fetcher=url_fetcher()).render(font_config=engine.font_config)

@@ -63,3 +63,23 @@ class CaseFileJob(db.Model):
     result_path: Mapped[str] = mapped_column(String(300), default="")
     # Checked on every download of the result (app.services.integrity).
     result_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+
+
+class OcrJob(db.Model):
+    """Text recognition of one uploaded scan, run in the background (app.casefile.ocr). The result
+    is a PDF of invisible text, one page per page of the scan, stored by SHA-256 like the scans;
+    the case file lays it over the scan so the 案卷 can be searched."""
+
+    __tablename__ = "ocr_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachment.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/running/done/failed
+    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    languages: Mapped[str] = mapped_column(String(50), default="chi_sim")
+    result_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # Per page of the scan: 1 text recognised, 0 nothing found, - left alone (it already had text).
+    pages: Mapped[str] = mapped_column(String(4000), default="")
+    chars: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -71,6 +71,9 @@ def _read_snapshot(conn, table_names: list[str]) -> Snapshot:
         snap.letters = {str(i): h for i, h in conn.execute(text("SELECT id, sha256 FROM letter ORDER BY id"))}
     if "attachment" in table_names:
         snap.attachments = list(conn.execute(text("SELECT DISTINCT sha256 FROM attachment ORDER BY sha256")).scalars())
+    if "ocr_job" in table_names:  # the scans' OCR text layers live in the same store
+        ocr = conn.execute(text("SELECT DISTINCT result_sha256 FROM ocr_job WHERE result_sha256 <> ''")).scalars()
+        snap.attachments = sorted(set(snap.attachments) | set(ocr))
     if "case_file_job" in table_names:
         rows = conn.execute(text("SELECT id, result_path, result_sha256 FROM case_file_job "
                                  "WHERE status = 'done' AND result_path <> '' ORDER BY id"))

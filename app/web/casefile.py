@@ -72,6 +72,7 @@ def attachments(case_id: int):
             flash(f"已上传附件：{att.title}（{att.pages} 页）", "success")
             return redirect(url_for("casefile.attachments", case_id=case.id))
     return render_template("casefile/attachments.html", case=case, categories=ATTACHMENT_CATEGORIES,
+                           ocr=A.ocr.status_labels(case.attachments),
                            can_upload=A.can_upload(current_user) and case.state != "archived",
                            archived_message=A.ARCHIVED_MESSAGE, error=error, form=form,
                            limit=human_size(max_bytes())), status

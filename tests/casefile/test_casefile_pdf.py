@@ -64,23 +64,27 @@ def rich_case():
     return reload(case)
 
 
+STAMP_FONTS = {"PAGENO": "page", "SLOTNO": "slot"}  # subset tags of the embedded stamp fonts
+
+
 def stamps(page) -> list[tuple[str, str, float, float]]:
-    """Text drawn in the base-14 fonts the assembler stamps with: (font, text, x, y)."""
+    """Text drawn in the embedded fonts the assembler stamps with: ("page"|"slot", text, x, y)."""
     out = []
 
     def visit(text, cm, tm, font, size):
-        if font is not None and text.strip() and font.get("/BaseFont") in ("/Helvetica", "/Times-Roman"):
-            out.append((font["/BaseFont"][1:], text.strip(), tm[4], tm[5]))
+        tag = str(font.get("/BaseFont", "/"))[1:].split("+")[0] if font is not None else ""
+        if text.strip() and tag in STAMP_FONTS:
+            out.append((STAMP_FONTS[tag], text.strip(), tm[4], tm[5]))
     page.extract_text(visitor_text=visit)
     return out
 
 
 def page_numbers(reader) -> list[str]:
-    return [" ".join(t for f, t, _x, _y in stamps(p) if f == "Helvetica") for p in reader.pages]
+    return [" ".join(t for f, t, _x, _y in stamps(p) if f == "page") for p in reader.pages]
 
 
 def slot_texts(page) -> list[str]:
-    rows = [(y, x, t) for f, t, x, y in stamps(page) if f == "Times-Roman"]
+    rows = [(y, x, t) for f, t, x, y in stamps(page) if f == "slot"]
     return [t for _y, _x, t in sorted(rows, key=lambda r: (-r[0], r[1]))]
 
 

@@ -16,8 +16,10 @@ from sqlalchemy.pool import NullPool
 from app import create_app
 from app.casefile import attachments as A
 from app.casefile import jobs as J
+from app.casefile import ocr
 from app.extensions import db
-from app.models import Attachment, CaseFileJob, Event, Letter
+from app.models import Attachment, CaseFileJob, Event, Letter, OcrJob
+from app.pdf.ocr import available as ocr_available
 from tests.casefile.conftest import ensure_reply_letter, png_bytes, scan_pdf
 from tests.conftest import DB_URL, IS_PG, user
 from tests.factories import build_case
@@ -40,7 +42,9 @@ def _state(attachment_dir: Path) -> dict:
             for a in db.session.scalars(db.select(Attachment))}
     jobs = {j.id: (j.result_sha256, _sha(j.result_path))
             for j in db.session.scalars(db.select(CaseFileJob).where(CaseFileJob.result_path != ""))}
-    return {"counts": counts, "letters": letters, "attachments": atts, "jobs": jobs}
+    ocr = {j.id: (j.result_sha256, _sha(attachment_dir / j.result_sha256[:2] / j.result_sha256[2:4] / j.result_sha256))
+           for j in db.session.scalars(db.select(OcrJob).where(OcrJob.result_sha256 != ""))}
+    return {"counts": counts, "letters": letters, "attachments": atts, "jobs": jobs, "ocr": ocr}
 
 
 def _source_data(app) -> None:
@@ -48,6 +52,8 @@ def _source_data(app) -> None:
     ensure_reply_letter(case)
     A.add_attachment(case.id, user("clerk"), png_bytes(), "申请表.png", "application_form", "")
     A.add_attachment(case.id, user("handler"), scan_pdf("送达回证", pages=2), "回证.pdf", "proof_of_service", "")
+    if ocr_available("chi_sim"):
+        ocr.run_queued()  # the scans' text layers are stored beside them and backed up with them
     build_case("archived")
     job = J.create_job(user("archivist"), [case.id], "zip")
     J.run_job(app, job.id)
@@ -87,6 +93,7 @@ def test_backup_wipe_restore_round_trip(app, stores, target, tmp_path):
         before = _state(Path(app.config["ATTACHMENT_DIR"]))
         db.session.remove()
     assert before["letters"] and len(before["attachments"]) == 2 and len(before["jobs"]) == 1
+    assert len(before["ocr"]) == (2 if ocr_available("chi_sim") else 0)
     assert all(stored == actual for stored, actual, _n in before["letters"].values())
 
     archive = tmp_path / "backup.tar"
