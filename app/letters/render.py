@@ -27,6 +27,7 @@ from ..domain.outcomes import OUTCOME_BY_CODE
 from . import fonts as _fonts
 from .catalogue import TEMPLATES_DIR, Letter, get_letter
 from .sandbox import reference_in_html, reference_in_source, url_fetcher
+from .seal import printed_seal
 
 REG = "《中华人民共和国政府信息公开条例》"
 RECONSIDERATION_LAW = "《中华人民共和国行政复议法》"
@@ -270,8 +271,10 @@ def prepare_context(key: str, context: dict, *, draft: bool = False) -> dict:
         agency.setdefault(name, None)
     kind = _get(ctx, "applicant.kind")
     ctx["you"] = "贵单位" if kind == "organisation" else "您"
+    if draft:
+        agency["seal_png"] = None  # a draft is never sealed, whatever its wording asks for
     seal = _get(ctx, "agency.seal_png")
-    ctx["seal_uri"] = ("data:image/png;base64," + base64.b64encode(seal).decode()) if seal else None
+    ctx["seal_uri"] = ("data:image/png;base64," + base64.b64encode(printed_seal(seal)).decode()) if seal else None
     ctx["letter"] = {"key": letter.key, "title": letter.title, "name": letter.name,
                      "noun": letter.noun, "kind": letter.kind, "numbered": letter.numbered}
     ctx["remedy"] = remedy_text(letter, ctx.get("agency") or {}, outcome)
