@@ -8,9 +8,12 @@ rendered (cached per image, so it costs once per process; see docs/decisions.md)
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from io import BytesIO
+
+log = logging.getLogger(__name__)
 
 SEAL_MM = 42
 SEAL_DPI = 300
@@ -80,7 +83,13 @@ def printed_seal(data: bytes) -> bytes:
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    fitted = fit_seal(data)
+    try:
+        fitted = fit_seal(data)
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError… for a broken file
+        # Uploads are checked, so this is an image stored otherwise: printed as it is (the PDF
+        # writer leaves out what it cannot decode), as before seals were fitted.
+        log.warning("seal image cannot be fitted (%s): embedded as stored", exc)
+        fitted = data
     with _lock:
         _cache[key] = fitted
         while len(_cache) > 16:
