@@ -565,19 +565,25 @@ class _Engine:
     def write_pdf(self, html: str) -> bytes:
         with self.lock:
             document = self._layout(html)
-            if len(document.pages) > 1 and _used_share(document.pages[-1]) <= FIT_LAST_PAGE_SHARE:
-                # The last page holds little more than the signature: tighten the line spacing
-                # (GB/T 9704 7.3.5) if that saves the page, as little as will do.
-                for fit in self.fits:
-                    tight = self._layout(html, fit)
-                    if len(tight.pages) < len(document.pages):
-                        document = tight
-                        break
+            pages = len(document.pages)
+            if pages > 1 and sum(map(_used_share, document.pages)) - (pages - 1) <= FIT_EXCESS * (pages - 1):
+                # Little more than a page's worth spills over: tighten the line spacing (GB/T 9704
+                # 7.3.5) if that saves the page, as little as will do. The tightest first: if it
+                # cannot save the page, none can.
+                tightest, gentler = self.fits[-1], self.fits[:-1]
+                tight = self._layout(html, tightest)
+                if len(tight.pages) < pages:
+                    document = tight
+                    for fit in gentler:
+                        candidate = self._layout(html, fit)
+                        if len(candidate.pages) < pages:
+                            document = candidate
+                            break
             return document.write_pdf()
 
 
-FIT_PITCHES = (26, 24)  # line pitches (pt) tried, in order, instead of 28.95 pt
-FIT_LAST_PAGE_SHARE = 0.5  # of the type area's height: up to 11 lines on the last page
+FIT_PITCHES = (26, 24)  # line pitches (pt) instead of 28.95 pt, the gentlest first
+FIT_EXCESS = 0.4  # tried when the content exceeds whole pages by at most this share per page break
 
 
 def _used_share(page) -> float:
