@@ -165,3 +165,15 @@ def test_service_record_is_issued_for_a_delivery_without_review(app, ctx):
     row = L.issue_notice(case.id, user("clerk"), ref, S._today())
     text = pdf_text(row.pdf).replace(" ", "").replace("\n", "")
     assert "送达回证" in text and case.letters[0].number in text
+
+
+def test_stored_page_count_is_the_pdfs_own(app, ctx):
+    # WeasyPrint writes its page objects into compressed object streams: the count must come
+    # from the page tree, for a one-page and for a longer letter alike.
+    from tests.letters.support import pdf_pages
+
+    short = build_case("replied").letters[0]
+    long_request = "、".join(f"{year}年度清源区老旧小区改造项目的立项批复、资金拨付凭证和竣工验收报告" for year in range(2010, 2026))
+    long = build_case("replied", description=long_request).letters[0]
+    assert short.pages == pdf_pages(short.pdf) == 1
+    assert long.pages == pdf_pages(long.pdf) >= 2

@@ -52,13 +52,20 @@ RARE_FAMILY = "OGI Rare"
 # Proprietary names first: installing the font is enough to get it. The free Debian font
 # closing each chain is what a fresh machine uses (handbook §8.9).
 DEFAULT_FONT_MAP: dict[str, tuple[str, ...]] = {
-    "fangsong": ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "Noto Serif CJK SC"),
+    "fangsong": ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong", "cwTeXFangSong", "Noto Serif CJK SC"),
     "xiaobiaosong": ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05",
                      "Noto Serif CJK SC:style=Bold"),
     "hei": ("黑体", "SimHei", "Noto Sans CJK SC"),
     "kai": ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "AR PL UKai CN"),
     "song": ("宋体", "SimSun", "Noto Serif CJK SC"),
 }
+# A body face the agency did not name is used only if it has every GB2312 level-1 character
+# (the 3,755 of ordinary wording): a partial face would set a third of the text in the fallback
+# font. Debian's cwTeXFangSong is such a face (a traditional-character FangSong: 2,552 of 3,755,
+# without 国 请 书 关 开 条 费 议…), so a fresh machine keeps Noto Serif CJK. A face named in the
+# font map is used as named, with per-glyph fallback to the rest of the chain.
+BODY_MIN_COVERAGE = 1.0
+
 # Fonts of last resort for characters outside every role's fonts (CJK Ext B–F and more).
 DEFAULT_RARE: tuple[str, ...] = ("HanaMinA", "HanaMinB")
 
@@ -76,6 +83,7 @@ class FontError(Exception):
 @dataclass(frozen=True)
 class FontSettings:
     font_map: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_FONT_MAP))
+    named: frozenset[str] = frozenset()  # specs the agency configured (used even when partial)
     rare: tuple[str, ...] = DEFAULT_RARE
     cache_dir: Path = ROOT / "instance" / "fonts"
     core_upem: int = 256  # 0 = keep the source's em
@@ -97,14 +105,17 @@ def configure_fonts(font_map: Mapping[str, Sequence[str] | str] | None = None, *
     """
     global _settings, _prepared
     merged = dict(DEFAULT_FONT_MAP)
+    named: set[str] = set()
     for role, specs in (font_map or {}).items():
         if role not in ROLES:
             raise FontError(f"未知的字体角色：{role}（可用：{'、'.join(ROLES)}）")
         specs = (specs,) if isinstance(specs, str) else tuple(specs)
+        named.update(specs)
         merged[role] = tuple(dict.fromkeys(specs + DEFAULT_FONT_MAP[role]))
     with _lock:
         _settings = FontSettings(
             font_map=merged,
+            named=frozenset(named),
             rare=tuple(rare) if rare is not None else _settings.rare,
             cache_dir=Path(cache_dir) if cache_dir else _settings.cache_dir,
             core_upem=_settings.core_upem if core_upem is None else core_upem,
@@ -187,6 +198,31 @@ def resolve_chain(specs: Iterable[str], installed: list[dict]) -> list[SourceFon
     return chain
 
 
+def body_chain(settings: FontSettings, installed: list[dict]) -> list[SourceFont]:
+    """The body (仿宋) chain: named faces as given, default candidates only when complete enough
+    (BODY_MIN_COVERAGE of GB2312 level 1), so the body never mixes faces every few characters."""
+    chain = resolve_chain(settings.font_map.get("fangsong", ()), installed)
+    # The last face is the fallback for everything: kept whatever it covers.
+    return [s for s in chain[:-1]
+            if s.spec in settings.named or gb2312_level1_coverage(s) >= BODY_MIN_COVERAGE] + chain[-1:]
+
+
+def gb2312_level1_coverage(source: SourceFont) -> float:
+    """Share of the 3,755 GB2312 level-1 characters the face has."""
+    level1 = _level1()
+    return len(level1 & _cmap(source.path, source.index)) / len(level1)
+
+
+_level1_cache: frozenset[int] | None = None
+
+
+def _level1() -> frozenset[int]:
+    global _level1_cache
+    if _level1_cache is None:
+        _level1_cache = frozenset(cp for cp in core_codepoints() if _gb2312_level(cp) == 1)
+    return _level1_cache
+
+
 def _cmap(path: str, index: int) -> set[int]:
     from fontTools.ttLib import TTFont
 
@@ -207,6 +243,7 @@ def check_fonts(settings: FontSettings | None = None) -> dict[str, list[SourceFo
     settings = settings or _settings
     installed = _native.system_fonts()
     chains = {role: resolve_chain(settings.font_map.get(role, ()), installed) for role in ROLES}
+    chains["fangsong"] = body_chain(settings, installed)
     _check_body(chains["fangsong"])
     return chains
 
@@ -444,6 +481,7 @@ def _plan(settings: FontSettings) -> dict:
 
     installed = _native.system_fonts()
     chains = {role: resolve_chain(settings.font_map.get(role, ()), installed) for role in ROLES}
+    chains["fangsong"] = body_chain(settings, installed)
     rare = resolve_chain(settings.rare, installed)
     if not chains["fangsong"]:
         _check_body([])  # raises the "no CJK font" error

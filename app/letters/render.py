@@ -27,6 +27,7 @@ from ..domain.outcomes import OUTCOME_BY_CODE
 from . import fonts as _fonts
 from .catalogue import TEMPLATES_DIR, Letter, get_letter
 from .sandbox import reference_in_html, reference_in_source, url_fetcher
+from .seal import printed_seal
 
 REG = "《中华人民共和国政府信息公开条例》"
 RECONSIDERATION_LAW = "《中华人民共和国行政复议法》"
@@ -295,8 +296,10 @@ def prepare_context(key: str, context: dict, *, draft: bool = False) -> dict:
         agency.setdefault(name, None)
     kind = _get(ctx, "applicant.kind")
     ctx["you"] = "贵单位" if kind == "organisation" else "您"
+    if draft:
+        agency["seal_png"] = None  # a draft is never sealed, whatever its wording asks for
     seal = _get(ctx, "agency.seal_png")
-    ctx["seal_uri"] = ("data:image/png;base64," + base64.b64encode(seal).decode()) if seal else None
+    ctx["seal_uri"] = ("data:image/png;base64," + base64.b64encode(printed_seal(seal)).decode()) if seal else None
     ctx["letter"] = {"key": letter.key, "title": letter.title, "name": letter.name,
                      "noun": letter.noun, "kind": letter.kind, "numbered": letter.numbered}
     ctx["remedy"] = remedy_text(letter, ctx.get("agency") or {}, outcome)
@@ -596,12 +599,47 @@ class _Engine:
         families = {role: prepared.css_family(role, "sans-serif" if role == "hei" else "serif")
                     for role in _fonts.ROLES}
         self.stylesheet = CSS(string=stylesheet(families), font_config=self.font_config, url_fetcher=url_fetcher())
+        self.fits = [CSS(string=_env.get_template("letter-fit.css.j2").render(pitch=pitch),
+                         font_config=self.font_config, url_fetcher=url_fetcher()) for pitch in FIT_PITCHES]
+
+    def _layout(self, html: str, *extra):
+        return _weasy_html()(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=url_fetcher()).render(
+            font_config=self.font_config, stylesheets=[self.stylesheet, *extra])
 
     def write_pdf(self, html: str) -> bytes:
         with self.lock:
-            document = _weasy_html()(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=url_fetcher()).render(
-                font_config=self.font_config, stylesheets=[self.stylesheet])
+            document = self._layout(html)
+            pages = len(document.pages)
+            if pages > 1 and sum(map(_used_share, document.pages)) - (pages - 1) <= FIT_EXCESS * (pages - 1):
+                # Little more than a page's worth spills over: tighten the line spacing (GB/T 9704
+                # 7.3.5) if that saves the page, as little as will do. The tightest first: if it
+                # cannot save the page, none can.
+                tightest, gentler = self.fits[-1], self.fits[:-1]
+                tight = self._layout(html, tightest)
+                if len(tight.pages) < pages:
+                    document = tight
+                    for fit in gentler:
+                        candidate = self._layout(html, fit)
+                        if len(candidate.pages) < pages:
+                            document = candidate
+                            break
             return document.write_pdf()
+
+
+FIT_PITCHES = (26, 24)  # line pitches (pt) instead of 28.95 pt, the gentlest first
+FIT_EXCESS = 0.4  # tried when the content exceeds whole pages by at most this share per page break
+
+
+def _used_share(page) -> float:
+    """How much of a page's type area its content fills (0–1), from the laid-out line boxes."""
+    from weasyprint.formatting_structure import boxes
+
+    page_box = page._page_box
+    top, height = page_box.content_box_y(), page_box.height
+    bottoms = [b.position_y + b.margin_height() for child in page_box.children
+               if not isinstance(child, boxes.MarginBox)
+               for b in child.descendants() if isinstance(b, boxes.LineBox)]
+    return (max(bottoms) - top) / height if bottoms and height else 1.0
 
 
 _engine: _Engine | None = None

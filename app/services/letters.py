@@ -298,7 +298,13 @@ def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: 
 
 
 def _pages(pdf: bytes) -> int:
-    return max(1, pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages"))
+    """Pages of a rendered letter, from its page tree (WeasyPrint puts the page objects in
+    compressed object streams, where counting "/Type /Page" in the bytes finds none)."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(BytesIO(pdf)).pages)
 
 
 # ---------------------------------------------------------------- procedural letters of steps

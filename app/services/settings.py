@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Mapping
 
 from ..extensions import db
+from ..letters.seal import fit_seal
 from ..models import LetterTemplateOverride, LetterTemplateVersion, User
 from .audit import record_security
 from .errors import NotFound, ServiceError
@@ -18,6 +19,7 @@ def save_agency_settings(actor: User, fields: tuple[tuple[str, str], ...], value
                          seal_png: bytes | None = None, remove_seal: bool = False) -> list[str]:
     """Set the agency's fields ((name, label) pairs) to values; returns the labels that changed.
 
+    The seal is stored at its printed size (42 mm at 300 dpi at most, see letters/seal.py).
     The event lists each changed field as label: old → new, and whether the seal was replaced or removed
     (the image itself is not logged)."""
     agency = actor.agency
@@ -29,7 +31,7 @@ def save_agency_settings(actor: User, fields: tuple[tuple[str, str], ...], value
             setattr(agency, k, new)
     seal = None
     if seal_png is not None:
-        seal, agency.seal_png = "已更换", seal_png
+        seal, agency.seal_png = "已更换", fit_seal(seal_png)  # stored at its printed size
     if remove_seal and agency.seal_png is not None:
         seal, agency.seal_png = "已删除", None
     if changes or seal:

@@ -40,3 +40,21 @@ def test_notice_needing_review_cannot_be_issued_before_approval(api):
     assert api.post(f"/cases/{cid}/notices/{ref}/approve", as_="legal").status_code == 200
     r = api.post(f"/cases/{cid}/notices/{ref}/issue", as_="handler")
     assert r.status_code == 201 and r.get_json()["number"].endswith("〔2026〕1号")
+
+
+def test_api_previews_never_carry_the_seal(api):
+    from app.extensions import db
+    from app.models import Agency
+    from tests.api.support import in_app
+    from tests.letters.support import image_xobjects, realistic_seal
+
+    seal = realistic_seal(600)
+    in_app(api.app, lambda: setattr(db.session.scalar(db.select(Agency).where(Agency.code == "DEMO")),
+                                    "seal_png", seal))
+    cid = _to_signed(api)
+    for path in (f"/cases/{cid}/reply-preview.pdf", f"/cases/{cid}/notices/receipt.pdf"):
+        r = api.get(path, as_="legal")
+        assert r.status_code == 200 and image_xobjects(r.data) == [], path
+    api.act(cid, "issue", "handler")
+    [letter] = api.get(f"/cases/{cid}/letters", as_="archivist").get_json()["items"]
+    assert len(image_xobjects(api.get(letter["pdf"].removeprefix("/api/v1"), as_="archivist").data)) == 1

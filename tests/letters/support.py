@@ -92,3 +92,61 @@ def seal_png(size: int = 300) -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
+
+
+def realistic_seal(size: int = 600) -> bytes:
+    """A seal as agencies upload it: drawn large and scaled down (anti-aliased ring, star and
+    text in red), ``size`` pixels square, transparent background."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from app.letters.fonts import resolve
+
+    big = size * 4
+    img = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    red = (220, 20, 20, 255)
+    draw.ellipse((24, 24, big - 24, big - 24), outline=red, width=big // 30)
+    draw.regular_polygon((big // 2, big // 2, big // 7), 5, fill=red)
+    source = resolve("Noto Sans CJK SC")
+    font = ImageFont.truetype(source.path, big // 12, index=source.index)
+    draw.text((big * 0.22, big * 0.16), "江河市清源区住建局", font=font, fill=red)
+    draw.text((big * 0.28, big * 0.70), "政务公开专用章", font=font, fill=red)
+    out = io.BytesIO()
+    img.resize((size, size), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
+def image_xobjects(pdf: bytes) -> list:
+    """The distinct image XObjects the pages draw (an image's soft mask is part of it)."""
+    from pypdf import PdfReader
+
+    seen = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for ref in (page["/Resources"].get_object().get("/XObject") or {}).values():
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image":
+                seen[getattr(ref, "idnum", id(obj))] = obj
+    return list(seen.values())
+
+
+def all_word_boxes(pdf: bytes) -> list[list[tuple[str, float, float, float, float]]]:
+    """Per page: (word, xMin, yMin, xMax, yMax) in PDF points, from `pdftotext -bbox`."""
+    html = _run(["pdftotext", "-bbox", "-enc", "UTF-8"], pdf).stdout.decode("utf-8")
+    pages = []
+    for page in html.split("<page ")[1:]:
+        pages.append([(m.group(5), *(float(m.group(i)) for i in range(1, 5))) for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)])
+    return pages
+
+
+def page_image(pdf: bytes, page: int, dpi: int = 300):
+    """One page as a grayscale PIL image (pdftoppm)."""
+    from PIL import Image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "letter.pdf"
+        path.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-gray",
+                        str(path), str(Path(tmp) / "page")], check=True, capture_output=True)
+        png = next(Path(tmp).glob("page*.png"))
+        return Image.open(io.BytesIO(png.read_bytes())).convert("L")

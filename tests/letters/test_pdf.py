@@ -286,3 +286,29 @@ def test_fonts_are_chosen_by_name_or_path():
     assert chains["xiaobiaosong"][0].path == ukai.path
     bold = resolve("Noto Serif CJK SC:style=Bold")
     assert bold is not None and "Bold" in bold.path
+
+
+def test_a_partial_fangsong_face_is_not_mixed_into_the_body_unless_named():
+    from app.letters.fonts import DEFAULT_FONT_MAP, gb2312_level1_coverage
+
+    cwtex = resolve("cwTeXFangSong")
+    if cwtex is None:
+        pytest.skip("fonts-cwtex-fs is not installed")
+    # Debian's cwTeX FangSong is a traditional-character face: most simplified characters are missing.
+    assert gb2312_level1_coverage(cwtex) < 0.9
+    assert "cwTeXFangSong" in DEFAULT_FONT_MAP["fangsong"]
+    assert [s.family for s in check_fonts()["fangsong"]] == ["Noto Serif CJK SC"]
+    # Named by the agency, it is used, and the rest of the chain fills in per glyph.
+    named = FontSettings(font_map={**DEFAULT_FONT_MAP, "fangsong": ("cwTeXFangSong", "Noto Serif CJK SC")},
+                         named=frozenset({"cwTeXFangSong"}))
+    assert [s.family for s in check_fonts(named)["fangsong"]] == ["cwTeXFangSong", "Noto Serif CJK SC"]
+
+
+def test_a_complete_face_found_by_default_leads_the_body_chain():
+    from app.letters.fonts import DEFAULT_FONT_MAP, gb2312_level1_coverage
+
+    complete = resolve("Noto Sans CJK SC")  # stands in for an installed 仿宋_GB2312: all of GB2312
+    assert gb2312_level1_coverage(complete) == 1.0
+    spec = f"{complete.path}#{complete.index}"
+    settings = FontSettings(font_map={**DEFAULT_FONT_MAP, "fangsong": (spec, "Noto Serif CJK SC")})
+    assert [s.path for s in check_fonts(settings)["fangsong"]][0] == complete.path

@@ -212,8 +212,10 @@ def test_ordinary_wording_seal_and_websites_in_text_are_accepted():
     assert "http://www.example.gov.cn" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\n", "")
     seal = render_html("reply_disclose", ctx, {"reply_disclose": source})
     assert 'src="data:image/png;base64,' in seal
+    from app.letters.seal import printed_seal  # the seal as printed: fitted to its size
+
     assert reference_in_html(seal) and reference_in_html(seal, {"data:image/png;base64," + __import__(
-        "base64").b64encode(PNG).decode()}) is None
+        "base64").b64encode(printed_seal(PNG)).decode()}) is None
 
 
 def test_admin_cannot_save_a_probe_template(app, client):

@@ -79,3 +79,26 @@ def test_broken_template_wording_is_refused_with_its_line(web):
     body = r.get_data(as_text=True)
     assert r.status_code == 400 and "第2行" in body
     assert web.client.get("/admin/letter-templates").status_code == 200
+
+
+def test_uploaded_seal_is_stored_at_printed_size_and_never_printed_on_previews(web):
+    from tests.letters.support import image_xobjects, realistic_seal
+
+    web.as_user("admin")
+    base = {"name": "示范市自然资源和规划局", "doc_code": "示自然资规公开", "reconsideration_body": "示范市人民政府",
+            "court": "示范市示范区人民法院", "address": "", "phone": "", "number_pattern": "{code}〔{year}〕{seq}号"}
+    r = web.client.post("/admin/agency", data={**base, "seal_png": (io.BytesIO(realistic_seal(600)), "seal.png")},
+                        content_type="multipart/form-data")
+    assert r.status_code == 302
+    stored = web.run(lambda: db.session.scalar(db.select(Agency.seal_png).where(Agency.code == "DEMO")))
+    img = Image.open(io.BytesIO(stored))
+    assert max(img.size) <= 496 and img.mode == "RGBA"
+    case_id = web.run(lambda: build_case("review").id)
+    web.as_user("legal")
+    for path in (f"/cases/{case_id}/reply-preview.pdf", f"/cases/{case_id}/notices/receipt.pdf"):
+        r = web.client.get(path)
+        assert r.status_code == 200, path
+        assert image_xobjects(r.data) == [] and "草稿" in text(r.data), path
+    case_id = web.run(lambda: build_case("replied").id)
+    pdf = web.run(lambda: db.session.scalar(db.select(Letter.pdf).where(Letter.case_id == case_id)))
+    assert len(image_xobjects(pdf)) == 1
