@@ -1,7 +1,7 @@
 """Benchmark of the printed case file (案卷): 30 sealed letters from the project's own templates.
 
 Builds a scratch SQLite database in /tmp, walks one case to "delivered" through the services,
-gives the agency a 600 × 600 seal (bench/seal.py, a realistic scan as an office uploads it),
+gives the agency a 600 × 600 seal (tests/seals.py, a realistic scan as an office uploads it),
 issues 30 letters rendered by the letters engine from letter_templates/ (every letter type,
 varied names and subjects, the seal on each), lengthening a few until the case file has 60
 pages, then prints the case file several times and reports time and size against the targets
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DOC, Chromium, add_row, commit, load  # noqa: E402
-from seal import make_seal  # noqa: E402
+from tests.seals import scanned_seal  # noqa: E402
 
 TARGET_S, TARGET_KIB = 1.0, 300
 TARGET_PAGES = 60
@@ -42,7 +42,7 @@ START, END = "<!-- casefile_seal:start -->", "<!-- casefile_seal:end -->"
 INTRO = """Issue 11 targets, one warm process: a 60-page 案卷 with 30 sealed letters in **≤ 1 s** and
 **≤ 300 KiB plus the attachments' own bytes**. `bench/bench_casefile.py` issues 30 letters from
 the project's own templates (every letter type, example values with varied names and subjects),
-each with the agency's 600 × 600 seal (`bench/seal.py`), lengthening a few until the case file has
+each with the agency's 600 × 600 seal (`tests/seals.py`), lengthening a few until the case file has
 60 pages, and prints the case file (median of the runs; CPU of the process beside it). "printed
 part" is the case file without the embedded original letters; the originals are the letters'
 own bytes, which the budget adds. "images" counts the image objects in the case file and their
@@ -159,7 +159,7 @@ def run(args) -> str:
     tmp = Path(tempfile.mkdtemp(prefix="ogidesk-casefile-bench-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite3'}", "TESTING": True,
                       "OGI_TODAY": "2026-11-23", "ATTACHMENT_DIR": str(tmp / "att"), "WTF_CSRF_ENABLED": False})
-    seal = make_seal()
+    seal = scanned_seal()
     with app.app_context():
         upgrade()
         seed_demo()

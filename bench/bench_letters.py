@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_letters.py --no-write --no-chromium
 
 The letter is letter_templates/reply_disclose with its example values and the agency's seal: a
-600 × 600 RGBA PNG (bench/seal.py), as an office would upload a scan of its seal. Reports median
+600 × 600 RGBA PNG (tests/seals.py), as an office would upload a scan of its seal. Reports median
 and p95 wall time, median CPU time and PDF size, with the seal and without it, and prints the
 same HTML with Chromium (Playwright, Debian's chromium, one warm page) side by side. Each run
 adds a row to the table in docs/performance.md (date, commit, load); earlier rows stay.
@@ -27,14 +27,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import DOC, Chromium, add_row, commit, load, percentile  # noqa: E402
-from seal import make_seal  # noqa: E402
+from tests.seals import scanned_seal  # noqa: E402
 
 KEY = "reply_disclose"
 TARGET_MS, TARGET_KIB = 60, 40
 START, END = "<!-- bench_letters_seal:start -->", "<!-- bench_letters_seal:end -->"
 INTRO = """Issue 11 targets, one warm process on this machine: the one-page 答复书 **with the seal**,
 median ≤ 60 ms and ≤ 40 KiB. `bench/bench_letters.py` renders the project's own template
-(`reply_disclose` with its example values) with a 600 × 600 RGBA seal (`bench/seal.py`, a
+(`reply_disclose` with its example values) with a 600 × 600 RGBA seal (`tests/seals.py`, a
 realistic red round seal with uneven ink, 118 KiB as PNG), and prints the same HTML with
 Chromium's `page.pdf` (Playwright, Debian's chromium, one warm page, the same prepared fonts
 given through Fontconfig) in the same run. Each run adds a row; earlier rows stay. The machine
@@ -86,7 +86,7 @@ def run(n: int, chromium: bool) -> dict:
     from app.letters import fonts, render_pdf
 
     prepared = fonts.prepare_fonts()
-    seal = make_seal()
+    seal = scanned_seal()
     started = time.perf_counter()
     render_pdf(KEY, context(None))  # the process's first letter: font configuration etc.
     first_ms = (time.perf_counter() - started) * 1000

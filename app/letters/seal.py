@@ -32,9 +32,9 @@ def fit_seal(data: bytes) -> bytes:
     """The seal as a PNG of at most SEAL_MAX_PX on its longer side, transparency kept.
 
     Resampled with premultiplied alpha (the red does not darken where the ink fades out). A seal
-    printed in one ink (the usual red) is stored as that colour with the shape in the alpha
-    channel at four levels (2 bits: at 300 dpi the edges still print smooth): the PDF writer
-    compresses such an image to a fifth of a full-colour one. Idempotent.
+    printed in one ink (the usual red) is stored as that colour with the shape in a two-level
+    alpha channel (ink or paper), which the PDF writer compresses to a small fraction of a
+    full-colour image; a seal of several colours keeps them, its alpha at four levels. Idempotent.
     """
     from PIL import Image
 
@@ -46,11 +46,14 @@ def fit_seal(data: bytes) -> bytes:
         scale = SEAL_MAX_PX / max(img.size)
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
         img = img.convert("RGBa").resize(size, Image.Resampling.LANCZOS).convert("RGBA")
-    alpha = img.getchannel("A").point(lambda v: (v + 42) // 85 * 85)  # 0, 85, 170, 255
     ink = _ink(img)
     if ink is not None:
+        # One ink prints as ink or paper: a hard edge at 300 dpi is what a printer makes of it
+        # anyway, and a scanned impression's uneven ink would otherwise cost 10 KiB per letter.
+        alpha = img.getchannel("A").point(lambda v: 255 if v >= 128 else 0)
         img = Image.new("RGBA", img.size, ink)
     else:  # several colours: keep them, but blank what is invisible (it compresses better)
+        alpha = img.getchannel("A").point(lambda v: (v + 42) // 85 * 85)  # 0, 85, 170, 255
         img = Image.composite(img, Image.new("RGBA", img.size, (0, 0, 0, 0)), alpha)
     img.putalpha(alpha)
     out = BytesIO()

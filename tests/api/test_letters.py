@@ -46,9 +46,10 @@ def test_api_previews_never_carry_the_seal(api):
     from app.extensions import db
     from app.models import Agency
     from tests.api.support import in_app
-    from tests.letters.support import image_xobjects, realistic_seal
+    from tests.letters.support import image_xobjects
+    from tests.seals import scanned_seal
 
-    seal = realistic_seal(600)
+    seal = scanned_seal(600)
     in_app(api.app, lambda: setattr(db.session.scalar(db.select(Agency).where(Agency.code == "DEMO")),
                                     "seal_png", seal))
     cid = _to_signed(api)

@@ -94,28 +94,6 @@ def seal_png(size: int = 300) -> bytes:
     return out.getvalue()
 
 
-def realistic_seal(size: int = 600) -> bytes:
-    """A seal as agencies upload it: drawn large and scaled down (anti-aliased ring, star and
-    text in red), ``size`` pixels square, transparent background."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    from app.letters.fonts import resolve
-
-    big = size * 4
-    img = Image.new("RGBA", (big, big), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(img)
-    red = (220, 20, 20, 255)
-    draw.ellipse((24, 24, big - 24, big - 24), outline=red, width=big // 30)
-    draw.regular_polygon((big // 2, big // 2, big // 7), 5, fill=red)
-    source = resolve("Noto Sans CJK SC")
-    font = ImageFont.truetype(source.path, big // 12, index=source.index)
-    draw.text((big * 0.22, big * 0.16), "江河市清源区住建局", font=font, fill=red)
-    draw.text((big * 0.28, big * 0.70), "政务公开专用章", font=font, fill=red)
-    out = io.BytesIO()
-    img.resize((size, size), Image.Resampling.LANCZOS).save(out, "PNG")
-    return out.getvalue()
-
-
 def image_xobjects(pdf: bytes) -> list:
     """The distinct image XObjects the pages draw (an image's soft mask is part of it)."""
     from pypdf import PdfReader

@@ -9,14 +9,16 @@ from PIL import Image
 from app.letters import example_context, render_pdf
 from app.letters.seal import SEAL_MAX_PX, fit_seal
 
-from .support import image_xobjects, pdf_pages, pdf_text, realistic_seal, require_poppler
+from tests.seals import clean_seal, scanned_seal
+
+from .support import image_xobjects, pdf_pages, pdf_text, require_poppler
 
 pytestmark = pytest.mark.no_db
 
 
-@pytest.fixture(scope="module")
-def seal600() -> bytes:
-    data = realistic_seal(600)
+@pytest.fixture(scope="module", params=["clean", "scanned"])
+def seal600(request) -> bytes:
+    data = clean_seal(600) if request.param == "clean" else scanned_seal(600)
     assert Image.open(io.BytesIO(data)).size == (600, 600)
     return data
 

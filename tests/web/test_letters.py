@@ -82,12 +82,13 @@ def test_broken_template_wording_is_refused_with_its_line(web):
 
 
 def test_uploaded_seal_is_stored_at_printed_size_and_never_printed_on_previews(web):
-    from tests.letters.support import image_xobjects, realistic_seal
+    from tests.letters.support import image_xobjects
+    from tests.seals import scanned_seal
 
     web.as_user("admin")
     base = {"name": "示范市自然资源和规划局", "doc_code": "示自然资规公开", "reconsideration_body": "示范市人民政府",
             "court": "示范市示范区人民法院", "address": "", "phone": "", "number_pattern": "{code}〔{year}〕{seq}号"}
-    r = web.client.post("/admin/agency", data={**base, "seal_png": (io.BytesIO(realistic_seal(600)), "seal.png")},
+    r = web.client.post("/admin/agency", data={**base, "seal_png": (io.BytesIO(scanned_seal(600)), "seal.png")},
                         content_type="multipart/form-data")
     assert r.status_code == 302
     stored = web.run(lambda: db.session.scalar(db.select(Agency.seal_png).where(Agency.code == "DEMO")))

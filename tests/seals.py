@@ -1,9 +1,12 @@
-"""A realistic agency seal for the benchmarks: a 600 × 600 RGBA PNG, as an office would upload a
-scan of its round red seal (公章): outer ring, the agency's name along the upper arc, a five-point
+"""Agency seals as offices upload them, for the tests and the benchmarks (bench/ imports these).
+
+scanned_seal: a 600 × 600 RGBA PNG, as an office would upload a scan of its round red seal (公章): outer ring, the agency's name along the upper arc, a five-point
 star, 政府信息公开专用章 below it, and the uneven ink of a real impression (which is what makes a
 scanned seal weigh 60–120 KiB as PNG). Deterministic: the same bytes on every run.
 
-    .venv/bin/python bench/seal.py /tmp/seal.png   # to look at it
+    .venv/bin/python tests/seals.py /tmp/seal.png   # to look at it
+
+clean_seal: a seal drawn digitally (anti-aliased ring, star and text, no ink texture).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ def _font_file() -> tuple[str, int]:
     raise SystemExit("no CJK font installed (Debian: fonts-noto-cjk)")
 
 
-def make_seal(size: int = 600, agency: str = AGENCY, purpose: str = PURPOSE, seed: int = 20261202) -> bytes:
+def scanned_seal(size: int = 600, agency: str = AGENCY, purpose: str = PURPOSE, seed: int = 20261202) -> bytes:
     key = (size, agency, purpose, seed)
     if key in _cache:
         return _cache[key]
@@ -83,8 +86,30 @@ def make_seal(size: int = 600, agency: str = AGENCY, purpose: str = PURPOSE, see
     return _cache[key]
 
 
+def clean_seal(size: int = 600) -> bytes:
+    """A seal as agencies upload it: drawn large and scaled down (anti-aliased ring, star and
+    text in red), ``size`` pixels square, transparent background."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from app.letters.fonts import resolve
+
+    big = size * 4
+    img = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    red = (220, 20, 20, 255)
+    draw.ellipse((24, 24, big - 24, big - 24), outline=red, width=big // 30)
+    draw.regular_polygon((big // 2, big // 2, big // 7), 5, fill=red)
+    source = resolve("Noto Sans CJK SC")
+    font = ImageFont.truetype(source.path, big // 12, index=source.index)
+    draw.text((big * 0.22, big * 0.16), "江河市清源区住建局", font=font, fill=red)
+    draw.text((big * 0.28, big * 0.70), "政务公开专用章", font=font, fill=red)
+    out = io.BytesIO()
+    img.resize((size, size), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
 if __name__ == "__main__":
-    data = make_seal()
+    data = scanned_seal()
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "seal.png")
     target.write_bytes(data)
     print(f"{target}: {len(data) / 1024:.1f} KiB, 600 × 600 RGBA")
