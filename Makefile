@@ -41,11 +41,14 @@ instance/secret_key:
 	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_hex(32))' > $@.tmp && mv $@.tmp $@
 	@echo "Generated $@"
 
+PORT ?= 5000
+
+# Serves through gunicorn (gunicorn.conf.py); `flask --app wsgi run` stays for development.
 run: deps instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	@echo "OGI Desk: http://127.0.0.1:5000"
-	OGI_WARM_UP=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "OGI Desk: http://127.0.0.1:$(PORT)"
+	OGI_BIND=127.0.0.1:$(PORT) OGI_WARM_UP=1 exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: deps postgres test-sqlite test-pg
 

@@ -71,6 +71,13 @@ class Config:
     IMPORT_STAGING_DIR = _env("IMPORT_STAGING_DIR", "")
     # A serving process warms fonts and PDF engines up before the first request (wsgi.py).
     OGI_WARM_UP = _env("OGI_WARM_UP", False, _flag)
+    # gunicorn (gunicorn.conf.py; `make run PORT=…` sets OGI_BIND): address, worker processes
+    # (0 = from the cores), threads per worker, and how long a request may run before its worker
+    # is replaced (a 60-page case file takes about a second; batch printing runs in a job).
+    OGI_BIND = _env("OGI_BIND", "127.0.0.1:5000")
+    WEB_WORKERS = _env("WEB_WORKERS", 0, int)
+    WEB_THREADS = _env("WEB_THREADS", 4, int)
+    WEB_TIMEOUT = _env("WEB_TIMEOUT", 120, int)
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -10,7 +10,7 @@ from ..services import sessions
 # The signed cookie's key for the server-side session id (services/sessions.py).
 SESSION_ID = "_sid"
 # What a user who must change the password may still open.
-PASSWORD_GATE_OPEN = {"account.password", "auth.logout", "auth.login", "static"}
+PASSWORD_GATE_OPEN = {"account.password", "auth.logout", "auth.login", "static", "health.healthz", "health.readyz"}
 EXPIRED_TEXT = {"idle": "长时间未操作，会话已失效，请重新登录",
                 "absolute": "登录已超过最长时限，请重新登录"}
 # Only our own scripts and styles (static/js/app.js, static/css): no inline code, no other site.
@@ -56,6 +56,7 @@ def init_web(app: Flask) -> None:
     from .display import register_display
     from .errors import register_error_handlers
     from .letters import bp as letters_bp
+    from .health import bp as health_bp
     from .review import bp as review_bp
 
     app.register_blueprint(auth_bp)
@@ -64,6 +65,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(letters_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(health_bp)
     register_display(app)
     register_error_handlers(app)
 
