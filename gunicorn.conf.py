@@ -24,3 +24,6 @@ accesslog = "-"
 errorlog = "-"
 # A request line or header this long is an attack, not a form (the forms post bodies).
 limit_request_line = 8190
+# gunicorn's control socket sits in the home directory, shared by every instance on the host;
+# a service manager (systemd) or signals do that job here.
+control_socket_disable = True

@@ -67,6 +67,7 @@ def test_gunicorn_serves_the_app_and_stops_cleanly(tmp_path):
         assert len(_children(proc.pid)) == 2  # WEB_WORKERS worker processes under the master
         text = (tmp_path / "gunicorn.log").read_text(errors="replace")
         assert "gthread" in text  # the worker class from gunicorn.conf.py
+        assert "Control socket" not in text  # no socket shared by every instance in $HOME
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
