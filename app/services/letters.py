@@ -22,6 +22,7 @@ from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
+from .memo import Memo
 from .numbering import next_number
 from .time import today
 
@@ -214,11 +215,25 @@ def _overrides(case: Case, key: str) -> dict | None:
     return {key: row.source} if row else None
 
 
+# A draft letter is a pure function of its content and the agency's wording: previews are memoised
+# (an issued letter is rendered once and stored, so it never comes here twice).
+_DRAFTS: Memo[bytes] = Memo(64)
+
+
 def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
-    try:
-        return render_pdf(key, ctx, draft=draft, overrides=_overrides(case, key))
-    except LetterError as e:
-        raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
+    overrides = _overrides(case, key)
+
+    def make() -> bytes:
+        try:
+            return render_pdf(key, ctx, draft=draft, overrides=overrides)
+        except LetterError as e:
+            raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
+
+    if not draft:
+        return make()
+    memo_key = hashlib.sha256("\0".join((key, content_hash(ctx), str(ctx.get("number")), str(ctx.get("issued_on")),
+                                          json.dumps(overrides, sort_keys=True, default=str))).encode()).hexdigest()
+    return _DRAFTS.get(memo_key, make)
 
 
 def preview_reply(case: Case) -> tuple[str, bytes]:

@@ -6,15 +6,14 @@ import difflib
 import hashlib
 import subprocess
 import tempfile
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Lock
 
 from ..domain.outcomes import WITHHOLDING_BY_TEXT
 from ..models import Case, Draft
 from . import letters as L
 from .errors import ServiceError
+from .memo import Memo
 from .operations import draft_rows
 
 
@@ -151,9 +150,7 @@ def draft_diff(old: Draft, new: Draft) -> Diff:
 # ---------------------------------------------------------------- the letter as it will read
 
 PREVIEW_DPI = 110
-_CACHE: OrderedDict[str, list[bytes]] = OrderedDict()
-_CACHE_SIZE = 16
-_LOCK = Lock()
+_PAGES: Memo[list[bytes]] = Memo(16)
 
 
 def _preview_key(case: Case, draft: Draft) -> tuple[str, str, dict]:
@@ -170,17 +167,7 @@ def _preview_key(case: Case, draft: Draft) -> tuple[str, str, dict]:
 def preview_pages(case: Case, draft: Draft) -> list[bytes]:
     """The draft reply as page images (PNG, marked 草稿, no seal), rendered once per content."""
     key, letter_key, ctx = _preview_key(case, draft)
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    pdf = L.render(case, letter_key, ctx, draft=True)
-    pages = _rasterise(pdf)
-    with _LOCK:
-        _CACHE[key] = pages
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return pages
+    return _PAGES.get(key, lambda: _rasterise(L.render(case, letter_key, ctx, draft=True)))
 
 
 def _rasterise(pdf: bytes) -> list[bytes]:
