@@ -44,9 +44,13 @@ def _build(app: Flask):
     url = app.config["QUEUE_URL"]
     name = app.config["QUEUE_NAME"]
     if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
         from huey import RedisHuey
 
-        return RedisHuey(name, url=url, results=False)
+        # Bounded: an unreachable Redis costs an upload (or /readyz) two seconds at most, never a hang.
+        # The socket timeout stays above the consumer's blocking read (1 s).
+        pool = redis.ConnectionPool.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        return RedisHuey(name, connection_pool=pool, results=False)
     from huey import SqliteHuey
 
     path = url.removeprefix("sqlite:///") if url else str(Path(app.instance_path) / "queue.sqlite3")
@@ -77,12 +81,17 @@ def enqueue(name: str, *args) -> bool:
         return False
 
 
-def reachable() -> bool:
+def problem() -> str | None:
+    """Why the queue cannot take work (for /readyz), in Chinese, or None."""
     try:
         huey().storage.queue_size()
-        return True
-    except Exception:
-        return False
+        return None
+    except Exception as exc:  # any storage error means "not ready"; its class says which
+        return f"任务队列无法访问（{type(exc).__name__}）"
+
+
+def reachable() -> bool:
+    return problem() is None
 
 
 def run_startup() -> None:
