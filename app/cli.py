@@ -253,9 +253,8 @@ def register_cli(app: Flask) -> None:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         huey = queue.huey(app)
-        consumer = huey.create_consumer(workers=threads or app.config["WORKER_THREADS"], worker_type="thread",
-                                        periodic=False)
+        consumer = huey.create_consumer(workers=threads or app.config["WORKER_THREADS"], worker_type="thread")
         with app.app_context():
-            queue.run_startup()  # jobs left by a killed worker or a failed enqueue
+            queue.run_startup()  # jobs left by a killed worker or a failed enqueue (then every few minutes)
         click.echo(f"worker: {type(huey).__name__} {huey.name}, {consumer.workers} threads", err=True)
         consumer.run()

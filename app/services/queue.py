@@ -15,7 +15,8 @@ from ..extensions import db
 log = logging.getLogger(__name__)
 
 _FUNCTIONS: dict[str, Callable] = {}  # task name -> plain function of JSON-able arguments
-_STARTUP: list[Callable[[], None]] = []  # run by the worker when it starts (sweeps of interrupted work)
+_STARTUP: list[Callable[[], None]] = []  # run by the worker at start and every SWEEP_MINUTES
+SWEEP_MINUTES = 5
 
 
 def register(name: str, fn: Callable) -> None:
@@ -37,6 +38,12 @@ def huey(app: Flask | None = None):
     for name, fn in _FUNCTIONS.items():
         if name not in tasks:
             tasks[name] = state["huey"].task(name=name)(_in_context(app, fn))
+    if "sweep" not in tasks:
+        from huey import crontab
+
+        # Work whose enqueue failed (Redis down during an upload) waits at most this long.
+        tasks["sweep"] = state["huey"].periodic_task(crontab(minute=f"*/{SWEEP_MINUTES}"), name="sweep")(
+            _in_context(app, run_startup))
     return state["huey"]
 
 

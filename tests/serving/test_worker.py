@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from huey.api import PeriodicTask
 
 from app.casefile import attachments as A
 from app.extensions import db
@@ -148,3 +149,16 @@ def test_an_unreachable_queue_never_fails_the_upload(app, caplog):
         app.extensions.pop("huey", None)
         app.config.update(saved)
     assert "worker's sweep will pick it up" in caplog.text
+
+
+def test_the_periodic_sweep_hands_over_jobs_whose_enqueue_was_lost(queue_app):
+    from app.services import queue
+
+    queue_app.config["OCR_AUTOSTART"] = False  # as if the queue had been down during the upload
+    job_id = _upload()
+    h = queue.huey()
+    assert h.pending_count() == 0
+    sweep = queue_app.extensions["huey"]["tasks"]["sweep"]
+    assert issubclass(sweep.task_class, PeriodicTask)  # run by the worker's scheduler
+    sweep.call_local()
+    assert h.pending_count() == 1 and _status(job_id).status == "queued"
