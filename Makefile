@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
-DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono fonts-cwtex-fs poppler-utils postgresql-client tesseract-ocr tesseract-ocr-chi-sim
+DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono fonts-cwtex-fs poppler-utils postgresql-client tesseract-ocr tesseract-ocr-chi-sim redis-server
 
 .PHONY: run test test-sqlite test-pg deps system-deps postgres clean
 
@@ -43,12 +43,16 @@ instance/secret_key:
 
 PORT ?= 5000
 
-# Serves through gunicorn (gunicorn.conf.py); `flask --app wsgi run` stays for development.
+# Serves through gunicorn (gunicorn.conf.py) with the task queue's worker (`flask worker`) beside it;
+# Ctrl-C stops both (the worker finishes its running task: SIGINT is Huey's graceful stop).
+# `flask --app wsgi run` stays for development.
 run: deps instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "OGI Desk: http://127.0.0.1:$(PORT)"
-	OGI_BIND=127.0.0.1:$(PORT) OGI_WARM_UP=1 exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
+	OGI_BIND=127.0.0.1:$(PORT) OGI_WARM_UP=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: deps postgres test-sqlite test-pg
 

@@ -241,3 +241,20 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(e.message) from None
         click.echo(f"已恢复：{sum(r.tables.values())} 行数据，{r.files} 个文件，{r.letters} 份文书，"
                    "行数与文书校验值均与备份清单一致。")
+
+    @app.cli.command("worker")
+    @click.option("--threads", type=int, default=None, help="tasks run at once (default WORKER_THREADS)")
+    def worker_cmd(threads):
+        """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans."""
+        import logging
+
+        from .casefile import ocr  # noqa: F401  (registers its task and sweep)
+        from .services import queue
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        huey = queue.huey(app)
+        consumer = huey.create_consumer(workers=threads or app.config["WORKER_THREADS"], worker_type="thread")
+        with app.app_context():
+            queue.run_startup()  # jobs left by a killed worker or a failed enqueue (then every few minutes)
+        click.echo(f"worker: {type(huey).__name__} {huey.name}, {consumer.workers} threads", err=True)
+        consumer.run()

@@ -78,6 +78,12 @@ class Config:
     WEB_WORKERS = _env("WEB_WORKERS", 0, int)
     WEB_THREADS = _env("WEB_THREADS", 4, int)
     WEB_TIMEOUT = _env("WEB_TIMEOUT", 120, int)
+    # The task queue (Huey, app/services/queue.py) and `flask worker`: empty = an embedded SQLite
+    # file instance/queue.sqlite3 (one host); redis://host:6379/0 for several hosts. The name keeps
+    # two deployments on one Redis apart; threads = tasks the worker runs at once.
+    QUEUE_URL = _env("QUEUE_URL", "")
+    QUEUE_NAME = _env("QUEUE_NAME", "ogidesk")
+    WORKER_THREADS = _env("WORKER_THREADS", 2, int)
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -103,9 +109,11 @@ class Config:
     CASEFILE_FONTS = "auto"
     # A batch print job without progress for this long is dead (one case file takes about a second).
     CASEFILE_JOB_STALE_SECONDS = 300
-    # OCR of uploaded scans (Tesseract): started in a background thread after each upload; the
-    # languages Tesseract reads (Debian: tesseract-ocr-chi-sim).
+    # OCR of uploaded scans (Tesseract): handed to the worker's queue after each upload; the
+    # languages Tesseract reads (Debian: tesseract-ocr-chi-sim). A job "running" for longer than
+    # OCR_JOB_STALE_SECONDS lost its worker and is queued again by the worker's sweep.
     OCR_AUTOSTART = True
+    OCR_JOB_STALE_SECONDS = 600
     OCR_LANGUAGES = "chi_sim"
 
 

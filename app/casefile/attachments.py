@@ -77,7 +77,7 @@ def add_attachment(case_id: int, actor: User, data: bytes, filename: str | None,
             "title": title, "filename": att.filename, "content_type": detected.content_type,
             "size": len(data), "pages": detected.pages, "sha256": digest,
         })
-        ocr.queue(att)  # recognised in the background, never in the request
+        job = ocr.queue(att)  # recognised by the worker, never in the request
         db.session.commit()
     except ServiceError:
         db.session.rollback()
@@ -86,7 +86,7 @@ def add_attachment(case_id: int, actor: User, data: bytes, filename: str | None,
         db.session.rollback()
         raise ServiceError("保存附件时数据库出错，附件未登记，请重试") from None
     if current_app.config["OCR_AUTOSTART"]:
-        ocr.start()
+        ocr.enqueue(job)
     return att
 
 

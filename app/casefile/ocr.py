@@ -1,7 +1,7 @@
 """OCR of uploaded scans, in the background: one OcrJob row per scan, queued by the upload (in
-its transaction) and run by a thread of the process after the upload's commit, like the batch
-print jobs (jobs.py). ``run_job`` is a plain function of a job id, so a real queue (issue 12) can
-call it instead. The result (a PDF of invisible text, app.pdf.ocr) is stored by SHA-256 beside the
+its transaction) and handed to the worker's task queue (app/services/queue.py, `flask worker`)
+after the upload's commit. ``run_job`` is a plain, idempotent function of a job id: the row, not the
+queue, is the record of the work, so a lost enqueue or a killed worker is picked up by ``sweep``. The result (a PDF of invisible text, app.pdf.ocr) is stored by SHA-256 beside the
 scans; the case file lays it over the scan and notes in the catalogue that the text was recognised.
 """
 from __future__ import annotations
@@ -10,13 +10,14 @@ import io
 import logging
 import threading
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 
 from ..extensions import db
 from ..models import Attachment, OcrJob
 from ..pdf.ocr import text_layer
+from ..services import queue as task_queue
 from ..services import storage
 
 log = logging.getLogger(__name__)
@@ -32,20 +33,20 @@ def queue(att: Attachment) -> OcrJob:
     return job
 
 
-def start(app: Flask | None = None) -> threading.Thread:
-    """Run the queued jobs in a background thread (after the upload's commit)."""
-    app = app or current_app._get_current_object()
-    t = threading.Thread(target=_run_queued, args=(app,), name="ocr", daemon=True)
-    t.start()
-    return t
+def enqueue(job: OcrJob) -> bool:
+    """Hand a committed job to the worker; if the queue is down the job stays queued for the sweep."""
+    return task_queue.enqueue("ocr", job.id)
 
 
-def _run_queued(app: Flask) -> None:
-    with app.app_context():
-        try:
-            run_queued()
-        finally:
-            db.session.remove()
+def sweep() -> int:
+    """Queue again the jobs whose worker died mid-way ("running" past OCR_JOB_STALE_SECONDS) and
+    hand every queued job to the worker (run by `flask worker` at start); the number handed."""
+    stale = datetime.utcnow() - timedelta(seconds=current_app.config["OCR_JOB_STALE_SECONDS"])
+    db.session.execute(db.update(OcrJob).where(OcrJob.status == "running", OcrJob.started_at < stale)
+                       .values(status="queued"))
+    db.session.commit()
+    ids = db.session.scalars(db.select(OcrJob.id).where(OcrJob.status == "queued").order_by(OcrJob.id)).all()
+    return sum(task_queue.enqueue("ocr", i) for i in ids)
 
 
 def run_queued() -> int:
@@ -62,11 +63,14 @@ def run_queued() -> int:
 def run_job(job_id: int) -> OcrJob | None:
     """Recognise one scan and record the result (or the failure) on its job."""
     with _lock:
-        job = db.session.get(OcrJob, job_id)
-        if job is None or job.status not in ("queued", "failed"):
-            return job
-        job.status, job.started_at = "running", datetime.utcnow()
+        # Claimed by one conditional update: two workers (or a task enqueued twice) never both run it.
+        claimed = db.session.execute(db.update(OcrJob).where(OcrJob.id == job_id,
+                                                             OcrJob.status.in_(("queued", "failed")))
+                                     .values(status="running", started_at=datetime.utcnow())).rowcount
         db.session.commit()
+        job = db.session.get(OcrJob, job_id)
+        if not claimed:
+            return job
         att = db.session.get(Attachment, job.attachment_id)
         try:
             data = storage.read(att.sha256)
@@ -137,3 +141,7 @@ def text_layers(attachments: list[Attachment]) -> dict[int, Layer]:
         except (FileNotFoundError, ValueError):
             log.warning("OCR result of attachment %s missing from the store", att_id)
     return out
+
+
+task_queue.register("ocr", run_job)
+task_queue.on_worker_start(sweep)

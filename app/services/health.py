@@ -1,5 +1,5 @@
 """What a load balancer asks of a serving process: is it up (``/healthz``), and can it serve
-(``/readyz``: the database answers, the file store and the print-job directory are there and
+(``/readyz``: the database and the task queue answer, the file store and the print-job directory are there and
 writable). Read-only: nothing is written but a probe file that is removed at once."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from ..extensions import db
-from . import storage
+from . import queue, storage
 
 
 def _database() -> str | None:
@@ -44,4 +44,5 @@ def readiness() -> dict[str, str | None]:
         "database": _database(),
         "storage": _directory(storage.root(), "附件存储目录"),
         "jobs": _directory(storage.job_dir(), "案卷打印结果目录"),
+        "queue": queue.problem(),
     }

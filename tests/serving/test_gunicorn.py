@@ -42,7 +42,8 @@ def test_gunicorn_serves_the_app_and_stops_cleanly(tmp_path):
     port = _free_port()
     env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": DB_URL or f"sqlite:///{_SQLITE}",
            "OGI_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "2", "ATTACHMENT_DIR": str(tmp_path / "att"),
-           "CASEFILE_JOB_DIR": str(tmp_path / "jobs"), "OCR_AUTOSTART": ""}
+           "CASEFILE_JOB_DIR": str(tmp_path / "jobs"), "OCR_AUTOSTART": "",
+           "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"}
     env.pop("OGI_WARM_UP", None)  # gunicorn.conf.py turns the per-worker warm-up on
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen([str(GUNICORN), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,

@@ -13,7 +13,8 @@ def test_healthz_and_readyz_answer_without_a_login(client):
     assert r.status_code == 200 and r.get_json() == {"status": "ok"}
     r = client.get("/readyz")
     assert r.status_code == 200, r.get_json()
-    assert r.get_json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok", "jobs": "ok"}}
+    assert r.get_json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok", "jobs": "ok",
+                                                        "queue": "ok"}}
     assert r.headers["Cache-Control"] == "no-store"
 
 
@@ -32,12 +33,27 @@ def test_readyz_is_503_when_the_file_store_is_not_a_directory(app, client, tmp_p
     assert body["checks"]["database"] == "ok"
 
 
+def test_readyz_is_503_when_the_task_queue_cannot_be_reached(app, client):
+    old = app.config["QUEUE_URL"]
+    app.config["QUEUE_URL"] = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.extensions.pop("huey", None)
+    try:
+        r = client.get("/readyz")
+    finally:
+        app.config["QUEUE_URL"] = old
+        app.extensions.pop("huey", None)
+    body = r.get_json()
+    assert r.status_code == 503 and body["checks"]["queue"].startswith("任务队列无法访问")
+    assert body["checks"]["database"] == "ok"
+
+
 @pytest.mark.no_db
 def test_readyz_is_503_when_the_database_cannot_be_reached(tmp_path):
     missing = tmp_path / "no-such-dir" / "db.sqlite3"
     broken = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}",
                          "SERVER_NAME": "localhost", "ATTACHMENT_DIR": str(tmp_path / "a"),
-                         "CASEFILE_JOB_DIR": str(tmp_path / "j")})
+                         "CASEFILE_JOB_DIR": str(tmp_path / "j"),
+                         "QUEUE_URL": f"sqlite:///{tmp_path / 'q.sqlite3'}"})
     r = broken.test_client().get("/readyz")
     body = r.get_json()
     assert r.status_code == 503
