@@ -118,9 +118,11 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_worker(queue_app, tmp_pat
     finally:
         proc.kill()
         proc.wait(timeout=30)
-    if job.status != "running":
+    # Seen running, but it may have finished between that look and the kill: read it again.
+    if job.status != "running" or _status(job_id).status != "running":
         pytest.skip("the recognition finished before the worker could be killed")
-    assert _status(job_id).status == "running" and queue_app.extensions["huey"]["huey"].pending_count() == 0
+    # A second queue entry for the job may remain (the upload and the start-up sweep both hand it
+    # over; the claim lets one run): it cannot run a job that is "running", only the sweep can.
     # Time passes beyond OCR_JOB_STALE_SECONDS: the next worker's sweep queues it again and runs it.
     db.session.execute(db.update(OcrJob).where(OcrJob.id == job_id)
                        .values(started_at=datetime.utcnow() - timedelta(seconds=queue_app.config["OCR_JOB_STALE_SECONDS"] + 60)))
