@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 11, 23)
 FIRST = date(2017, 1, 1)
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "ogidesk_bench"
-SQLITE_PATH = "/tmp/ogidesk_bench.sqlite3"
+# Separate names let two benchmarks (or two engineers) keep their scratch databases side by side.
+PG_DB = os.environ.get("BENCH_PG_DB", "ogidesk_bench")
+SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", "/tmp/ogidesk_bench.sqlite3")
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- reports:begin -->", "<!-- reports:end -->"
 TARGETS = {"queue": 50.0, "ledger": 50.0, "annual": 300.0}
