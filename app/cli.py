@@ -245,11 +245,12 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--threads", type=int, default=None, help="tasks run at once (default WORKER_THREADS)")
     def worker_cmd(threads):
-        """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans."""
+        """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans, the
+        morning digest (DIGEST_AT), the nightly sweep and verification (NIGHTLY_AT)."""
         import logging
 
         from .casefile import ocr  # noqa: F401  (registers its task and sweep)
-        from .services import queue
+        from .services import queue, schedule  # noqa: F401  (schedule registers the scheduled work)
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         huey = queue.huey(app)

@@ -84,6 +84,10 @@ class Config:
     QUEUE_URL = _env("QUEUE_URL", "")
     QUEUE_NAME = _env("QUEUE_NAME", "ogidesk")
     WORKER_THREADS = _env("WORKER_THREADS", 2, int)
+    # Scheduled work of the worker, at these local times (OGI_TIMEZONE, "HH:MM"): the morning
+    # digest of cases due within 3 working days or overdue, and the nightly sweep and `flask verify`.
+    DIGEST_AT = _env("DIGEST_AT", "07:30")
+    NIGHTLY_AT = _env("NIGHTLY_AT", "02:30")
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -6,8 +6,9 @@ from .calendar import CalendarChangeRequest, CalendarRevision, CalendarYear
 from .case import Case, Delivery, Draft, Step
 from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
 from .remedy import Remedy
+from .schedule import Digest, ScheduledRun
 
 __all__ = ["Attachment", "CaseFileJob", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
            "CalendarChangeRequest", "Case", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
-           "PasswordHistory", "UserSession"]
+           "PasswordHistory", "UserSession", "Digest", "ScheduledRun"]

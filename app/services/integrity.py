@@ -9,6 +9,7 @@ database) and must be restored from a backup.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,11 +126,16 @@ class VerifyReport:
         return f"校验完成：{counts}；发现 {len(self.problems)} 处不符或缺失。"
 
 
-def verify_all(actor: User | None = None) -> VerifyReport:
+TRIGGERS = {"cli": "命令行 flask verify", "nightly": "夜间定时校验"}
+
+
+def verify_all(actor: User | None = None, *, trigger: str = "cli") -> VerifyReport:
     """Check every stored letter, attachment file and case-file result against its SHA-256 and
-    record one 'verify_run' event per agency with its counts and problems. Reads in batches, so
-    it runs in bounded memory on a large database."""
+    record one 'verify_run' event per agency with its counts, problems, what ran it (TRIGGERS) and
+    how long it took. Reads in batches, so it runs in bounded memory on a large database."""
     from . import storage
+
+    started = time.monotonic()
 
     report = VerifyReport()
     per_agency: dict[int, dict] = defaultdict(lambda: {"checked": {k: 0 for k in KIND_LABELS}, "problems": []})
@@ -170,10 +176,11 @@ def verify_all(actor: User | None = None) -> VerifyReport:
         note(agency_id, "casefile_result", None if actual == expected and expected else
              Problem("casefile_result", jid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
 
+    seconds = round(time.monotonic() - started, 3)
     for agency_id in db.session.scalars(db.select(Agency.id).order_by(Agency.id)):
         mine = per_agency[agency_id]
         record_security(agency_id, actor, "verify_run", {
-            "ok": not mine["problems"], "checked": mine["checked"],
+            "ok": not mine["problems"], "checked": mine["checked"], "trigger": trigger, "seconds": seconds,
             "problems": [p.describe() for p in mine["problems"][:50]],
             "problem_count": len(mine["problems"])})
     db.session.commit()

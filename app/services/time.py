@@ -5,9 +5,12 @@ from flask import current_app
 
 
 def today() -> date:
-    """The office's today; OGI_TODAY pins it for demos and tests of clocks."""
+    """The office's today (its date in OGI_TIMEZONE, whatever the host's zone: the 07:30 digest on
+    a UTC host runs at 23:30 of the day before); OGI_TODAY pins it for demos and tests of clocks."""
     fixed = current_app.config["OGI_TODAY"]
-    return date.fromisoformat(fixed) if fixed else date.today()
+    if fixed:
+        return date.fromisoformat(fixed)
+    return datetime.now(ZoneInfo(current_app.config["OGI_TIMEZONE"])).date()
 
 
 def utcnow() -> datetime:

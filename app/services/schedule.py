@@ -1,0 +1,41 @@
+"""The worker's scheduled work, registered on the queue (services.queue.periodic) at the local
+times of the settings DIGEST_AT and NIGHTLY_AT:
+
+- ``digest``: each user's 今日提醒 (services.digest.run_all);
+- ``nightly_sweep``: every sweep hook (services.queue.run_startup: interrupted OCR and background
+  jobs, expired results), with a summary in the log and in the run's record;
+- ``nightly_verify``: the verification of ``flask verify`` (services.integrity.verify_all); each
+  agency's security log gets its 'verify_run' event (problems listed there), and the run's record
+  keeps the counts and the duration for the admin's page.
+
+``flask worker`` imports this module; a test runs the functions directly or through the queue."""
+from __future__ import annotations
+
+import logging
+
+from . import digest, integrity, queue
+
+log = logging.getLogger(__name__)
+
+NIGHTLY_VERIFY = "nightly_verify"
+
+
+def nightly_sweep() -> dict:
+    hooks = queue.startup_hooks()
+    failed = queue.run_startup()
+    summary = {"ok": not failed, "hooks": hooks, "failed": failed}
+    log.info("nightly sweep: %d hooks run, %d failed %s", len(hooks), len(failed), failed or "")
+    return summary
+
+
+def nightly_verify() -> dict:
+    report = integrity.verify_all(trigger="nightly")
+    summary = {"ok": report.ok, "checked": dict(report.checked), "checked_total": sum(report.checked.values()),
+               "problems": len(report.problems), "summary": report.summary()}
+    (log.info if report.ok else log.error)("nightly verify: %s", report.summary())
+    return summary
+
+
+queue.periodic("digest", lambda: digest.run_all(), **queue.daily_at("DIGEST_AT"))
+queue.periodic("nightly_sweep", nightly_sweep, **queue.daily_at("NIGHTLY_AT"))
+queue.periodic(NIGHTLY_VERIFY, nightly_verify, **queue.daily_at("NIGHTLY_AT"))
