@@ -236,6 +236,16 @@ def response_schemas() -> dict[str, dict]:
         "reply_due": nullable(DATE), "outcome": nullable(ref("Outcome")), "closed_on": nullable(DATE),
         **IMPORT_FIELDS,
     })
+    s["DigestItem"] = obj({
+        "case_id": INT, "case_number": STR, "kind": enum({"reply": "答复期限", "step": "环节期限"}),
+        "step": {**STR, "description": "案件所处环节（答复期限）或期限所属的环节（补正、征求意见、收费……）"},
+        "deadline": STR, "due": DATE, "provisional": BOOL, "status": enum({"due_soon": "即将到期", "overdue": "已超期"}),
+        "days_left": nullable({**INT, "description": "剩余工作日；已超期为负数"}),
+        "overdue_days": nullable({**INT, "description": "已超期的工作日数"}),
+        "why": {**STR, "description": "为何提醒此人：本人承办、本机关案件、待法制审核"},
+    })
+    s["Digest"] = obj({"day": DATE, "generated_at": nullable(STAMP), "stored": BOOL, "total": INT,
+                       "items": arr(ref("DigestItem"))}, "一名用户某日的到期提醒")
     s["CaseList"] = obj({"items": arr(ref("CaseSummary")), "total": INT, "page": INT, "per_page": INT})
     s["EventList"] = obj({"items": arr(ref("Event"))})
     s["SecurityEvent"] = obj({

@@ -10,6 +10,7 @@ from ..domain.workflow import ACTIONS
 from ..reports import security_log as seclog
 from ..services import accounts
 from ..services import calendar as cal_service
+from ..services import digest as digest_service
 from ..services import cases as case_service
 from ..services import integrity
 from ..services import views as view_service
@@ -397,6 +398,19 @@ def put_calendar(year: int):
     row, changed = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
                                          body.get("source", ""))
     return json_response({"year": calendar_year_dict(row), "recomputed_cases": changed})
+
+
+# ---------------------------------------------------------------- digest
+
+@route("/digest", "GET", roles=ANY_ROLE, summary="今日提醒（3个工作日内到期或已超期的事项）", what="查看今日提醒",
+       description="与网页工作台的“今日提醒”相同：承办人为本人承办的未办结案件的答复期限及补正、征求意见、收费等"
+                   "环节的期限，负责人为本机关全部未办结案件的答复期限，法律顾问为待法制审核案件的答复期限；"
+                   "3个工作日内到期（按工作日历计算）或已超期的，最紧急的在前，最多100项（total 为全部项数）。"
+                   "每日 DIGEST_AT（默认07:30，北京时间）由后台任务生成并保存；生成前返回当前计算结果，"
+                   "stored 为 false、generated_at 为 null。其他角色返回空列表。",
+       responses=dict([(200, ("今日提醒", "Digest")), E401, E403]))
+def get_digest():
+    return json_response(digest_service.today_for(current_user()))
 
 
 # ---------------------------------------------------------------- security log

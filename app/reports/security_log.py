@@ -28,6 +28,7 @@ from ..models import Event, User
 from ..services.audit import SECURITY_ACTIONS, SECURITY_CATEGORIES, record_export
 from ..services.errors import Forbidden, ServiceError
 from ..services.params import Params
+from ..services.integrity import TRIGGERS
 from ..services.time import local
 from .xlsxsafe import safe_row
 
@@ -172,6 +173,8 @@ DATA_LABELS = {
     "path": "文件", "sha256": "校验值", "files": "文件数", "missing": "缺失", "mismatched": "不符",
     "ok": "结果", "attachment": "附件", "target": "对象", "detail": "说明", "message": "说明",
     "version": "版本", "rolled_back_to": "回滚至版本", "required": "修改原因",
+    "trigger": "方式", "checked": "已校验", "casefile_result": "案卷打印结果", "problem_count": "不符或缺失",
+    "problems": "问题", "seconds": "用时（秒）",
 }
 REQUIRED_LABELS = {"must_change": "初始密码或一次性密码须修改", "expired": "密码已过期"}
 SUBJECT_KEYS = ("username", "subject", "user", "target_username")
@@ -194,6 +197,8 @@ def _value(key: str, v: Any) -> str:
         return FORMAT_LABELS.get(v, str(v))
     if key == "required":
         return REQUIRED_LABELS.get(v, str(v))
+    if key == "trigger":
+        return TRIGGERS.get(v, str(v))
     if key in ("roles", "old_roles", "new_roles", "added", "removed") and isinstance(v, list):
         return "、".join(ROLES.get(r, r) for r in v) or "（无）"
     if key in ("changes", "fields") and isinstance(v, list):
@@ -302,3 +307,26 @@ def export(user: User, f: LogFilter) -> tuple[str, int]:
         os.unlink(path)
         raise
     return path, n
+
+
+# ---------------------------------------------------------------- the last verification
+
+def last_verifications(user: User) -> dict[str, dict | None]:
+    """The latest 'verify_run' event the user may read, and the latest of the nightly run (the
+    worker's scheduled ``flask verify``), for the box on the security log page."""
+    scope = scope_condition(user)
+    base = (select(Event).where(Event.case_id.is_(None), Event.action == "verify_run", scope)
+            .order_by(Event.at.desc(), Event.id.desc()).limit(1))
+    # data_json is written by audit._json (sorted keys, ", " and ": " separators).
+    nightly = base.where(Event.data_json.contains('"trigger": "nightly"', autoescape=True))
+    return {"last": _verification(db.session.scalar(base)), "nightly": _verification(db.session.scalar(nightly))}
+
+
+def _verification(ev: Event | None) -> dict | None:
+    if ev is None:
+        return None
+    data = ev.data
+    checked = data.get("checked") or {}
+    return {"at": local(ev.at), "ok": bool(data.get("ok")), "trigger": TRIGGERS.get(data.get("trigger", "cli"), ""),
+            "checked": sum(checked.values()), "problems": int(data.get("problem_count") or 0),
+            "seconds": data.get("seconds"), "problem_list": data.get("problems") or [], "event_id": ev.id}

@@ -219,7 +219,7 @@ def security_log():
                                pages=1, **_seclog_options()), e.status
     pages = max(1, -(-total // f.per_page))
     return render_template("admin/security_log.html", error=None, raw=raw, f=f, rows=rows, total=total,
-                           pages=pages, **_seclog_options())
+                           pages=pages, verify=seclog.last_verifications(me()), **_seclog_options())
 
 
 @bp.route("/security-log/export.xlsx")

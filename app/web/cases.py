@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..domain.workflow import ACTIONS, AGENCY_ROLES, STATES, allowed, available_actions
 from ..services import cases as S
+from ..services import digest
 from ..services.clocks import case_clock
 from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.operations import REGISTRATION
@@ -46,8 +47,10 @@ def queue():
     total = S.work_queue_count(me())
     # Clerk and head are told about imported history waiting for them in the triage list.
     triage = S.triage_count(me()) if current_user.has_role(*S.TRIAGE_ROLES) else 0
+    # 今日提醒: the morning digest (GET /api/v1/digest shows the same), on the first page only.
+    reminders = digest.today_for(me()) if page == 1 and current_user.has_role(*digest.DIGEST_ROLES) else None
     return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
-                           pages=max(1, -(-total // per)), triage=triage)
+                           pages=max(1, -(-total // per)), triage=triage, reminders=reminders)
 
 
 @bp.route("/cases")
