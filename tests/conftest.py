@@ -49,7 +49,8 @@ def app():
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
-_PG_TABLES = ("event", "delivery", "step", "case", "draft", "sequence", "calendar_year", "user", "agency")
+_PG_TABLES = ("event", "delivery", "step", "case", "draft", "sequence", "calendar_year", "user", "agency",
+              "scheduled_run")  # tables no foreign key reaches from the others
 
 
 @pytest.fixture(autouse=True)
