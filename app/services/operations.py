@@ -181,7 +181,8 @@ class DraftRule:
 
 
 DRAFT_RULES = (
-    DraftRule("reasons", tuple(o.code for o in DRAFTABLE if o.needs_reasons), "“{outcome}”须写明理由"),
+    DraftRule("reasons", tuple(o.code for o in DRAFTABLE if o.needs_reasons and not o.reasons_per_part),
+             "“{outcome}”须写明理由"),
     DraftRule("search", ("not_exist",), "信息不存在的答复须写明检索情况"),
     DraftRule("earlier_reply", ("repeat",), "重复申请的答复须写明此前答复的文号和日期"),
     DraftRule("obtain", ("disclose",), "予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）"),
