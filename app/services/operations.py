@@ -229,7 +229,7 @@ def _draft_inputs() -> tuple[Input, ...]:
         hint = f.help or _LETTER_HINTS.get(f.type, "").format(items="｜".join(lbl for _, lbl in items))
         inputs.append(In(
             name, kind, f.label, max_len=DRAFT_MAX_LEN if kind in ("text", "items") else None,
-            choices={c: c for c in f.choices} if kind == "choice" else None, help=hint,
+            choices=dict(f.choice_labels) if kind == "choice" else None, help=hint,
             widget="textarea" if kind in ("text", "items") else "", needed_by=needed(name), item_fields=items,
             item_choices={"basis": {b.text: f"{b.articles}（{b.ground}）" for b in WITHHOLDING_BASES}}
             if name == "withheld" else None,
