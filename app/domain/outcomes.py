@@ -55,13 +55,16 @@ class Outcome:
     letter: str  # letter type (letters issue) that carries this outcome
     refusal: bool = False  # 不予公开 (also the withheld part of 部分公开): 复议前置
     needs_reasons: bool = False
+    # Reasons written per withheld part (the reply's 不予公开的部分 rows), not as one 理由 (Art. 37).
+    reasons_per_part: bool = False
     drafted: bool = True  # False: reached by a lapse/withdrawal, not by a drafted reply
 
 
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("disclose", "予以公开", "三(一)", f"{REG}第三十六条第（二）项", "予以公开"),
     Outcome("already_public", "已主动公开", "三(一)", f"{REG}第三十六条第（一）项", "已主动公开"),
-    Outcome("partial", "部分公开", "三(二)", f"{REG}第三十七条", "部分公开", refusal=True, needs_reasons=True),
+    Outcome("partial", "部分公开", "三(二)", f"{REG}第三十七条", "部分公开", refusal=True, needs_reasons=True,
+            reasons_per_part=True),
     Outcome("refuse_secret", "不予公开（属于国家秘密）", "三(三)1", f"{REG}第十四条、第三十六条第（三）项",
             "不予公开", refusal=True, needs_reasons=True),
     Outcome("refuse_law", "不予公开（其他法律行政法规禁止公开）", "三(三)2", f"{REG}第十四条、第三十六条第（三）项",

@@ -37,6 +37,8 @@ class Field:
     type: str = "text"
     required: bool | str = False  # True, False or "final" (required unless a draft)
     choices: tuple[str, ...] = ()
+    # What a person sees for each choice (forms, API reference); codes never reach a clerk's screen.
+    choice_labels: tuple[tuple[str, str], ...] = ()
     help: str = ""
     item_fields: tuple[Field, ...] = ()  # for type "items": the keys of each item
     # Required only in some variants of the letter: (other field, "in" | "not_in", values),
@@ -58,6 +60,8 @@ class Field:
     def as_dict(self) -> dict:
         out = {"name": self.name, "label": self.label, "type": self.type,
                "required": self.required, "choices": list(self.choices), "help": self.help}
+        if self.choice_labels:
+            out["choice_labels"] = dict(self.choice_labels)
         if self.item_fields:
             out["item_fields"] = [f.as_dict() for f in self.item_fields]
         if self.required_if:
@@ -114,7 +118,7 @@ def _parse_field(key: str, raw: dict) -> Field:
     try:
         f = Field(name=raw["name"], label=raw["label"], type=raw.get("type", "text"),
                   required=raw.get("required", False), choices=tuple(raw.get("choices", ())),
-                  help=raw.get("help", ""),
+                  choice_labels=tuple(raw.get("choice_labels", {}).items()), help=raw.get("help", ""),
                   item_fields=tuple(_parse_field(key, f) for f in raw.get("item_fields", ())),
                   required_if=_required_if(key, raw.get("required_if")))
     except KeyError as exc:
@@ -125,6 +129,8 @@ def _parse_field(key: str, raw: dict) -> Field:
         raise CatalogueError(f"{key}: field {f.name}: required must be true, false or \"final\"")
     if f.type == "choice" and not f.choices:
         raise CatalogueError(f"{key}: field {f.name}: a choice needs choices")
+    if f.type == "choice" and [c for c, _ in f.choice_labels] != list(f.choices):
+        raise CatalogueError(f"{key}: field {f.name}: choice_labels must label each choice, in order")
     return f
 
 

@@ -238,7 +238,7 @@ def _coerce(letter: Letter, f, value: Any) -> Any:
         return bytes(value)
     if f.type == "choice":
         if value not in f.choices:
-            raise LetterError(f"{where}只能是：{'、'.join(f.choices)}", f.name)
+            raise LetterError(f"{where}只能是：{'、'.join(f'{lbl}（{c}）' for c, lbl in f.choice_labels)}", f.name)
         return value
     if not isinstance(value, (str, int, float)):
         raise LetterError(f"{where}应为文字", f.name)

@@ -220,8 +220,20 @@ def _overrides(case: Case, key: str) -> dict | None:
 _DRAFTS: Memo[bytes] = Memo(64)
 
 
-def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
+def draft_key(case: Case, key: str, ctx: dict) -> tuple[str, dict | None]:
+    """What a draft's rendering depends on, hashed (the key of every memo of its output), and the
+    agency's wording it was computed with."""
     overrides = _overrides(case, key)
+    digest = hashlib.sha256("\0".join((key, content_hash(ctx), str(ctx.get("number")), str(ctx.get("issued_on")),
+                                        json.dumps(overrides, sort_keys=True, default=str))).encode()).hexdigest()
+    return digest, overrides
+
+
+def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
+    if draft:
+        memo_key, overrides = draft_key(case, key, ctx)
+    else:
+        memo_key, overrides = None, _overrides(case, key)
 
     def make() -> bytes:
         try:
@@ -229,11 +241,7 @@ def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
         except LetterError as e:
             raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
 
-    if not draft:
-        return make()
-    memo_key = hashlib.sha256("\0".join((key, content_hash(ctx), str(ctx.get("number")), str(ctx.get("issued_on")),
-                                          json.dumps(overrides, sort_keys=True, default=str))).encode()).hexdigest()
-    return _DRAFTS.get(memo_key, make)
+    return _DRAFTS.get(memo_key, make) if draft else make()
 
 
 def preview_reply(case: Case) -> tuple[str, bytes]:

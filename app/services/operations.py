@@ -181,7 +181,8 @@ class DraftRule:
 
 
 DRAFT_RULES = (
-    DraftRule("reasons", tuple(o.code for o in DRAFTABLE if o.needs_reasons), "“{outcome}”须写明理由"),
+    DraftRule("reasons", tuple(o.code for o in DRAFTABLE if o.needs_reasons and not o.reasons_per_part),
+             "“{outcome}”须写明理由"),
     DraftRule("search", ("not_exist",), "信息不存在的答复须写明检索情况"),
     DraftRule("earlier_reply", ("repeat",), "重复申请的答复须写明此前答复的文号和日期"),
     DraftRule("obtain", ("disclose",), "予以公开的答复须写明获取信息的方式、途径和时间（第三十六条第（二）项）"),
@@ -228,7 +229,7 @@ def _draft_inputs() -> tuple[Input, ...]:
         hint = f.help or _LETTER_HINTS.get(f.type, "").format(items="｜".join(lbl for _, lbl in items))
         inputs.append(In(
             name, kind, f.label, max_len=DRAFT_MAX_LEN if kind in ("text", "items") else None,
-            choices={c: c for c in f.choices} if kind == "choice" else None, help=hint,
+            choices=dict(f.choice_labels) if kind == "choice" else None, help=hint,
             widget="textarea" if kind in ("text", "items") else "", needed_by=needed(name), item_fields=items,
             item_choices={"basis": {b.text: f"{b.articles}（{b.ground}）" for b in WITHHOLDING_BASES}}
             if name == "withheld" else None,

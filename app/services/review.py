@@ -3,7 +3,6 @@ legal bases, the change from the previous revision, and the letter as it will re
 from __future__ import annotations
 
 import difflib
-import hashlib
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -153,21 +152,14 @@ PREVIEW_DPI = 110
 _PAGES: Memo[list[bytes]] = Memo(16)
 
 
-def _preview_key(case: Case, draft: Draft) -> tuple[str, str, dict]:
+def preview_pages(case: Case, draft: Draft) -> list[bytes]:
+    """The draft reply as page images (PNG, marked 草稿, no seal), rendered once per content."""
     letter = L.reply_letter(draft.outcome_code)
     if letter is None:
         raise ServiceError("该办理结果不出具答复书")
     ctx = L.draft_context(case, draft)
-    ctx["agency"]["seal_png"] = None  # a draft never carries the seal
-    overrides = L._overrides(case, letter.key)
-    key = hashlib.sha256("\0".join((letter.key, L.content_hash(ctx), repr(overrides))).encode()).hexdigest()
-    return key, letter.key, ctx
-
-
-def preview_pages(case: Case, draft: Draft) -> list[bytes]:
-    """The draft reply as page images (PNG, marked 草稿, no seal), rendered once per content."""
-    key, letter_key, ctx = _preview_key(case, draft)
-    return _PAGES.get(key, lambda: _rasterise(L.render(case, letter_key, ctx, draft=True)))
+    key, _ = L.draft_key(case, letter.key, ctx)
+    return _PAGES.get(key, lambda: _rasterise(L.render(case, letter.key, ctx, draft=True)))
 
 
 def _rasterise(pdf: bytes) -> list[bytes]:

@@ -84,7 +84,7 @@ def test_withheld_rows_with_js_and_the_review_screens(server, browser):  # noqa:
     assert page.locator("[name=disclosed]").evaluate("e => e.required")
     assert not page.locator("#field-search .req").is_visible()
     page.fill("[name=decision]", "经审查，答复如下。")
-    page.fill("[name=reasons]", "部分内容涉及第三方个人隐私和过程性信息")
+    assert page.locator("#field-reasons").is_hidden()  # given part by part below (Art. 37)
     page.fill("[name=disclosed]", "施工合同正文及结算审计报告的审计结论")
     page.fill("[name=obtain]", "随本答复书邮寄复印件（共14页）")
     fill_row(page, 0, "第3页第二段中的身份证号码", b15, "属于第三方个人隐私，第三方不同意公开")

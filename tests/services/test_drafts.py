@@ -177,7 +177,7 @@ def test_draft_revisions_are_numbered_and_hashed(app, ctx):
     assert case.drafts[0].fields == {k: v for k, v in DISCLOSE_DRAFT.items() if k != "outcome"}
 
 
-NEEDS_REASONS = [o.code for o in DRAFTABLE if o.needs_reasons]
+NEEDS_REASONS = [o.code for o in DRAFTABLE if o.needs_reasons and not o.reasons_per_part]
 # What each outcome's reply letter needs beyond the rule under test (the catalogue says so).
 LETTER_EXTRAS = {
     "partial": {"disclosed": "2025年度项目清单", "obtain": "随本答复书邮寄提供",
@@ -202,6 +202,26 @@ def test_outcome_needing_reasons_is_refused_without_them(app, ctx, code):
     act(case, "handler", "save_draft", {"outcome": code, "decision": "答复内容", "reasons": "依据第十四条……",
                                         **LETTER_EXTRAS.get(code, {})})
     assert reload(case).current_draft.outcome_code == code
+
+
+def test_partial_disclosure_gives_its_reasons_part_by_part(app, ctx):
+    """部分公开 states a reason and basis for each withheld part (Art. 37); the letter prints those,
+    so a separate 理由 field would be asked for and never printed."""
+    case = build_case("handling")
+    before = snapshot(case.id)
+    extras = dict(LETTER_EXTRAS["partial"])
+    with pytest.raises(ServiceError) as e:
+        act(case, "handler", "save_draft", {"outcome": "partial", "decision": "答复内容",
+                                            **{k: v for k, v in extras.items() if k != "withheld"}})
+    assert e.value.field == "withheld"
+    assert snapshot(case.id) == before
+    with pytest.raises(ServiceError) as e:  # a part without its reason
+        act(case, "handler", "save_draft", {"outcome": "partial", "decision": "答复内容", **extras,
+                                            "withheld": "个人身份信息｜｜《中华人民共和国政府信息公开条例》第十五条、第三十七条"})
+    assert e.value.field == "withheld"
+    assert snapshot(case.id) == before
+    act(case, "handler", "save_draft", {"outcome": "partial", "decision": "答复内容", **extras})
+    assert reload(case).current_draft.outcome_code == "partial"
 
 
 def test_refusals_all_need_reasons():

@@ -251,3 +251,12 @@ def test_wrong_stage_sends_back_to_the_case_with_the_reason(web):
     r = web.client.post(url(case_id, "issue"), data={"version": str(before["version"]), "issued_on": "2026-11-23"})
     assert r.status_code == 400 and "不能出具答复" in Page(r).form_error()
     assert stored(web, case_id) == before
+
+
+def test_letter_choices_on_the_draft_form_read_as_words(web):
+    """A clerk picks 申请人说明理由的情况 by what it means, never by an internal code."""
+    case_id = web.run(lambda: build_case("handling").id)
+    web.as_user("handler")
+    options = dict(web.get(url(case_id, "save_draft")).options("reasons_result"))
+    assert options.get("unreasonable") == "已说明理由，但理由不合理"
+    assert options.get("no_answer") == "逾期未说明理由"
