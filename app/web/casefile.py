@@ -176,7 +176,6 @@ def batch_create():
         return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
                                formats=J.FORMATS, orders=ORDERS, year=today().year,
                                status_labels=J.STATUS_LABELS, error=e), e.status
-    J.start(job)
     return redirect(url_for("casefile.job_page", job_id=job.id))
 
 
@@ -210,7 +209,6 @@ def job_resubmit(job_id: int):
     except ServiceError as e:
         flash(e.message, "error")
         return redirect(url_for("casefile.job_page", job_id=job.id))
-    J.start(new)
     flash(f"已重新提交为任务 #{new.id}", "success")
     return redirect(url_for("casefile.job_page", job_id=new.id))
 
