@@ -129,4 +129,5 @@ class _null:
 
 
 background.define(KIND, "批量打印案卷", run, roles=PRINT_ROLES, audit="casefile_print", resubmit=resubmit,
-                  describe=_describe, page="casefile.job_page")
+                  describe=_describe, page="casefile.job_page",
+                  extra={"status_labels": STATUS_LABELS, "result_endpoint": "casefile.job_result"})

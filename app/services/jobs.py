@@ -63,9 +63,8 @@ class Kind:
     audit: str | None = None  # security action recorded at submit (app.services.audit.SECURITY_ACTIONS)
     resubmit: Callable[[Job, User], Job] | None = None  # default: the same params again
     describe: Callable[[Job], str] | None = None  # one line of what the job does (job lists)
-    page: Callable[[Job], str] | None = None  # endpoint URL of the kind's own page, if any
-    mimetype: str = "application/octet-stream"
-    extra: dict = field(default_factory=dict)
+    page: str | None = None  # web endpoint (taking job_id) of the kind's own job page, if any
+    extra: dict = field(default_factory=dict)  # status_labels, result_endpoint (web)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -182,7 +181,28 @@ def agency_jobs(actor: User, kind: str, limit: int = 20) -> list[Job]:
 
 
 def status_label(job: Job) -> str:
-    return EXPIRED_LABEL if job.expired else STATUS_LABELS.get(job.status, job.status)
+    if job.expired:
+        return EXPIRED_LABEL
+    k = _KINDS.get(job.kind)
+    return (k.extra.get("status_labels", {}) if k else {}).get(job.status) or STATUS_LABELS.get(job.status, job.status)
+
+
+_QUEUE_PROBLEM: dict[tuple, tuple[float, str | None]] = {}
+QUEUE_CHECK_SECONDS = 10
+
+
+def queue_problem() -> str | None:
+    """Why the task queue cannot be reached, in Chinese, or None; asked at most every few seconds per
+    process (job pages refresh every two seconds and must not each wait on an unreachable Redis)."""
+    import time
+
+    key = (id(current_app._get_current_object()), current_app.config["QUEUE_URL"], current_app.config["QUEUE_NAME"])
+    now = time.monotonic()
+    at, problem = _QUEUE_PROBLEM.get(key, (-QUEUE_CHECK_SECONDS - 1.0, None))
+    if now - at > QUEUE_CHECK_SECONDS:
+        problem = task_queue.problem()
+        _QUEUE_PROBLEM[key] = (now, problem)
+    return problem
 
 
 def stale_seconds() -> int:
