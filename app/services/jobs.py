@@ -283,8 +283,9 @@ def run_job(job_id: int) -> Job | None:
 class _Progress:
     """progress(done, total=None): commit the session with the job's progress and heartbeat.
     progress(done, total, commit=False): the same on a connection of its own, leaving the caller's
-    transaction open (work done in one transaction, e.g. an import); on SQLite, whose one writer is
-    that transaction, only the interruption is checked."""
+    transaction (and any open cursor: an export streaming its rows) alone. On SQLite, when that
+    transaction is the one writer (an import), the write cannot wait for it: only the interruption
+    is checked then, and the heartbeat is written at the next commit."""
 
     def __init__(self, job_id: int, attempt: int) -> None:
         self.job_id, self.attempt = job_id, attempt
@@ -293,19 +294,35 @@ class _Progress:
         values = {"done": int(done), "heartbeat_at": datetime.utcnow()}
         if total is not None:
             values["total"] = int(total)
-        mine = db.update(Job).where(Job.id == self.job_id, Job.status == "running", Job.attempts == self.attempt)
+        mine = (Job.id == self.job_id, Job.status == "running", Job.attempts == self.attempt)
         if commit:
-            n = db.session.execute(mine.values(**values)).rowcount
+            n = db.session.execute(db.update(Job).where(*mine).values(**values)).rowcount
             db.session.commit()
-        elif db.engine.dialect.name == "sqlite":
-            with db.engine.connect() as conn:
-                n = conn.execute(db.select(db.func.count()).select_from(Job).where(
-                    Job.id == self.job_id, Job.status == "running", Job.attempts == self.attempt)).scalar()
         else:
-            with db.engine.begin() as conn:
-                n = conn.execute(mine.values(**values)).rowcount
+            n = self._aside(mine, values)
         if not n:
             raise Interrupted(self.job_id)
+
+    @staticmethod
+    def _aside(mine, values) -> int:
+        from sqlalchemy.exc import OperationalError
+
+        sqlite = db.engine.dialect.name == "sqlite"
+        with db.engine.connect() as conn:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+            try:
+                n = conn.execute(db.update(Job).where(*mine).values(**values)).rowcount
+                conn.commit()
+            except OperationalError:  # SQLite: "database is locked" by the caller's own transaction
+                if not sqlite:
+                    raise
+                conn.rollback()
+                n = conn.execute(db.select(db.func.count()).select_from(Job).where(*mine)).scalar()
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(current_app.config['DB_BUSY_TIMEOUT_MS'])}")
+            return n
 
 
 def _fail(job_id: int, attempt: int, message: str) -> Job | None:
