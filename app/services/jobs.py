@@ -148,9 +148,13 @@ def resubmit(job: Job, actor: User) -> Job:
 # ---------------------------------------------------------------- reading
 
 def can_see(job: Job, actor: User) -> bool:
+    """Platform jobs: the system administrator; an agency's: its people (not the platform's
+    administrator, who sees no agency's cases), limited to the kind's roles unless they asked for it."""
+    from ..domain.workflow import AGENCY_ROLES
+
     if job.agency_id is None:
         return actor.has_role("sysadmin")
-    if job.agency_id != actor.agency_id:
+    if job.agency_id != actor.agency_id or not actor.has_role(*AGENCY_ROLES):
         return False
     k = _KINDS.get(job.kind)
     return job.requested_by_id == actor.id or k is None or k.roles is None or any(actor.has_role(r) for r in k.roles)
