@@ -339,12 +339,12 @@ def _fail(job_id: int, attempt: int, message: str) -> Job | None:
 def _finish(job_id: int, attempt: int, res: Result) -> Job | None:
     from .integrity import sha256_path
 
-    values = {"status": "done", "finished_at": datetime.utcnow(), "error": (res.note or "")[:20000],
-              "result": res.data}
+    now = datetime.utcnow()
+    values = {"status": "done", "finished_at": now, "error": (res.note or "")[:20000], "result": res.data}
     if res.path:
         path = Path(res.path)
         values.update(result_path=str(path), result_name=res.name or path.name, result_sha256=sha256_path(path),
-                      expires_at=datetime.utcnow() + timedelta(days=int(current_app.config["JOB_RESULT_DAYS"])))
+                      expires_at=now + timedelta(days=int(current_app.config["JOB_RESULT_DAYS"])))
     n = db.session.execute(db.update(Job).where(Job.id == job_id, Job.status == "running", Job.attempts == attempt)
                            .values(**values)).rowcount
     db.session.commit()
