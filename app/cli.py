@@ -249,6 +249,16 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已恢复：{sum(r.tables.values())} 行数据，{r.files} 个文件，{r.letters} 份文书，"
                    "行数与文书校验值均与备份清单一致。")
 
+    @app.cli.command("run-jobs")
+    def run_jobs_cmd():
+        """Run the queued background jobs in this process, oldest first, then exit (without a worker)."""
+        from .services import jobs as background
+
+        load_job_kinds()
+        background.sweep()  # jobs a killed worker left running are queued again first
+        n = background.run_pending()
+        click.echo(f"已执行 {n} 个后台任务")
+
     @app.cli.command("worker")
     @click.option("--threads", type=int, default=None, help="tasks run at once (default WORKER_THREADS)")
     def worker_cmd(threads):

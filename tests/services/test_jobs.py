@@ -232,3 +232,13 @@ def test_platform_jobs_are_for_the_system_administrator(web):
     web.as_user("sysadmin")
     assert client.get(f"/jobs/{job_id}").status_code == 200
     assert client.get(f"/jobs/{mine}").status_code == 404
+
+
+def test_flask_run_jobs_runs_the_queued_jobs_once(fresh_queue):
+    with fresh_queue.app_context():
+        ids = [background.submit("test_write", user("head"), {}, 1).id for _ in range(2)]
+        db.session.remove()
+    result = fresh_queue.test_cli_runner().invoke(args=["run-jobs"])
+    assert result.exit_code == 0 and "已执行 2 个后台任务" in result.output, result.output
+    with fresh_queue.app_context():
+        assert [_get(i).status for i in ids] == ["done", "done"]
