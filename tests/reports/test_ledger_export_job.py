@@ -74,9 +74,10 @@ def test_a_large_export_is_confirmed_then_runs_as_a_job_with_progress(app, clien
     seen = []
     real = background._Progress.__call__
 
-    def spy(self, done, total=None, **kw):  # what the job page would read at each step
-        seen.append(done)
-        return real(self, done, total, **kw)
+    def spy(self, done, total=None, **kw):  # what the job page reads at each step, while the rows stream
+        real(self, done, total, **kw)
+        with db.engine.connect() as other:
+            seen.append(other.execute(db.select(Job.done).where(Job.id == job_id)).scalar())
     background._Progress.__call__ = spy
     try:
         assert _run_pending(app) == 1
