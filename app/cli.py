@@ -83,6 +83,13 @@ def seed_demo_with_cases(must_change: bool = True) -> list[tuple[str, str, str]]
     return users
 
 
+def load_job_kinds() -> None:
+    """Import every module that declares queue work (each registers its task or job kind)."""
+    from .casefile import jobs, ocr  # noqa: F401
+    from .reports import ledger_export  # noqa: F401
+    from .services import jobs as background  # noqa: F401
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-calendar")
     def seed_calendar_cmd():
@@ -242,14 +249,25 @@ def register_cli(app: Flask) -> None:
         click.echo(f"已恢复：{sum(r.tables.values())} 行数据，{r.files} 个文件，{r.letters} 份文书，"
                    "行数与文书校验值均与备份清单一致。")
 
+    @app.cli.command("run-jobs")
+    def run_jobs_cmd():
+        """Run the queued background jobs in this process, oldest first, then exit (without a worker)."""
+        from .services import jobs as background
+
+        load_job_kinds()
+        background.sweep()  # jobs a killed worker left running are queued again first
+        n = background.run_pending()
+        click.echo(f"已执行 {n} 个后台任务")
+
     @app.cli.command("worker")
     @click.option("--threads", type=int, default=None, help="tasks run at once (default WORKER_THREADS)")
     def worker_cmd(threads):
         """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans, the
-        morning digest (DIGEST_AT), the nightly sweep and verification (NIGHTLY_AT)."""
+        background jobs (batch printing, large exports...), the morning digest (DIGEST_AT), the
+        nightly sweep and verification (NIGHTLY_AT)."""
         import logging
 
-        from .casefile import ocr  # noqa: F401  (registers its task and sweep)
+        load_job_kinds()
         from .services import queue, schedule  # noqa: F401  (schedule registers the scheduled work)
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,10 +32,10 @@ REDIS_DB = 13  # the tests' own Redis database; each test's queue name is unique
 pytestmark = pytest.mark.skipif(not available("chi_sim"), reason="tesseract-ocr-chi-sim is a system dependency")
 
 
-def _redis_url() -> str:
+def _redis_url(db_number: int = REDIS_DB) -> str:
     import redis
 
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    url = f"redis://127.0.0.1:6379/{db_number}"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as e:
@@ -42,42 +43,53 @@ def _redis_url() -> str:
     return url
 
 
+@contextmanager
+def queue_on(app, backend: str, tmp_path, redis_db: int = REDIS_DB, **config):
+    """The test app on a fresh queue of the given backend (sqlite or redis), in an app context."""
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}" if backend == "sqlite" else _redis_url(redis_db)
+    saved = {k: app.config[k] for k in ("QUEUE_URL", "QUEUE_NAME", *config)}
+    app.config.update(QUEUE_URL=url, QUEUE_NAME=f"ogidesk-test-{secrets.token_hex(4)}", **config)
+    app.extensions.pop("huey", None)
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            if backend == "redis":
+                app.extensions["huey"]["huey"].storage.flush_all()
+    finally:
+        app.extensions.pop("huey", None)
+        app.config.update(saved)
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def queue_app(request, app, tmp_path):
     """The test app on a fresh queue of the given backend, enqueueing after each upload."""
-    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}" if request.param == "sqlite" else _redis_url()
-    saved = {k: app.config[k] for k in ("QUEUE_URL", "QUEUE_NAME", "OCR_AUTOSTART")}
-    app.config.update(QUEUE_URL=url, QUEUE_NAME=f"ogidesk-test-{secrets.token_hex(4)}", OCR_AUTOSTART=True)
-    app.extensions.pop("huey", None)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        if request.param == "redis":
-            app.extensions["huey"]["huey"].storage.flush_all()
-    app.extensions.pop("huey", None)
-    app.config.update(saved)
+    with queue_on(app, request.param, tmp_path, OCR_AUTOSTART=True) as a:
+        yield a
 
 
-def _start_worker(app, tmp_path, name="worker"):
+def _start_worker(app, tmp_path, name="worker", **extra_env):
     env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": DB_URL or f"sqlite:///{_SQLITE}",
            "QUEUE_URL": app.config["QUEUE_URL"], "QUEUE_NAME": app.config["QUEUE_NAME"],
-           "ATTACHMENT_DIR": str(storage.root()), "WORKER_THREADS": "2", "FLASK_APP": "wsgi"}
+           "ATTACHMENT_DIR": str(storage.root()), "WORKER_THREADS": "2", "FLASK_APP": "wsgi", **extra_env}
     log = open(tmp_path / f"{name}.log", "wb")
     proc = subprocess.Popen([str(FLASK), "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = tmp_path / f"{name}.log"
     return proc
 
 
-def _status(job_id: int) -> OcrJob:
+def _status(job_id: int, model=OcrJob):
     db.session.remove()  # read what the worker committed
-    return db.session.get(OcrJob, job_id)
+    return db.session.get(model, job_id)
 
 
-def _wait(proc, job_id: int, statuses: tuple[str, ...], seconds: float = 180, step: float = 0.2) -> OcrJob:
+def _wait(proc, job_id: int, statuses: tuple[str, ...], seconds: float = 180, step: float = 0.2, model=OcrJob,
+          until=None):
+    """The job once its status is one of ``statuses`` (and ``until(job)`` holds, if given)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        job = _status(job_id)
-        if job.status in statuses:
+        job = _status(job_id, model)
+        if job.status in statuses and (until is None or until(job)):
             return job
         assert proc.poll() is None, proc.log_path.read_text(errors="replace")
         time.sleep(step)
