@@ -90,6 +90,23 @@ def workday_index(cal, first: date, last: date) -> list[date]:
     return days
 
 
+def bulk_insert(table, rows: list[dict]) -> None:
+    """PostgreSQL: COPY (about ten times faster than executemany, which makes 2,000,000 cases
+    practical); SQLite: Core executemany. Python-side column defaults are filled in for COPY."""
+    from app.extensions import db
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    cols = [c for c in table.columns if not c.primary_key]
+    defaults = {c.name: (c.default.arg if c.default is not None and c.default.is_scalar else None) for c in cols}
+    names = ", ".join(f'"{c.name}"' for c in cols)
+    cur = conn.connection.dbapi_connection.cursor()
+    with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for r in rows:
+            copy.write_row(tuple(r.get(c.name, defaults[c.name]) for c in cols))
+
+
 def generate(app, n_cases: int, seed: int = 2026) -> dict:
     """Bulk-insert n_cases over ten years with Core executemany; returns a few facts about the data."""
     from sqlalchemy import insert
@@ -181,11 +198,13 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
                     "archive_number": "", "retention": "",
                 })
                 if len(rows) >= batch:
-                    db.session.execute(insert(Case.__table__), rows)
+                    bulk_insert(Case.__table__, rows)
                     inserted += len(rows)
                     rows = []
+                    if inserted % 100_000 == 0:
+                        print(f"   {inserted:,} cases, {time.perf_counter() - t0:.0f} s", flush=True)
         if rows:
-            db.session.execute(insert(Case.__table__), rows)
+            bulk_insert(Case.__table__, rows)
             inserted += len(rows)
         for y, last in seqs.items():
             db.session.add(Sequence(agency_id=agency.id, kind="case", year=y, last=last))
@@ -205,7 +224,7 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
                              "filed_on": filed, "body": "", "notes": "", "created_by_id": creator,
                              "result": pick(rnd, {"upheld": 75, "corrected": 12, "other": 13}) if done else "pending",
                              "decided_on": decided if done else None})
-        db.session.execute(insert(Remedy.__table__), remedies)
+        bulk_insert(Remedy.__table__, remedies)
         db.session.commit()
         load_s = time.perf_counter() - t0
         if db.engine.dialect.name == "postgresql":
@@ -498,6 +517,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["pg", "sqlite"])
     ap.add_argument("--no-doc", action="store_true", help="print the section instead of writing docs/performance.md")
     ap.add_argument("--reuse", action="store_true", help="measure an existing scratch database (no rebuild)")
+    ap.add_argument("--seed-only", action="store_true", help="build and fill the scratch database, measure nothing")
     args = ap.parse_args()
 
     results: dict = {}
@@ -524,6 +544,8 @@ def main() -> None:
                 with db.engine.begin() as conn:  # the index of migration 0005, should an older run have dropped it
                     conn.exec_driver_sql(PROPOSED_INDEX)
         print(f"   data: {data}", flush=True)
+        if args.seed_only:
+            continue
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         m = measure(app, args.iterations, args.year)
         for k, v in m.items():
@@ -535,6 +557,8 @@ def main() -> None:
         from app.extensions import db
         with app.app_context():
             db.engine.dispose()
+    if args.seed_only:
+        return
     results["_notes"] = notes({k: v for k, v in results.items() if not k.startswith("_")})
     block = render({k: v for k, v in results.items() if not k.startswith("_")} | {"_notes": results["_notes"]}, args)
     if args.no_doc:
