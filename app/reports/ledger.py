@@ -256,7 +256,13 @@ def page(f: LedgerFilter) -> tuple[list[dict], int, bool]:
     """(rows of the page, total, whether the total is only a lower bound)."""
     total = count(f, None if f.exact else COUNT_CAP)
     capped = total > COUNT_CAP and not f.exact
-    q = _rows_query(f).offset((f.page - 1) * f.per_page).limit(f.per_page)
+    # The page's ids are chosen from an index where one covers the filter and the order (the
+    # default order, a closing-date range: ix_case_received / ix_case_closed hold the id), and only
+    # those rows are read: 50 table rows per page instead of every matching case sorted.
+    ids = (select(Case.id).where(f.where()).order_by(*_order_by(f))
+           .offset((f.page - 1) * f.per_page).limit(f.per_page).subquery())
+    q = (select(*ROW_COLUMNS).select_from(Case).join(ids, ids.c.id == Case.id)
+         .outerjoin(User, User.id == Case.handler_id).order_by(*_order_by(f)))
     rows = [display_row(r, f) for r in db.session.execute(q)]
     return rows, (COUNT_CAP if capped else total), capped
 
