@@ -489,6 +489,14 @@ NOTES = [
 
 def write_doc(sections: dict[str, str]) -> None:
     """Replace this run's sections inside the reports block; the other sections stay as measured."""
+    import fcntl
+    with open(str(DOC) + ".lock", "w") as lock:  # two runs (PostgreSQL and SQLite) may finish together
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_doc(sections)
+    Path(str(DOC) + ".lock").unlink(missing_ok=True)
+
+
+def _write_doc(sections: dict[str, str]) -> None:
     import re
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# 性能测试\n"
     old: dict[str, str] = {}
