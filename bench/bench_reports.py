@@ -80,7 +80,8 @@ def make_app(url: str):
     if url.startswith("postgresql"):
         # Serial plans, so that all of a query's work is in the backend whose CPU time is counted
         # (ServerCpu); on a 2-core machine shared by many processes parallel workers gain nothing.
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": "-c max_parallel_workers_per_gather=0"}}
+        # (In the URL: create_app builds the engine options itself and keeps the URL's options.)
+        config["SQLALCHEMY_DATABASE_URI"] = url + "?options=-c%20max_parallel_workers_per_gather%3D0"
     return create_app(config)
 
 
@@ -109,28 +110,6 @@ class ServerCpu:
 
 
 SERVER: ServerCpu | None = None  # set by measure() once the app's connections are open
-
-
-# ---------------------------------------------------------------- database set-up
-
-def prepare_pg() -> str:
-    import psycopg
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    return f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
-
-
-def prepare_sqlite() -> str:
-    for suffix in ("", "-wal", "-shm"):
-        Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
-    return f"sqlite:///{SQLITE_PATH}"
-
-
-def make_app(url: str):
-    from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "OGI_TODAY": TODAY.isoformat(), "TESTING": True,
-                       "WTF_CSRF_ENABLED": False})
 
 
 # ---------------------------------------------------------------- data
