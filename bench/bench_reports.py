@@ -1,11 +1,20 @@
-"""Benchmark of the work queue, ledger, annual report and ledger export on a ten-year, 200,000-case office.
+"""Benchmark of the work queue, ledger, annual report and dashboard on a ten-year office of
+200,000 or 2,000,000 cases.
 
-Builds a scratch database on PostgreSQL (database ogidesk_bench, never `test`) and on SQLite (a
-file in /tmp), fills it with realistic cases by bulk executemany, then measures server time with
-the Flask test client and writes the numbers into the reports section of docs/performance.md.
+Builds a scratch database on PostgreSQL (BENCH_PG_DB, default ogidesk_bench; never `test`) and on
+SQLite (BENCH_SQLITE_PATH, a file in /tmp), fills it with realistic cases (PostgreSQL: COPY, about
+17 minutes for 2,000,000 cases on a loaded 2-core machine, 30 s for 200,000; SQLite: executemany),
+then measures server time with the Flask test client, plus the CPU time of this process and of the
+PostgreSQL backends (an idle-machine estimate), and writes one section per database and size into
+the reports section of docs/performance.md, with the EXPLAIN of every query each list page sends.
 
     .venv/bin/python bench/bench_reports.py                 # both databases, 200,000 cases
+    BENCH_PG_DB=ogidesk_bench_2m .venv/bin/python bench/bench_reports.py --only pg --cases 2000000 --seed-only
+    BENCH_PG_DB=ogidesk_bench_2m .venv/bin/python bench/bench_reports.py --only pg --reuse --no-export
     .venv/bin/python bench/bench_reports.py --only sqlite --cases 20000 --no-doc   # quick look
+
+--reuse measures an existing scratch database after upgrading it to the current migrations (and
+VACUUM ANALYZE on PostgreSQL), so a merged tree can be re-measured without seeding again.
 """
 from __future__ import annotations
 
