@@ -1,11 +1,20 @@
-"""Benchmark of the work queue, ledger, annual report and ledger export on a ten-year, 200,000-case office.
+"""Benchmark of the work queue, ledger, annual report and dashboard on a ten-year office of
+200,000 or 2,000,000 cases.
 
-Builds a scratch database on PostgreSQL (database ogidesk_bench, never `test`) and on SQLite (a
-file in /tmp), fills it with realistic cases by bulk executemany, then measures server time with
-the Flask test client and writes the numbers into the reports section of docs/performance.md.
+Builds a scratch database on PostgreSQL (BENCH_PG_DB, default ogidesk_bench; never `test`) and on
+SQLite (BENCH_SQLITE_PATH, a file in /tmp), fills it with realistic cases (PostgreSQL: COPY, about
+17 minutes for 2,000,000 cases on a loaded 2-core machine, 30 s for 200,000; SQLite: executemany),
+then measures server time with the Flask test client, plus the CPU time of this process and of the
+PostgreSQL backends (an idle-machine estimate), and writes one section per database and size into
+the reports section of docs/performance.md, with the EXPLAIN of every query each list page sends.
 
     .venv/bin/python bench/bench_reports.py                 # both databases, 200,000 cases
+    BENCH_PG_DB=ogidesk_bench_2m .venv/bin/python bench/bench_reports.py --only pg --cases 2000000 --seed-only
+    BENCH_PG_DB=ogidesk_bench_2m .venv/bin/python bench/bench_reports.py --only pg --reuse --no-export
     .venv/bin/python bench/bench_reports.py --only sqlite --cases 20000 --no-doc   # quick look
+
+--reuse measures an existing scratch database after upgrading it to the current migrations (and
+VACUUM ANALYZE on PostgreSQL), so a merged tree can be re-measured without seeding again.
 """
 from __future__ import annotations
 
@@ -34,7 +43,7 @@ PG_DB = os.environ.get("BENCH_PG_DB", "ogidesk_bench")
 SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", "/tmp/ogidesk_bench.sqlite3")
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- reports:begin -->", "<!-- reports:end -->"
-TARGETS = {"queue": 50.0, "ledger": 50.0, "annual": 300.0}
+TARGETS = {"queue": 50.0, "ledger": 50.0, "search": 50.0, "annual": 300.0, "dashboard": 300.0}
 
 APPLICANT_W = {"natural": 72, "business": 15, "research": 2, "public_interest": 2, "legal_service": 5, "other_org": 4}
 CHANNEL_W = {"online": 55, "registered_post": 20, "in_person": 15, "ordinary_post": 7, "fax": 3}
@@ -75,8 +84,41 @@ def prepare_sqlite() -> str:
 
 def make_app(url: str):
     from app import create_app
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "OGI_TODAY": TODAY.isoformat(), "TESTING": True,
-                       "WTF_CSRF_ENABLED": False})
+    config = {"SQLALCHEMY_DATABASE_URI": url, "OGI_TODAY": TODAY.isoformat(), "TESTING": True,
+              "WTF_CSRF_ENABLED": False}
+    if url.startswith("postgresql"):
+        # Serial plans, so that all of a query's work is in the backend whose CPU time is counted
+        # (ServerCpu); on a 2-core machine shared by many processes parallel workers gain nothing.
+        # (In the URL: create_app builds the engine options itself and keeps the URL's options.)
+        config["SQLALCHEMY_DATABASE_URI"] = url + "?options=-c%20max_parallel_workers_per_gather%3D0"
+    return create_app(config)
+
+
+class ServerCpu:
+    """CPU time (user + system) of the PostgreSQL backends serving this benchmark, from /proc: with
+    the app's own CPU time it is what a request costs on an idle machine, whatever the load."""
+
+    def __init__(self, app) -> None:
+        self.pids: list[int] = []
+        if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+            return
+        import psycopg
+        # Our own connection, outside the app's pool, so that every pooled backend is counted.
+        with psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", "")) as conn:
+            self.pids = [r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+
+    def ms(self) -> float:
+        total = 0
+        for pid in self.pids:
+            try:  # nanoseconds on a CPU (the scheduler's count, finer than the 10 ms ticks of /proc/pid/stat)
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                pass
+        return total / 1e6
+
+
+SERVER: ServerCpu | None = None  # set by measure() once the app's connections are open
 
 
 # ---------------------------------------------------------------- data
@@ -90,9 +132,25 @@ def workday_index(cal, first: date, last: date) -> list[date]:
     return days
 
 
+def bulk_insert(table, rows: list[dict]) -> None:
+    """PostgreSQL: COPY (about ten times faster than executemany, which makes 2,000,000 cases
+    practical); SQLite: Core executemany. Python-side column defaults are filled in for COPY."""
+    from app.extensions import db
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    cols = [c for c in table.columns if not c.primary_key]
+    defaults = {c.name: (c.default.arg if c.default is not None and c.default.is_scalar else None) for c in cols}
+    names = ", ".join(f'"{c.name}"' for c in cols)
+    cur = conn.connection.dbapi_connection.cursor()
+    with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for r in rows:
+            copy.write_row(tuple(r.get(c.name, defaults[c.name]) for c in cols))
+
+
 def generate(app, n_cases: int, seed: int = 2026) -> dict:
     """Bulk-insert n_cases over ten years with Core executemany; returns a few facts about the data."""
-    from sqlalchemy import insert
     from app.cli import seed_demo
     from app.extensions import db
     from app.models import Agency, Case, Remedy, Sequence, User
@@ -181,11 +239,13 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
                     "archive_number": "", "retention": "",
                 })
                 if len(rows) >= batch:
-                    db.session.execute(insert(Case.__table__), rows)
+                    bulk_insert(Case.__table__, rows)
                     inserted += len(rows)
                     rows = []
+                    if inserted % 100_000 == 0:
+                        print(f"   {inserted:,} cases, {time.perf_counter() - t0:.0f} s", flush=True)
         if rows:
-            db.session.execute(insert(Case.__table__), rows)
+            bulk_insert(Case.__table__, rows)
             inserted += len(rows)
         for y, last in seqs.items():
             db.session.add(Sequence(agency_id=agency.id, kind="case", year=y, last=last))
@@ -205,7 +265,7 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
                              "filed_on": filed, "body": "", "notes": "", "created_by_id": creator,
                              "result": pick(rnd, {"upheld": 75, "corrected": 12, "other": 13}) if done else "pending",
                              "decided_on": decided if done else None})
-        db.session.execute(insert(Remedy.__table__), remedies)
+        bulk_insert(Remedy.__table__, remedies)
         db.session.commit()
         load_s = time.perf_counter() - t0
         if db.engine.dialect.name == "postgresql":
@@ -237,13 +297,17 @@ def timed(fn, iterations: int, warmup: int = 3) -> dict:
     """Wall-clock and CPU time of this process per call (CPU excludes PostgreSQL's own work)."""
     for _ in range(warmup):
         fn()
-    walls, cpus = [], []
+    walls, cpus, totals = [], [], []
+    server = SERVER if SERVER is not None and SERVER.pids else None
     for _ in range(iterations):
+        s0 = server.ms() if server else 0.0
         t, c = time.perf_counter(), time.process_time()
         fn()
         walls.append((time.perf_counter() - t) * 1000)
         cpus.append((time.process_time() - c) * 1000)
-    return {"n": iterations, **pct(walls), "cpu_p50": statistics.median(cpus), "cpu_p95": pct(cpus)["p95"]}
+        totals.append(cpus[-1] + ((server.ms() - s0) if server else 0.0))
+    return {"n": iterations, **pct(walls), "cpu_p50": statistics.median(cpus), "cpu_p95": pct(cpus)["p95"],
+            "total_cpu_p50": statistics.median(totals), "total_cpu_p95": pct(totals)["p95"]}
 
 
 def pct(samples: list[float]) -> dict:
@@ -281,13 +345,16 @@ def explain(app, label: str, stmt) -> list[str]:
         return [f"-- {label}"] + lines
 
 
-def measure(app, iterations: int, year: int) -> dict:
+def measure(app, iterations: int, year: int, export: bool = True) -> dict:
     from app.extensions import db
     from app.models import User
     from app.services import cases as S
 
+    global SERVER
     out: dict = {}
     head, handler = client_for(app, "head"), client_for(app, "handler")
+    get(head, "/")
+    SERVER = ServerCpu(app)  # the backends the app's connection pool holds now
     queue_page = "cases.queue" in app.view_functions
     if queue_page:
         out["queue_handler"] = timed(lambda: get(handler, "/"), iterations)
@@ -299,11 +366,6 @@ def measure(app, iterations: int, year: int) -> dict:
         out["queue_service_head"] = timed(lambda: S.work_queue(hd), iterations)
         out["queue_rows"] = {"handler": len(S.work_queue(h)), "head": len(S.work_queue(hd))}
     out["queue_page"] = queue_page
-    with app.test_request_context():
-        h = db.session.scalar(db.select(User).where(User.username == "handler"))
-        hd = db.session.scalar(db.select(User).where(User.username == "head"))
-        out["queue_proposal_handler"] = timed(lambda: (db.session.expire_all(), queue_with_steps(h)), iterations)
-        out["queue_proposal_head"] = timed(lambda: (db.session.expire_all(), queue_with_steps(hd)), iterations)
     out["ledger_first_page"] = timed(lambda: get(head, "/ledger"), iterations)
     out["ledger_filtered"] = timed(lambda: get(head, "/ledger?state=open&clock=overdue"), iterations)
     out["ledger_closed"] = timed(lambda: get(head, f"/ledger?closed_from={year}-03-01&closed_to={year}-03-31"),
@@ -312,7 +374,17 @@ def measure(app, iterations: int, year: int) -> dict:
     out["annual_report"] = timed(lambda: get(head, f"/annual-report?year={year}"), max(10, iterations // 2))
     out["dashboard"] = timed(lambda: get(head, "/dashboard"), max(10, iterations // 5))
 
-    url = f"/ledger/export.xlsx?received_from={year}-01-01&received_to={year}-12-31"
+    if not export:
+        return out
+    from app.models import Case
+    from app.reports.ledger import MAX_EXPORT_ROWS
+    lo, hi = date(year, 1, 1), date(year, 12, 31)
+    with app.app_context():
+        n_rows = db.session.scalar(db.select(db.func.count(Case.id)).where(Case.received_on.between(lo, hi)))
+        if n_rows > MAX_EXPORT_ROWS:  # a year of a very large office is exported in parts: one month
+            lo, hi = date(year, 3, 1), date(year, 3, 31)
+            n_rows = db.session.scalar(db.select(db.func.count(Case.id)).where(Case.received_on.between(lo, hi)))
+    url = f"/ledger/export.xlsx?received_from={lo}&received_to={hi}"
     gc.collect()
     t = time.perf_counter()
     size = get(head, url, stream=True)
@@ -323,171 +395,206 @@ def measure(app, iterations: int, year: int) -> dict:
     get(head, url, stream=True)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    with app.app_context():
-        from app.models import Case
-        n_rows = db.session.scalar(db.select(db.func.count(Case.id)).where(
-            Case.received_on.between(date(year, 1, 1), date(year, 12, 31))))
-    out["export"] = {"rows": n_rows, "ms": export_ms, "bytes": size, "tracemalloc_peak_mb": peak / 2 ** 20,
+    out["export"] = {"rows": n_rows, "range": f"{lo}–{hi}", "ms": export_ms, "bytes": size, "tracemalloc_peak_mb": peak / 2 ** 20,
                      "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                      "maxrss_before_mb": rss_before / 1024}
     return out
 
 
-def queue_with_steps(actor, limit: int = 200):
-    """services.cases.work_queue with the steps loaded in one query (selectinload) instead of one per case."""
-    from sqlalchemy import or_
-    from sqlalchemy.orm import selectinload
-    from app.extensions import db
-    from app.models import Case
-    from app.services import cases as S
-    from app.services.clocks import case_clock
-    from app.services.time import today
-    states = set()
-    for r in actor.roles:
-        states.update(S.QUEUE_STATES.get(r, ()))
-    q = db.select(Case).where(Case.agency_id == actor.agency_id, Case.state.in_(states))
-    if actor.roles <= {"handler"}:
-        q = q.where(or_(Case.handler_id == actor.id, Case.handler_id.is_(None)))
-    q = q.order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).limit(limit).options(selectinload(Case.steps))
-    t = today()
-    return [(c, case_clock(c, t)) for c in db.session.scalars(q)]
-
-
-PROPOSED_INDEX = ('CREATE INDEX IF NOT EXISTS ix_case_closed ON "case" '
-                  '(agency_id, closed_on, received_on, applicant_type, outcome_code)')
-
-
-def measure_with_index(app, iterations: int, year: int) -> dict:
-    """Create the proposed index in the scratch database and measure the pages it is for."""
-    from app.extensions import db
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql(PROPOSED_INDEX)
-            if db.engine.dialect.name == "postgresql":
-                conn.exec_driver_sql('ANALYZE "case"')
-    head = client_for(app, "head")
-    return {"annual_report": timed(lambda: get(head, f"/annual-report?year={year}"), max(10, iterations // 2)),
-            "dashboard": timed(lambda: get(head, "/dashboard"), max(10, iterations // 5)),
-            "ledger_closed": timed(lambda: get(head, f"/ledger?closed_from={year}-03-01&closed_to={year}-03-31"),
-                                   iterations)}
+def list_pages(year: int) -> list[tuple[str, str, str]]:
+    """(label, user, url) of the pages whose queries are explained in the report."""
+    return [("工作台 `/`（承办人）", "handler", "/"), ("工作台 `/`（负责人）", "head", "/"),
+            ("台账第一页 `/ledger`", "head", "/ledger"),
+            (f"台账：{year}年3月办结", "head", f"/ledger?closed_from={year}-03-01&closed_to={year}-03-31"),
+            ("统计看板 `/dashboard`", "head", "/dashboard"),
+            (f"年度报告 `/annual-report?year={year}`（含表三第一行“本年新收”）", "head", f"/annual-report?year={year}")]
 
 
 def plans(app, year: int) -> list[str]:
-    from sqlalchemy import func, select
+    """EXPLAIN of every query on "case" that each list page actually sends (captured from the
+    engine while the page is served, so the plans cannot drift from the code)."""
+    from sqlalchemy import event
     from app.extensions import db
-    from app.models import Case, User
-    from app.reports import annual, ledger
-    from app.services.cases import QUEUE_STATES
-    with app.test_request_context():
-        head = db.session.scalar(db.select(User).where(User.username == "head"))
-        f = ledger.parse_filters(head.agency_id, {})
-        out = explain(app, "ledger first page", ledger._rows_query(f).limit(50))
-        out += explain(app, "ledger count", select(func.count(Case.id)).where(f.where()))
-        q3 = (select(Case.applicant_type, Case.outcome_code, func.count())
-              .where(Case.agency_id == head.agency_id, annual.pred_closed(year))
-              .group_by(Case.applicant_type, Case.outcome_code))
-        out += explain(app, f"annual report {year}: 三 (closed in the year)", q3)
-        end = date(year, 12, 31)
-        q4 = (select(Case.applicant_type, func.count())
-              .where(Case.agency_id == head.agency_id, Case.closed_on > end, Case.received_on <= end)
-              .group_by(Case.applicant_type))
-        out += explain(app, f"annual report {year}: 四 (closed after 31 December)", q4)
-        states = set()
-        for r in head.roles:
-            states.update(QUEUE_STATES.get(r, ()))
-        wq = (select(Case).where(Case.agency_id == head.agency_id, Case.state.in_(states))
-              .order_by(Case.reply_due.is_(None), Case.reply_due, Case.id).limit(200))
-        out += explain(app, "work queue (head)", wq)
-        return out
+    with app.app_context():
+        engine = db.engine
+    captured: list = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    out: list[str] = []
+    for label, user, url in list_pages(year):
+        client = client_for(app, user)
+        get(client, url)
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            captured.clear()
+            get(client, url)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        stmts = [(st, pa) for st, pa in captured if '"case"' in st and st.lstrip().upper().startswith("SELECT")]
+        out.append(f"==== {label}: {len(stmts)} 条涉及 case 表的查询")
+        with app.app_context():
+            raw = db.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                for st, pa in stmts:
+                    pg = db.engine.dialect.name == "postgresql"
+                    cur.execute(("EXPLAIN (ANALYZE, BUFFERS OFF) " if pg else "EXPLAIN QUERY PLAN ") + st, pa)
+                    one_line = " ".join(st.split())
+                    out.append("-- " + (one_line[:400] + " …" if len(one_line) > 400 else one_line))
+                    out += ["   " + (r[0] if pg else str(r[-1])) for r in cur.fetchall()]
+            finally:
+                raw.close()
+    return out
 
 
 # ---------------------------------------------------------------- report
 
+SECTION = "<!-- reports:{key}:{edge} -->"
+SECTION_ORDER = ("PostgreSQL-200000", "SQLite-200000", "PostgreSQL-2000000")
+
+
 def fmt(t: dict) -> str:
-    return f"{t['p50']:.1f} | {t['p95']:.1f} | {t['max']:.1f} | {t['cpu_p95']:.1f}"
+    return (f"{t['p50']:.1f} | {t['p95']:.1f} | {t['max']:.1f} | {t['cpu_p95']:.1f} | "
+            f"{t.get('total_cpu_p50', t['cpu_p50']):.1f} | {t.get('total_cpu_p95', t['cpu_p95']):.1f}")
 
 
 def verdict(value: float, target: float) -> str:
-    return "✓" if value <= target else "✗ 超出"
+    return "✓" if value <= target else f"✗ 超出 {value - target:.0f} ms（{value / target:.1f} 倍）"
 
 
-def render(results: dict, args) -> str:
-    lines = [BEGIN, "## 台账、年报与导出（reports）", "",
-             f"由 `bench/bench_reports.py` 生成（{datetime.now().strftime('%Y-%m-%d %H:%M')}，"
-             f"{platform.python_implementation()} {platform.python_version()}，{os.cpu_count()} 核；"
-             f"“今天”固定为 {TODAY.isoformat()}）。数据：{args.cases:,} 件申请，{FIRST.year}–{TODAY.year} 年，"
-             "按年增长约12%，单一机关、16名承办人；每个数据库为独立的临时库（PostgreSQL `ogidesk_bench`，"
-             "SQLite `/tmp` 下的文件）。时间为 Flask 测试客户端测得的服务端耗时（毫秒，含模板渲染，不含网络）；"
-             "“CPU”为本进程的 CPU 时间（SQLite 含数据库工作，PostgreSQL 不含服务器进程的工作）。",
-             "", "**注意：本机（2核）与其他工程师共用，测量时的负载见各节；负载高时墙钟时间偏高，"
-             "SQLite 的 CPU 时间更接近空闲机器上的耗时。**", ""]
-    for db_name, r in results.items():
-        if db_name.startswith("_"):
-            continue
-        data, m, idx = r["data"], r["measure"], r["with_index"]
-        lines += [f"### {db_name}", "",
-                  f"数据：{data['cases']:,} 件（未办结 {data['open']:,} 件，承办人“handler”名下在办 {data['handler_open']} 件），"
-                  f"复议诉讼记录 {data['remedies']:,} 条" + (f"；批量写入耗时 {data['load_seconds']:.0f} 秒。"
-                                                             if data.get("load_seconds") else "。")
-                  + f" 测量开始/结束时机器负载（1/5/15分钟平均）：{r['load']}；{r['load_after']}。", "",
-                  "| 测量项目 | 次数 | p50 | p95 | 最大 | CPU p95 | 目标（p95） |", "|---|---|---|---|---|---|---|"]
-        rows = []
-        if m["queue_page"]:
-            rows += [("工作台 `/`（承办人）", m["queue_handler"], "queue"), ("工作台 `/`（负责人）", m["queue_head"], "queue")]
-        rows += [(f"services.cases.work_queue（承办人，{m['queue_rows']['handler']} 行）", m["queue_service_handler"], "queue"),
-                 (f"services.cases.work_queue（负责人，{m['queue_rows']['head']} 行）", m["queue_service_head"], "queue"),
-                 ("台账第一页 `/ledger`（负责人）", m["ledger_first_page"], "ledger"),
-                 ("台账筛选“未办结+已超期”", m["ledger_filtered"], "ledger"),
-                 (f"台账筛选办结日期 {args.year}年3月", m["ledger_closed"], None),
-                 ("台账全文检索“旧城改造”", m["ledger_search"], None),
-                 (f"年度报告 `/annual-report?year={args.year}`", m["annual_report"], "annual"),
-                 ("统计看板 `/dashboard`", m["dashboard"], None)]
-        for label, t, target in rows:
-            goal = f"≤ {TARGETS[target]:.0f} ms {verdict(t['p95'], TARGETS[target])}" if target else "—"
-            lines.append(f"| {label} | {t['n']} | {fmt(t)} | {goal} |")
-        e = m["export"]
-        lines += ["", f"导出 {args.year} 年台账（{e['rows']:,} 行，.xlsx {e['bytes'] / 2 ** 20:.1f} MB）：{e['ms'] / 1000:.1f} 秒；"
-                      f"Python 内存分配峰值（tracemalloc）{e['tracemalloc_peak_mb']:.1f} MB；"
-                      f"进程最大常驻内存 {e['maxrss_before_mb']:.0f} → {e['maxrss_mb']:.0f} MB（未增长）。"
-                      "行按 2,000 条一批从数据库读取（yield_per），写入 openpyxl 只写工作簿的临时文件后分块传输。", ""]
-        lines += ["<details><summary>查询计划（EXPLAIN）</summary>", "", "```"] + r["plans"] + ["```", "", "</details>", ""]
-    lines += ["### 结论与建议", ""] + results.get("_notes", []) + ["", END]
-    return "\n".join(lines)
+def header() -> list[str]:
+    return [BEGIN, "## 台账、年报与导出（reports）", "",
+            f"由 `bench/bench_reports.py` 生成（{platform.python_implementation()} {platform.python_version()}，"
+            f"{os.cpu_count()} 核；“今天”固定为 {TODAY.isoformat()}）。数据：{FIRST.year}–{TODAY.year} 年的申请，"
+            "按年增长约12%，单一机关（最坏情况：一个机关的全部历史）、16名承办人；PostgreSQL 用 COPY 写入，"
+            "SQLite 用批量 executemany；每个数据库为独立的临时库（名称由 BENCH_PG_DB / BENCH_SQLITE_PATH 指定）。"
+            "时间为 Flask 测试客户端测得的服务端耗时（毫秒，含模板渲染，不含网络）；"
+            "“CPU”为本进程的 CPU 时间（SQLite 含数据库工作，PostgreSQL 不含服务器进程的工作）。"
+            "各节分别测量（写明各自的时间、提交与负载），重新运行只替换同一数据库同一规模的一节。",
+            "", "**注意：本机（2核）与其他工程师共用，测量时的负载见各节；负载高时墙钟时间偏高，"
+            "SQLite 的 CPU 时间更接近空闲机器上的耗时。**", "",
+            "目标（议题12）：工作台、台账第一页 p95 ≤ 50 ms；年度报告、统计看板 p95 ≤ 300 ms（2,000,000 件，PostgreSQL）。"
+            "全文检索（≤ 50 ms）由检索工作另行处理，此处照测。", ""]
 
 
-def write_doc(block: str) -> None:
+def render_section(db_name: str, r: dict, args) -> tuple[str, str]:
+    from bench.common import commit
+    data, m = r["data"], r["measure"]
+    key = f"{db_name}-{args.cases if not args.reuse else data['cases']}"
+    size = data["cases"]
+    lines = [SECTION.format(key=key, edge="begin"), f"### {db_name}，{size:,} 件", "",
+             f"测于 {datetime.now().strftime('%Y-%m-%d %H:%M')}，提交 {commit()}。"
+             f"数据：{size:,} 件（未办结 {data['open']:,} 件，承办人“handler”名下在办 {data['handler_open']} 件），"
+             f"复议诉讼记录 {data['remedies']:,} 条" + (f"；批量写入耗时 {data['load_seconds']:.0f} 秒。"
+                                                        if data.get("load_seconds") else "（沿用已有临时库，已升级到当前迁移）。")
+             + f" 测量开始/结束时机器负载（1/5/15分钟平均）：{r['load']}；{r['load_after']}。", "",
+             "| 测量项目 | 次数 | p50 | p95 | 最大 | 本进程 CPU p95 | CPU 合计 p50 | CPU 合计 p95 | 目标（墙钟 p95 / CPU 合计 p95） |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    rows = []
+    if m["queue_page"]:
+        rows += [("工作台 `/`（承办人）", m["queue_handler"], "queue"), ("工作台 `/`（负责人）", m["queue_head"], "queue")]
+    rows += [(f"services.cases.work_queue（承办人，{m['queue_rows']['handler']} 行）", m["queue_service_handler"], "queue"),
+             (f"services.cases.work_queue（负责人，{m['queue_rows']['head']} 行）", m["queue_service_head"], "queue"),
+             ("台账第一页 `/ledger`（负责人）", m["ledger_first_page"], "ledger"),
+             ("台账筛选“未办结+已超期”", m["ledger_filtered"], "ledger"),
+             (f"台账筛选办结日期 {args.year}年3月（已办结台账）", m["ledger_closed"], "ledger"),
+             ("台账全文检索“旧城改造”（检索工作另行处理）", m["ledger_search"], "search"),
+             (f"年度报告 `/annual-report?year={args.year}`", m["annual_report"], "annual"),
+             ("统计看板 `/dashboard`", m["dashboard"], "dashboard")]
+    for label, t, target in rows:
+        goal = (f"≤ {TARGETS[target]:.0f} ms：{verdict(t['p95'], TARGETS[target])} / "
+                f"{verdict(t.get('total_cpu_p95', t['cpu_p95']), TARGETS[target])}") if target else "—"
+        lines.append(f"| {label} | {t['n']} | {fmt(t)} | {goal} |")
+    e = m.get("export")
+    lines += [""] if e is None else ["", f"导出台账（收到日期 {e['range']}，{e['rows']:,} 行，.xlsx {e['bytes'] / 2 ** 20:.1f} MB）：{e['ms'] / 1000:.1f} 秒；"
+                  f"Python 内存分配峰值（tracemalloc）{e['tracemalloc_peak_mb']:.1f} MB；"
+                  f"进程最大常驻内存 {e['maxrss_before_mb']:.0f} → {e['maxrss_mb']:.0f} MB。", ""]
+    missed = [f"{label} p95 {t['p95']:.0f} ms（目标 {TARGETS[target]:.0f} ms）"
+              for label, t, target in rows if target and target != "search" and t["p95"] > TARGETS[target]]
+    missed_cpu = [f"{label} CPU 合计 p95 {t.get('total_cpu_p95', t['cpu_p95']):.0f} ms（目标 {TARGETS[target]:.0f} ms）"
+                  for label, t, target in rows if target and target != "search"
+                  and t.get("total_cpu_p95", t["cpu_p95"]) > TARGETS[target]]
+    lines += ["结论（墙钟，含负载造成的等待）：" + ("未达标：" + "；".join(missed) if missed else "工作台、台账、年报、看板全部达标") + "。",
+              "", "结论（CPU 合计，即空闲机器上耗时的估计）：" + ("未达标：" + "；".join(missed_cpu) if missed_cpu
+                                                               else "工作台、台账、年报、看板全部达标") + "。", ""]
+    lines += ["<details><summary>查询计划（各列表页实际发出的查询，EXPLAIN"
+              + (" ANALYZE" if db_name == "PostgreSQL" else " QUERY PLAN") + "）</summary>", "", "```"] \
+        + r["plans"] + ["```", "", "</details>", SECTION.format(key=key, edge="end")]
+    return key, "\n".join(lines)
+
+
+NOTES = [
+    "### 结论与做法", "",
+    "- **怎么读这些数**：本机 2 核，与另外 5 位工程师的测试、播种和压测共用，测量时负载 10–15，墙钟时间多为排队等待，"
+    "不能与目标直接比较。所以另列“CPU 合计”：本进程的 CPU 时间加上为它服务的 PostgreSQL 后端进程的 CPU 时间"
+    "（/proc/<pid>/schedstat，纳秒；测量时关闭并行查询，使查询的全部工作都在这个后端里），即空闲机器上单个请求耗时的估计。"
+    "争用下 CPU 时间本身也偏高（共享缓存、超线程），估计偏保守。目标的 ✓/✗ 两种都列出。",
+    "- **做法**：覆盖索引（迁移 0021），不是写入时维护的汇总表（理由见 docs/decisions.md）。三个索引带上各页过滤、排序和计数所读的全部列，"
+    "PostgreSQL 走 Index Only Scan（SQLite 为 COVERING INDEX），不再为每件申请回表：",
+    "  - ix_case_queue (agency_id, state, reply_due, needs_triage, paused_until, handler_id, id)：工作台先只从索引按紧急程度"
+    "选出本页的 id，再读这 200 行；看板的环节、计时、承办人负荷只读索引；看板“已超期/即将到期”列表也先从索引取 id"
+    "（SQLite 未 ANALYZE 时原先沿 ix_case_triage 扫描全部申请）。",
+    "  - ix_case_received (agency_id, received_on, id, applicant_type)：台账默认排序（收到日期、id 倒序）沿索引读 50 个 id；"
+    "年报第一行“本年新收”按申请人类型计数、看板每月收件数只读索引。",
+    "  - ix_case_closed (agency_id, closed_on, received_on, applicant_type, outcome_code, reply_due, id)："
+    "年报第二至四行、看板办理结果与按期答复率只读索引。",
+    "  - 台账按办结日期筛选：PostgreSQL 原计划沿 ix_case_received 倒序逐行回表找三月办结的申请（2,000,000 件时 1.8 秒）；"
+    "现在从 ix_case_closed 读出该范围再排序（同一负载下 49 ms）。",
+    "- **2,000,000 件仍未达标的（按 CPU 合计）**：",
+    "  - 年度报告（约 340–420 ms，目标 300）：每个单元格仍是对一年索引项的计数——表三第一行、第三项各读约 29 万条，"
+    "第二、四行读“12月31日后办结”的全部索引项（约 25–53 万条），即每次约 140 万条索引项；另有复议诉讼记录的逐条机关核对。",
+    "  - 统计看板（约 500–750 ms，目标 300）：近12个月的三次扫描（每次约 29 万条）、在办 3.5 万件的四次扫描，"
+    "加上 Python 中约 1.2 万个（收到日，办结日）组合的工作日中位数计算。",
+    "  - 负责人工作台（约 75–115 ms，目标 50）：紧急程度相对“今天”而定，没有索引能直接给出这个顺序，"
+    "每次要对机关全部 3.5 万件在办申请（索引项）排序取前 200；承办人工作台约 60–70 ms。",
+    "  - 以上耗时都与“一年的申请量”或“在办量”成正比，而不是与历史总量成正比（历史再长也不变）。"
+    "要在单个机关一年 29 万件的规模下达到 300 ms，下一步应是写入时维护的按机关/月份/办理结果/申请人类型汇总表"
+    "（年报第一、三行和看板的月份、办理结果直接读汇总），本次时间内未做：汇总必须在每个改动申请的服务里同一事务内精确维护，"
+    "并有与全量重算对比的测试，仓促上线会让已发布的年报数字出错。",
+    "- 导出：单次导出上限 100,000 行（超出时提示分段导出），本轮为节省共用机器的时间以 --no-export 跳过。",
+]
+
+
+def write_doc(sections: dict[str, str]) -> None:
+    """Replace this run's sections inside the reports block; the other sections stay as measured."""
+    import fcntl
+    with open(str(DOC) + ".lock", "w") as lock:  # two runs (PostgreSQL and SQLite) may finish together
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _write_doc(sections)
+    Path(str(DOC) + ".lock").unlink(missing_ok=True)
+
+
+def _write_doc(sections: dict[str, str]) -> None:
+    import re
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# 性能测试\n"
+    old: dict[str, str] = {}
     if BEGIN in text and END in text:
         before, rest = text.split(BEGIN, 1)
         _, after = rest.split(END, 1)
-        text = before + block + after
+        block = rest.split(END, 1)[0]
+        for m in re.finditer(r"<!-- reports:(\S+):begin -->.*?<!-- reports:\1:end -->", block, flags=re.S):
+            old[m.group(1)] = m.group(0)
     else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
+        before, after = text.rstrip("\n") + "\n\n", "\n"
+    old.update(sections)
+    keys = [k for k in SECTION_ORDER if k in old] + sorted(k for k in old if k not in SECTION_ORDER)
+    block = "\n".join(header() + [old[k] + "\n" for k in keys] + NOTES + ["", END])
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
+    DOC.write_text(before + block + after, encoding="utf-8")
 
 
-def notes(results: dict) -> list[str]:
-    out = []
-    for name, r in results.items():
-        m = r["measure"]
-        missed = [f"{key} p95 {m[key]['p95']:.0f} ms（目标 {TARGETS[t]:.0f}）" for key, t in
-                  (("queue_handler", "queue"), ("queue_head", "queue"), ("ledger_first_page", "ledger"),
-                   ("annual_report", "annual")) if key in m and m[key]["p95"] > TARGETS[t]]
-        out.append(f"- {name}：" + ("未达标：" + "；".join(missed) if missed else "全部达标") + "。")
-    out += [
-        "- 工作台：services.cases.work_queue 用 selectinload 一次取出各行的办理环节（此前每行一次查询，N+1）；"
-        "剩余耗时主要是逐行计算工作日。",
-        "- 台账第一页：总数统计在 10,000 件处截止（显示“10,000+ 件”，可点“统计精确总数”），"
-        "因此第一页的成本与数据库大小无关；排序使用 ix_case_received。",
-        "- 年度报告、统计看板、按办结日期筛选使用迁移 0005 新增的 ix_case_closed "
-        "(agency_id, closed_on, received_on, applicant_type, outcome_code)：年报各查询均为索引范围扫描"
-        "（PostgreSQL 为 Index Only Scan）。",
-        "- 导出：已加入 lxml（openpyxl 自动使用，约快 3 倍）。单次导出上限 100,000 行（超出时提示按年分段导出）。"
-        "内存：只写工作簿逐行写入临时文件，行分批读取，峰值与行数基本无关（共享字符串表除外）。",
-        "- 全文检索（LIKE '%…%'）必然全表扫描；如需更快，PostgreSQL 可用 pg_trgm 的 GIN 索引（需要扩展，本次未提议）。",
-    ]
-    return out
+def upgrade_scratch(app) -> None:
+    """Bring a scratch database to the current migrations (--reuse after new migrations) and
+    refresh PostgreSQL's statistics and visibility map, as a fresh build does."""
+    from flask_migrate import upgrade
+    from app.extensions import db
+    with app.app_context():
+        upgrade()
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def main() -> None:
@@ -497,10 +604,13 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=2025, help="year of the annual report and the export")
     ap.add_argument("--only", choices=["pg", "sqlite"])
     ap.add_argument("--no-doc", action="store_true", help="print the section instead of writing docs/performance.md")
-    ap.add_argument("--reuse", action="store_true", help="measure an existing scratch database (no rebuild)")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure an existing scratch database (no rebuild), upgraded to the current migrations")
+    ap.add_argument("--no-export", action="store_true", help="skip the ledger export (the slowest measurement)")
+    ap.add_argument("--seed-only", action="store_true", help="build and fill the scratch database, measure nothing")
     args = ap.parse_args()
 
-    results: dict = {}
+    sections: dict[str, str] = {}
     for name, prepare, url in (("PostgreSQL", prepare_pg, f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"),
                                ("SQLite", prepare_sqlite, f"sqlite:///{SQLITE_PATH}")):
         if args.only and args.only != ("pg" if name == "PostgreSQL" else "sqlite"):
@@ -515,32 +625,28 @@ def main() -> None:
                 upgrade()
             data = generate(app, args.cases)
         else:
+            t0 = time.perf_counter()
+            upgrade_scratch(app)
+            print(f"   upgraded in {time.perf_counter() - t0:.0f} s", flush=True)
             data = describe(app)
-            from flask_migrate import upgrade
-
-            from app.extensions import db
-            with app.app_context():
-                upgrade()
-                with db.engine.begin() as conn:  # the index of migration 0005, should an older run have dropped it
-                    conn.exec_driver_sql(PROPOSED_INDEX)
         print(f"   data: {data}", flush=True)
+        if args.seed_only:
+            continue
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-        m = measure(app, args.iterations, args.year)
+        m = measure(app, args.iterations, args.year, export=not args.no_export)
         for k, v in m.items():
             print(f"   {k}: {v}", flush=True)
-        pl = plans(app, args.year)
-        idx: dict = {}  # ix_case_closed is part of the schema now (migration 0005)
-        results[name] = {"data": data, "measure": m, "plans": pl, "load": load, "with_index": idx,
-                         "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg())}
+        r = {"data": data, "measure": m, "plans": plans(app, args.year), "load": load,
+             "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg())}
+        key, text = render_section(name, r, args)
+        sections[key] = text
+        if args.no_doc:
+            print(text)
         from app.extensions import db
         with app.app_context():
             db.engine.dispose()
-    results["_notes"] = notes({k: v for k, v in results.items() if not k.startswith("_")})
-    block = render({k: v for k, v in results.items() if not k.startswith("_")} | {"_notes": results["_notes"]}, args)
-    if args.no_doc:
-        print(block)
-    else:
-        write_doc(block)
+    if sections and not args.no_doc:
+        write_doc(sections)
         print(f"written to {DOC}")
 
 

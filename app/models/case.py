@@ -19,9 +19,12 @@ class Case(db.Model):
     __tablename__ = "case"
     __table_args__ = (
         UniqueConstraint("agency_id", "year", "seq"),
-        Index("ix_case_queue", "agency_id", "state", "reply_due"),
-        Index("ix_case_received", "agency_id", "received_on"),
-        Index("ix_case_closed", "agency_id", "closed_on", "received_on", "applicant_type", "outcome_code"),
+        # Covering indexes (migration 0021): the queue, the ledger's pages, the dashboard and the
+        # annual report are answered from the index alone, even with millions of cases.
+        Index("ix_case_queue", "agency_id", "state", "reply_due", "needs_triage", "paused_until", "handler_id", "id"),
+        Index("ix_case_received", "agency_id", "received_on", "id", "applicant_type"),
+        Index("ix_case_closed", "agency_id", "closed_on", "received_on", "applicant_type", "outcome_code",
+              "reply_due", "id"),
         # Earlier requests of an applicant (intake hints) and imported history awaiting triage.
         Index("ix_case_applicant_key", "agency_id", "applicant_key"),
         Index("ix_case_phone_key", "agency_id", "phone_key"),

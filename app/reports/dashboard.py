@@ -74,10 +74,14 @@ def stats(agency_id: int, today: date) -> dict:
     def clock_list(code: str, limit: int = 15):
         cond = and_(mine, clock_condition(code, today, bound))
         total = db.session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+        # The ids from ix_case_queue alone (it covers the clock's columns), then those rows: SQLite
+        # would otherwise walk ix_case_triage over every case of the agency.
+        ids = select(Case.id).where(cond).order_by(Case.reply_due, Case.id).limit(limit).subquery()
         q = (select(Case.id, Case.number, Case.applicant_name, Case.description, Case.state, Case.reply_due,
                     Case.paused_until,
                     User.name.label("handler"))
-             .outerjoin(User, User.id == Case.handler_id).where(cond).order_by(Case.reply_due, Case.id).limit(limit))
+             .join(ids, ids.c.id == Case.id)
+             .outerjoin(User, User.id == Case.handler_id).order_by(Case.reply_due, Case.id))
         rows = []
         for r in db.session.execute(q):
             _, label, left = clock_display(r.state, r.reply_due, today, bound, paused_until=r.paused_until)

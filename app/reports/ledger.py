@@ -256,7 +256,21 @@ def page(f: LedgerFilter) -> tuple[list[dict], int, bool]:
     """(rows of the page, total, whether the total is only a lower bound)."""
     total = count(f, None if f.exact else COUNT_CAP)
     capped = total > COUNT_CAP and not f.exact
-    q = _rows_query(f).offset((f.page - 1) * f.per_page).limit(f.per_page)
+    # The page's ids are chosen from an index where one covers the filter and the order (the
+    # default order, a closing-date range: ix_case_received / ix_case_closed hold the id), and only
+    # those rows are read: 50 table rows per page instead of every matching case sorted.
+    order = _order_by(f)
+    if f.sort == "received_on" and {"closed_from", "closed_to", "report_cell"} & set(f.args):
+        # A closing-date range lies far back in receipt order (March's closures among a year and a
+        # half of later receipts): PostgreSQL, assuming no correlation, would walk ix_case_received
+        # backwards through them all (1.8 s at 2,000,000 cases). The same order written as an
+        # expression no index provides makes it read the range from ix_case_closed and sort it.
+        order = [func.coalesce(Case.received_on, Case.received_on).desc() if f.direction == "desc"
+                 else func.coalesce(Case.received_on, Case.received_on).asc()] + order[1:]
+    ids = (select(Case.id).where(f.where()).order_by(*order)
+           .offset((f.page - 1) * f.per_page).limit(f.per_page).subquery())
+    q = (select(*ROW_COLUMNS).select_from(Case).join(ids, ids.c.id == Case.id)
+         .outerjoin(User, User.id == Case.handler_id).order_by(*_order_by(f)))
     rows = [display_row(r, f) for r in db.session.execute(q)]
     return rows, (COUNT_CAP if capped else total), capped
 
