@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from ..domain.clock import DUE_SOON_DAYS, STATUS_LABELS, clock_status
 from ..domain.intake import APPLICANT_TYPES, CHANNELS
@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Case, User
 from ..services.calendar import load_calendar
 from ..services.clocks import clock_bounds, clock_condition  # noqa: F401 (the ledger's filters)
+from ..services import search
 from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
@@ -176,10 +177,7 @@ def parse_filters(agency_id: int, raw: Mapping[str, Any], *, paging: bool = True
 
     text = p.text("q", "关键词", max_len=100)
     if text:
-        f.conds.append(or_(Case.applicant_name.contains(text, autoescape=True),
-                           Case.description.contains(text, autoescape=True),
-                           Case.number.contains(text, autoescape=True),
-                           Case.doc_number.contains(text, autoescape=True)))
+        f.conds.append(search.condition(text))  # the API's search too (services.search)
         keep("q", text, f"关键词：{text}")
 
     imported = p.choice("imported", "数据来源", {"1": "历史导入", "0": "系统登记"}, required=False)
