@@ -82,7 +82,14 @@ def main() -> None:
     s = sub.add_parser("seed")
     s.add_argument("--db", choices=["pg2m", "pg200k", "sqlite"], required=True)
     s.add_argument("--no-upgrade", action="store_true", help="stay at 0018 (upgrade later, timed)")
+    u = sub.add_parser("upgrade", help="upgrade a seeded database to head, timed (migration 0020's backfill)")
+    u.add_argument("--db", choices=["pg2m", "pg200k", "sqlite"], required=True)
     args = ap.parse_args()
+    if args.cmd == "upgrade":
+        url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else pg_url(TARGETS[args.db][0])
+        load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"upgrade {args.db} to head: {upgrade_head(url):.1f} s (load before {load}, after "
+              f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
     if args.cmd == "seed":
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
         if args.db == "sqlite":
