@@ -76,6 +76,105 @@ def upgrade_head(url: str) -> float:
     return s
 
 
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- search:begin -->", "<!-- search:end -->"
+TARGET_P95 = 50.0
+# (label, term): chosen from bench_reports' data (names from its surname and given-name lists,
+# its 15 subjects, DEMO-{year}-{seq:04d}, 示政发〔year〕n号 on 30 % of the cases).
+TERMS = (("2-char name", "王伟"), ("1-char term", "婷"), ("1-char common", "伟"), ("4-char phrase", "旧城改造"),
+         ("case-number fragment", "2025-0123"), ("case-number seq", "0123"), ("文号 fragment", "〔2019〕12号"),
+         ("no match", "不存在的词语"))
+
+
+def load_avg() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def measure(url: str, iterations: int) -> dict:
+    from app.extensions import db
+    from app.models import Case, User
+    from app.reports import ledger
+    from app.services import cases as S
+
+    app = BR.make_app(url)
+    out: dict = {"terms": {}, "load_before": load_avg()}
+    with app.test_request_context():
+        head = db.session.scalar(db.select(User).where(User.username == "head"))
+        out["cases"] = db.session.scalar(db.select(db.func.count(Case.id)))
+        for label, term in TERMS:
+            f = ledger.parse_filters(head.agency_id, {"q": term})
+            rows, total, capped = ledger.page(f)
+            t_ledger = BR.timed(lambda: ledger.page(ledger.parse_filters(head.agency_id, {"q": term})), iterations)
+            t_api = BR.timed(lambda: S.list_cases(head, {"q": term}), max(5, iterations // 3))
+            db.session.rollback()
+            out["terms"][label] = {"term": term, "matches": f"≥{total:,}" if capped else f"{total:,}",
+                                   "ledger": t_ledger, "api": t_api, "load": load_avg()}
+            print(f"   {label} {term}: {out['terms'][label]['matches']} ledger p50 {t_ledger['p50']:.1f} "
+                  f"p95 {t_ledger['p95']:.1f} · api p95 {t_api['p95']:.1f} ms (load {load_avg()})", flush=True)
+        out["plans"] = plans(app, head)
+    out["load_after"] = load_avg()
+    with app.app_context():
+        db.engine.dispose()
+    return out
+
+
+def plans(app, head) -> list[str]:
+    from sqlalchemy import func, select
+
+    from app.models import Case
+    from app.reports import ledger
+    out = []
+    for term in ("王伟", "不存在的词语"):
+        f = ledger.parse_filters(head.agency_id, {"q": term})
+        count = select(func.count()).select_from(select(Case.id).where(f.where()).limit(ledger.COUNT_CAP + 1).subquery())
+        page = ledger._rows_query(f).limit(f.per_page)
+        out += BR.explain(app, f"count (capped) q={term}", count)
+        out += BR.explain(app, f"first page q={term}", page)
+    return out
+
+
+def fmt(t: dict) -> str:
+    return f"{t['p50']:.1f} / {t['p95']:.1f}"
+
+
+def render(results: dict, iterations: int) -> str:
+    from common import commit
+    lines = [BEGIN, "", f"Measured by `bench/bench_search.py` (commit {commit()}, {iterations} iterations after 3 warm-up "
+             f"calls; server time of `ledger.page` — the capped count and the first page of 50 — and of the API's "
+             f"`list_cases`, whose total is exact). Target: search p95 ≤ {TARGET_P95:.0f} ms.", ""]
+    names = list(results)
+    lines.append("| term | | " + " | ".join(f"{n} matches | {n} ledger p50 / p95 ms | {n} API p50 / p95 ms" for n in names) + " |")
+    lines.append("|---|---|" + "---|---|---|" * len(names))
+    for label, term in TERMS:
+        cells = []
+        for n in names:
+            t = results[n]["terms"][label]
+            ok = "✓" if t["ledger"]["p95"] <= TARGET_P95 else "✗"
+            cells.append(f"{t['matches']} | {fmt(t['ledger'])} {ok} | {fmt(t['api'])}")
+        lines.append(f"| {label} | {term} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for n in names:
+        r = results[n]
+        extra = f"; migration 0020 (backfill + index) took {r['upgrade_s']:.0f} s" if r.get("upgrade_s") else ""
+        lines.append(f"- {n}: {r['cases']:,} cases; load average (1/5/15 min) {r['load_before']} before, "
+                     f"{r['load_after']} after{extra}.")
+    lines += ["", "EXPLAIN of the search queries (PostgreSQL: EXPLAIN ANALYZE; SQLite: EXPLAIN QUERY PLAN):", ""]
+    for n in names:
+        lines += [f"{n}:", "", "```"] + results[n]["plans"] + ["```", ""]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write_doc(block: str) -> None:
+    text = DOC.read_text()
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Case search at 200,000 and 2,000,000 cases\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -84,7 +183,27 @@ def main() -> None:
     s.add_argument("--no-upgrade", action="store_true", help="stay at 0018 (upgrade later, timed)")
     u = sub.add_parser("upgrade", help="upgrade a seeded database to head, timed (migration 0020's backfill)")
     u.add_argument("--db", choices=["pg2m", "pg200k", "sqlite"], required=True)
+    r = sub.add_parser("run", help="measure the seeded databases (at head) and write docs/performance.md")
+    r.add_argument("--only", nargs="*", choices=["pg200k", "pg2m", "sqlite"])
+    r.add_argument("--iterations", type=int, default=40)
+    r.add_argument("--no-doc", action="store_true")
+    r.add_argument("--upgrade-seconds", nargs="*", default=[], help="db=seconds of the timed upgrade, for the doc")
     args = ap.parse_args()
+    if args.cmd == "run":
+        urls = {"PostgreSQL 200k": ("pg200k", pg_url(TARGETS["pg200k"][0])),
+                "PostgreSQL 2M": ("pg2m", pg_url(TARGETS["pg2m"][0])),
+                "SQLite 200k": ("sqlite", f"sqlite:///{SQLITE_PATH}")}
+        ups = dict(x.split("=") for x in args.upgrade_seconds)
+        results = {}
+        for name, (key, url) in urls.items():
+            if args.only and key not in args.only:
+                continue
+            print(f"== {name}", flush=True)
+            results[name] = measure(url, args.iterations)
+            if key in ups:
+                results[name]["upgrade_s"] = float(ups[key])
+        block = render(results, args.iterations)
+        print(block) if args.no_doc else write_doc(block)
     if args.cmd == "upgrade":
         url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else pg_url(TARGETS[args.db][0])
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
