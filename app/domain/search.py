@@ -84,3 +84,12 @@ def query_tokens(term: str) -> list[str]:
         else:
             tokens |= _grams(run, (min(len(run), 2),))
     return sorted(tokens)
+
+
+def tokens_decide(term: str) -> bool:
+    """Whether holding the tokens of term already means containing term: a term that is one
+    CJK run of 1–2 characters or one ASCII word of 1–3 (its only token is itself). Such a search
+    needs no substring check on the candidates."""
+    m = _RUN.fullmatch(_lower_ascii(term))
+    return m is not None and len(term) <= (MAX_GRAM if m.group(1) else 2)
+

@@ -16,7 +16,7 @@ from sqlalchemy import Text, and_, event, exists, inspect, literal, literal_colu
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from ..domain.search import index_tokens, query_tokens
+from ..domain.search import index_tokens, query_tokens, tokens_decide
 from ..extensions import db
 from ..models import Case, Letter
 
@@ -91,4 +91,5 @@ def condition(term: str):
     else:
         index = Case.id.in_(select(literal_column("rowid")).select_from(text(FTS_TABLE))
                             .where(text(f"{FTS_TABLE} MATCH :search_match").bindparams(search_match=fts_query(tokens))))
-    return and_(index, check)
+    # 王伟, 伟, "12": the token is the term, so the index alone decides (no ILIKE on every candidate).
+    return index if tokens_decide(term) else and_(index, check)

@@ -77,6 +77,10 @@ def upgrade():
         conn.exec_driver_sql("INSERT INTO case_search(case_search) VALUES ('rebuild')")
         for sql in TRIGGERS:
             conn.exec_driver_sql(sql)
+        # Without statistics SQLite takes "agency_id = ?" for a handful of rows and walks the whole
+        # agency by ix_case_received instead of looking the FTS matches up by rowid (0.7 ms vs
+        # 300 ms for a rare name at 200,000 cases). The statistics keep holding as the office grows.
+        conn.exec_driver_sql('ANALYZE "case"')
 
 
 def downgrade():

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.search import WORD_MARK, index_tokens, query_tokens
+from app.domain.search import WORD_MARK, index_tokens, query_tokens, tokens_decide
 
 
 def test_cjk_text_is_indexed_by_unigrams_and_bigrams():
@@ -47,6 +47,12 @@ def test_terms():
     assert query_tokens("〔") == [] and query_tokens(" - ") == []
 
 
+def test_terms_whose_token_is_the_term_need_no_substring_check():
+    assert tokens_decide("王伟") and tokens_decide("伟") and tokens_decide("12") and tokens_decide("Abc")
+    assert not tokens_decide("王伟强")  # bigrams 王伟 and 伟强 may sit apart (王伟 … 伟强)
+    assert not tokens_decide("abcd") and not tokens_decide("12号") and not tokens_decide(" 王")
+
+
 TEXT = st.text(alphabet=st.sampled_from(list("王伟旧城改造第号年aZ09-〔〕 ，Ａ２")), max_size=30)
 
 
@@ -59,3 +65,13 @@ def test_every_substring_asks_only_for_tokens_the_text_holds(text, data):
     term = text[i:j]
     assert set(query_tokens(term)) <= set(index_tokens(text))
     assert set(query_tokens(term)) <= set(index_tokens("前缀", text, "后缀"))
+    if tokens_decide(term):  # and then holding the tokens means containing the term
+        assert (term.lower() in text.lower()) == (set(query_tokens(term)) <= set(index_tokens(text)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT, st.text(alphabet=st.sampled_from(list("王伟城改aZ09")), min_size=1, max_size=3))
+def test_a_deciding_term_is_held_exactly_when_it_is_contained(text, term):
+    if tokens_decide(term):
+        contained = term.lower() in text.lower()
+        assert contained == (set(query_tokens(term)) <= set(index_tokens(text)))
