@@ -81,7 +81,7 @@ BEGIN, END = "<!-- search:begin -->", "<!-- search:end -->"
 TARGET_P95 = 50.0
 # (label, term): chosen from bench_reports' data (names from its surname and given-name lists,
 # its 15 subjects, DEMO-{year}-{seq:04d}, 示政发〔year〕n号 on 30 % of the cases).
-TERMS = (("2-char name", "王伟"), ("1-char term", "婷"), ("1-char common", "伟"), ("4-char phrase", "旧城改造"),
+TERMS = (("no search (baseline)", ""), ("2-char name", "王伟"), ("1-char term", "婷"), ("1-char common", "伟"), ("4-char phrase", "旧城改造"),
          ("case-number fragment", "2025-0123"), ("case-number seq", "0123"), ("文号 fragment", "〔2019〕12号"),
          ("no match", "不存在的词语"))
 
@@ -124,7 +124,7 @@ def plans(app, head) -> list[str]:
     from app.models import Case
     from app.reports import ledger
     out = []
-    for term in ("王伟", "不存在的词语"):
+    for term in ("王伟", "旧城改造", "不存在的词语"):
         f = ledger.parse_filters(head.agency_id, {"q": term})
         count = select(func.count()).select_from(select(Case.id).where(f.where()).limit(ledger.COUNT_CAP + 1).subquery())
         page = ledger._rows_query(f).limit(f.per_page)
