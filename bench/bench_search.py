@@ -187,6 +187,7 @@ def main() -> None:
     r.add_argument("--only", nargs="*", choices=["pg200k", "pg2m", "sqlite"])
     r.add_argument("--iterations", type=int, default=40)
     r.add_argument("--no-doc", action="store_true")
+    r.add_argument("--append", action="store_true", help="add this run's table and plans to the section, keep the rest")
     r.add_argument("--upgrade-seconds", nargs="*", default=[], help="db=seconds of the timed upgrade, for the doc")
     args = ap.parse_args()
     if args.cmd == "run":
@@ -203,7 +204,13 @@ def main() -> None:
             if key in ups:
                 results[name]["upgrade_s"] = float(ups[key])
         block = render(results, args.iterations)
-        print(block) if args.no_doc else write_doc(block)
+        if args.no_doc:
+            print(block)
+        elif args.append:
+            inner = block.split(BEGIN, 1)[1].split(END, 1)[0]
+            DOC.write_text(DOC.read_text().replace(END, inner.lstrip("\n") + END, 1))
+        else:
+            write_doc(block)
     if args.cmd == "upgrade":
         url = f"sqlite:///{SQLITE_PATH}" if args.db == "sqlite" else pg_url(TARGETS[args.db][0])
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
