@@ -157,3 +157,14 @@ def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
 
 def _pg() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+def test_dense_matches_walk_the_list_with_the_same_rows(cases, monkeypatch):
+    """Beyond the count cap the page is read without the index: same cases, same order."""
+    def page(term):
+        rows, total, capped = ledger.page(ledger.parse_filters(user("clerk").agency_id, {"q": term}))
+        return [r["number"] for r in rows], total, capped
+    before = page("伟")
+    monkeypatch.setattr(ledger, "COUNT_CAP", 1)
+    after = page("伟")
+    assert after[0] == before[0] and len(after[0]) == 3 and after[1:] == (1, True)
