@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _sqlite_pragmas(app)
 
     from . import models  # noqa: F401  (register tables)
+    from .services import search  # noqa: F401  (the flush hook that keeps case search tokens current)
     from .web import init_web
     from .api import bp as api_bp
     from .web.reports import bp as reports_bp

@@ -105,7 +105,7 @@ LIST_FILTERS: tuple[Param, ...] = (
     _p("applicant_type", "choice", "申请人类型", choices=APPLICANT_TYPES),
     _p("received_from", "date", "收到日期起"),
     _p("received_to", "date", "收到日期止"),
-    _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述或案件编号"),
+    _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述、案件编号、原编号、所需信息文号或已出具文书的文号（与台账检索相同；不区分英文大小写）"),
     _p("handler_id", "integer", "承办人", **ID_RANGE),
     _p("triage", "boolean", "仅历史导入待分拣", note="true 时只列出尚未分拣的历史导入案件"),
     _p("page", "integer", "页码", minimum=1, maximum=100000, default="1"),

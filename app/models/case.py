@@ -4,13 +4,38 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.intake import APPLICANT_TYPES, CHANNELS
 from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import STATES
 from ..extensions import db
+
+
+class SearchTokens(TypeDecorator):
+    """The search tokens of a case (app.domain.search), a sorted list in Python. PostgreSQL keeps a
+    text[] under a GIN index; SQLite a space-separated text that the FTS5 table case_search
+    indexes (migration 0020; docs/decisions.md says why)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(Text))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return list(value) if dialect.name == "postgresql" else " ".join(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return list(value) if dialect.name == "postgresql" else value.split()
 
 
 class Case(db.Model):
@@ -29,6 +54,8 @@ class Case(db.Model):
         Index("ix_case_applicant_key", "agency_id", "applicant_key"),
         Index("ix_case_phone_key", "agency_id", "phone_key"),
         Index("ix_case_triage", "agency_id", "needs_triage"),
+        # Case search (services.search): GIN over the tokens on PostgreSQL; SQLite uses FTS5 instead.
+        Index("ix_case_search_tokens", "search_tokens", postgresql_using="gin").ddl_if(dialect="postgresql"),
         # One case per row of an old ledger: re-importing the same row is refused, even concurrently.
         UniqueConstraint("agency_id", "import_key", name="uq_case_import_key"),
         CheckConstraint("extension_days BETWEEN 0 AND 20", name="extension_range"),
@@ -83,6 +110,8 @@ class Case(db.Model):
     original_number: Mapped[str] = mapped_column(String(100), default="")  # 原编号 in the old ledger
     import_key: Mapped[str | None] = mapped_column(String(120))  # identity of the ledger row (importer)
     needs_triage: Mapped[bool] = mapped_column(default=False)  # imported open case not yet triaged
+    # Tokens of the searched fields and the letters' 文号, kept by services.search on every flush.
+    search_tokens: Mapped[list[str] | None] = mapped_column(SearchTokens())
 
     # Intake hints: normalised applicant keys (indexed) and the hints computed at intake.
     applicant_key: Mapped[str] = mapped_column(String(200), default="")

@@ -28,6 +28,7 @@ from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
+from .search import condition as search_condition
 from . import operations
 from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, REGISTRATION, RETENTIONS
 from .params import Params
@@ -959,8 +960,7 @@ def list_cases(actor: User, raw: Mapping[str, Any]) -> tuple[list[Case], int]:
         q = q.where(Case.received_on <= hi)
     text = p.text("q", "关键词", max_len=100)
     if text:
-        like = f"%{text}%"
-        q = q.where(or_(Case.applicant_name.like(like), Case.description.like(like), Case.number.like(like)))
+        q = q.where(search_condition(text))  # the ledger's search too
     handler = p.integer("handler_id", "承办人")
     if handler:
         q = q.where(Case.handler_id == handler)

@@ -1,0 +1,170 @@
+"""Case search (services.search): one path for the ledger and the API, through the token index
+(GIN on PostgreSQL, FTS5 on SQLite), exact on substrings, scoped to the agency, and the tokens
+kept current by every writer of the searched texts."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import text, update
+
+from app.extensions import db
+from app.models import Case, Letter, User
+from app.reports import ledger
+from app.reports.importer import COLUMNS, import_ledger
+from app.services import cases as S
+from app.services.search import case_tokens
+from tests.conftest import user
+from tests.factories import build_case, other_agency, register, reload
+from tests.reports.test_import import xlsx
+
+
+def found(term: str, actor: User | None = None) -> set[str]:
+    """Case numbers found for term, by the ledger and by the API's list: both must agree."""
+    actor = actor or user("clerk")
+    rows, total, _ = ledger.page(ledger.parse_filters(actor.agency_id, {"q": term, "per_page": 200}))
+    by_ledger = {r["number"] for r in rows}
+    api_rows, api_total = S.list_cases(actor, {"q": term, "per_page": 200})
+    assert {c.number for c in api_rows} == by_ledger and api_total == total == len(by_ledger), term
+    return by_ledger
+
+
+@pytest.fixture
+def cases(app, ctx):
+    return {
+        "wangwei": register(applicant_name="王伟", description="2025年示范区旧城改造项目的征收补偿方案",
+                            doc_number="示政发〔2025〕3号"),
+        "wangweiqiang": register(applicant_name="王伟强", description="国有土地使用权出让合同", doc_number=""),
+        "liwei": register(applicant_name="李伟", description="旧城墙保护，城改办的意见，改造计划",
+                          doc_number="示政发〔2024〕112号"),
+        "company": register(applicant_type="business", applicant_name="示范建设有限公司", id_type="other", id_number="X-1",
+                            description="Phase II 规划许可证", doc_number="GB-50086"),
+    }
+
+
+def nums(cases: dict, *keys: str) -> set[str]:
+    return {cases[k].number for k in keys}
+
+
+def test_one_two_and_longer_cjk_terms(cases):
+    assert found("伟") == nums(cases, "wangwei", "wangweiqiang", "liwei")
+    assert found("王伟") == nums(cases, "wangwei", "wangweiqiang")
+    assert found("王伟强") == nums(cases, "wangweiqiang")
+    assert found("旧城改造") == nums(cases, "wangwei")
+    assert found("示范建设") == nums(cases, "company")
+    assert found("不存在的内容") == set()
+
+
+def test_bigrams_present_but_not_the_substring_is_no_match(cases):
+    # 李伟's request holds 旧城, 城改 and 改造, but never 旧城改造 in one piece.
+    assert {"旧城", "城改", "改造"} <= set(reload(cases["liwei"].id).search_tokens)
+    assert found("旧城改造") == nums(cases, "wangwei")
+    # "12" and "号" are in 李伟's 文号 (112号): "第12号" and "〔2024〕12号" are not.
+    assert found("第12号") == set() and found("〔2024〕12号") == set()
+    assert found("12号") == nums(cases, "liwei")
+
+
+def test_case_numbers_and_their_pieces(cases):
+    a = cases["wangwei"]
+    code, year, seq = a.number.split("-")
+    assert found(a.number) == {a.number}
+    assert found(f"{year}-{seq}") == {a.number}
+    assert found(seq) == {a.number}
+    assert found(code.lower()) == {c.number for c in cases.values()}  # Latin letters: any case
+    assert found(seq[1:]) == {a.number}  # a piece inside a word
+
+
+def test_doc_numbers_and_mixed_terms(cases):
+    assert found("示政发〔2025〕3号") == nums(cases, "wangwei")
+    assert found("〔2025〕3号") == nums(cases, "wangwei")
+    assert found("3号") == nums(cases, "wangwei")
+    assert found("示政发") == nums(cases, "wangwei", "liwei")
+    assert found("2025年示范区") == nums(cases, "wangwei")
+    assert found("phase ii") == nums(cases, "company")
+    assert found("GB-50086") == found("50086") == nums(cases, "company")
+    assert found("100%") == set() and found("〔") == nums(cases, "wangwei", "liwei")  # no tokens: checked on all
+
+
+def test_other_agencys_cases_are_never_returned(cases):
+    _, others = other_agency("SZF")
+    theirs = register(others["clerk"], applicant_name="王伟", description="旧城改造项目的征收补偿方案")
+    assert theirs.number not in found("王伟") and theirs.number not in found("旧城改造")
+    assert found("王伟", others["clerk"]) == {theirs.number}
+    assert found(cases["wangwei"].number, others["clerk"]) == set()
+
+
+def test_the_index_is_what_finds_the_case(cases):
+    """Tokens lost (written around the session) hide the case: the search goes through the index."""
+    c = cases["wangweiqiang"]
+    db.session.execute(update(Case).where(Case.id == c.id).values(search_tokens=[]))
+    db.session.commit()
+    assert found("王伟强") == set()
+    assert found("王伟") == nums(cases, "wangwei")
+
+
+def test_tokens_follow_an_edit_of_the_applicant_name(cases):
+    c = reload(cases["wangwei"].id)
+    c.applicant_name = "赵敏"
+    db.session.commit()
+    assert found("赵敏") == {c.number}
+    assert found("王伟") == nums(cases, "wangweiqiang")
+    assert reload(c.id).search_tokens == case_tokens(reload(c.id))
+
+
+def test_tokens_follow_a_letter_issued_with_a_doc_number(app, ctx):
+    case = build_case("replied", applicant_name="孙立")
+    letter = db.session.scalar(db.select(Letter).where(Letter.case_id == case.id, Letter.number.is_not(None)))
+    assert letter is not None and letter.number
+    assert found(letter.number) == {case.number}
+    head, _, tail = letter.number.rpartition("〕")
+    assert found("〕" + tail) == {case.number}  # e.g. 〕1号: the letter's sequence number
+    assert set(case_tokens(reload(case.id))) == set(reload(case.id).search_tokens)
+
+
+def test_tokens_follow_an_imported_and_reimported_ledger_row(app):
+    row = ["周芷若", "自然人", "当面提交", date(2024, 3, 15), "2023年城市更新规划", "李承办", date(2024, 4, 2), "予以公开",
+           "", "示政发〔2023〕8号"]
+    row += [""] * (len(COLUMNS) - len(row))
+    row[10] = "台-2024-17"
+    with app.test_request_context():
+        first = import_ledger(user("admin"), xlsx([row]))
+        number = reload(first.case_ids[0]).number
+        assert found("周芷若") == found("城市更新") == found("〔2023〕8号") == {number}
+        assert found("台-2024-17") == {number}  # the old ledger's number (原编号) too
+        changed = list(row)
+        changed[0], changed[4] = "周若", "2023年城市更新规划（修订）及附图"
+        import_ledger(user("admin"), xlsx([changed]), on_existing="update")
+        assert found("周若") == found("及附图") == {number}
+        assert found("周芷若") == set()
+
+
+def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
+    """Downgrade below 0020 and up again: the backfill gives every case the tokens the services give."""
+    from flask_migrate import downgrade, upgrade
+    build_case("replied", applicant_name="孙立", description="学校布局规划")
+    expected = {c.id: case_tokens(c) for c in db.session.scalars(db.select(Case))}
+    db.session.remove()
+    downgrade(revision="0018")
+    with db.engine.connect() as conn:
+        cols = [r[1] for r in conn.execute(text("PRAGMA table_info('case')"))] if not _pg() else \
+            list(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_name = 'case'")).scalars())
+    assert "search_tokens" not in cols
+    upgrade()
+    got = {c.id: c.search_tokens for c in db.session.scalars(db.select(Case))}
+    assert got == expected
+    assert found("孙立") and found("旧城改造") == nums(cases, "wangwei")
+
+
+def _pg() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_dense_matches_walk_the_list_with_the_same_rows(cases, monkeypatch):
+    """Beyond the count cap the page is read without the index: same cases, same order."""
+    def page(term):
+        rows, total, capped = ledger.page(ledger.parse_filters(user("clerk").agency_id, {"q": term}))
+        return [r["number"] for r in rows], total, capped
+    before = page("伟")
+    monkeypatch.setattr(ledger, "COUNT_CAP", 1)
+    after = page("伟")
+    assert after[0] == before[0] and len(after[0]) == 3 and after[1:] == (1, True)
