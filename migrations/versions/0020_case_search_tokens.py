@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from app.domain.search import index_tokens
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ seconds per million cases and blocks writes to "case" meanwhile: run the upgrade
 from alembic import op
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
