@@ -11,6 +11,8 @@ from ..services import sessions
 SESSION_ID = "_sid"
 # What a user who must change the password may still open.
 PASSWORD_GATE_OPEN = {"account.password", "auth.logout", "auth.login", "static", "health.healthz", "health.readyz"}
+# The one Cache-Control a response may keep instead of no-store (with an ETag: draft previews).
+REVALIDATE = "private, no-cache"
 EXPIRED_TEXT = {"idle": "长时间未操作，会话已失效，请重新登录",
                 "absolute": "登录已超过最长时限，请重新登录"}
 # Only our own scripts and styles (static/js/app.js, static/css): no inline code, no other site.
@@ -90,7 +92,10 @@ def init_web(app: Flask) -> None:
             h.setdefault("Content-Security-Policy", CSP)
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        # Pages and API answers carry personal data: never kept by a browser or proxy cache.
-        if request.endpoint != "static" and "no-store" not in h.get("Cache-Control", ""):
+        # Pages and API answers carry personal data: never kept by a browser or proxy cache, but
+        # for a draft letter's PDF, kept by the asking browser only to revalidate by its ETag.
+        cache = h.get("Cache-Control", "")
+        if request.endpoint != "static" and "no-store" not in cache and not (
+                cache == REVALIDATE and "ETag" in h):
             h["Cache-Control"] = "no-store"
         return resp
