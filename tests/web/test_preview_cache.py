@@ -110,3 +110,19 @@ def test_the_file_memo_makes_a_key_once_across_threads_and_stays_bounded(tmp_pat
     assert len(list((tmp_path / "m").glob("*.bin"))) == 3
     with pytest.raises(ValueError):
         memo.get("../../etc/passwd", lambda: b"")
+
+
+def test_static_files_are_addressed_by_content_and_kept_by_the_browser(web):
+    import re
+
+    web.as_user("handler")
+    html = web.client.get("/").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]{12})"', html).group(1)
+    js = re.search(r'src="(/static/js/app\.js\?v=[0-9a-f]{12})"', html).group(1)
+    for url in (css, js):
+        r = web.client.get(url)
+        assert r.status_code == 200 and "max-age=31536000" in r.headers["Cache-Control"], url
+    # Without the current version (an old page, a typed address) it is revalidated as before.
+    for url in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):
+        r = web.client.get(url)
+        assert r.status_code == 200 and "max-age=31536000" not in r.headers.get("Cache-Control", ""), url
