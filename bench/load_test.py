@@ -45,6 +45,9 @@ YEAR = 2025
 BENCH_PASSWORD = "bench-load-Passw0rd!"
 # The accounts of the simulated office: handlers mostly, a few heads and legal advisers.
 ROLE_COUNTS = {"handler": 40, "head": 5, "legal": 5}
+DRAFTS = 20  # reply drafts being worked on (one each for the first 20 bench handlers)
+# Rendered previews survive between the runs (each draft is rendered once, as on a real host).
+PREVIEW_DIR = "/tmp/ogidesk-load-previews"
 # The mix (relative weights): the queue and case pages are what people open all day; the ledger
 # search often; the annual report now and then; a reply draft's preview while it is worked on.
 WEIGHTS = {"queue": 30, "case": 30, "search": 15, "annual": 5, "preview": 20}
@@ -84,7 +87,7 @@ def prepare(url: str, n_case_ids: int = 2000) -> dict:
                 users.append({"username": name, "password": BENCH_PASSWORD, "role": role})
         clerk = db.session.scalar(db.select(User).where(User.username == "clerk"))
         handlers = [db.session.scalar(db.select(User).where(User.username == f"bench_handler{i:02d}"))
-                    for i in range(1, ROLE_COUNTS["handler"] + 1)]
+                    for i in range(1, DRAFTS + 1)]
         drafts = []
         for i, handler in enumerate(handlers, 1):
             marker = f"压测草稿{i:02d}"
@@ -126,7 +129,8 @@ def free_port() -> int:
 def server_env(url: str, port: int, extra: dict) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "OGI_TODAY": TODAY, "OGI_BIND": f"127.0.0.1:{port}",
            "SECRET_KEY": secrets.token_hex(32), "OGI_WARM_UP": "1", "OCR_AUTOSTART": "0",
-           "QUEUE_URL": f"sqlite:////tmp/ogidesk-load-queue-{port}.sqlite3", **extra}
+           "QUEUE_URL": f"sqlite:////tmp/ogidesk-load-queue-{port}.sqlite3",
+           "LETTER_PREVIEW_DIR": PREVIEW_DIR, **extra}
     env.pop("FLASK_DEBUG", None)
     return env
 
@@ -182,11 +186,12 @@ def sign_in(base: str, username: str, password: str):
     return opener, jar
 
 
-def warm(port: int, plan: dict, passes: int = 3) -> list[str]:
+def warm(port: int, plan: dict, passes: int = 3) -> tuple[list[str], list[float]]:
     """Every account signs in first (sign-in hashes a password on purpose: not what is measured),
-    and a few sequential requests of each page reach the workers, so their first requests (imports,
-    template compilation, pool connections) are not counted; previews stay cold (a first view
-    renders). Returns each account's session cookie."""
+    a few sequential requests of each page reach the workers, so their first requests (imports,
+    template compilation, pool connections) are not counted, and each draft is previewed once, as
+    its handler does when writing it. Returns each account's session cookie and the wall times of
+    the draft previews (a first preview renders the PDF)."""
     base = f"http://127.0.0.1:{port}"
     cookies = []
     opener = None
@@ -197,7 +202,12 @@ def warm(port: int, plan: dict, passes: int = 3) -> list[str]:
         for path in ("/", f"/cases/{plan['case_ids'][0]}", f"/ledger?q={plan['terms'][0]}",
                      f"/annual-report?year={YEAR}"):
             opener.open(base + path, timeout=60).read()
-    return cookies
+    previews = []
+    for cid in plan["draft_case_ids"]:
+        t0 = time.perf_counter()
+        opener.open(f"{base}/cases/{cid}/reply-preview.pdf", timeout=120).read()
+        previews.append((time.perf_counter() - t0) * 1000)
+    return cookies, previews
 
 
 # ---------------------------------------------------------------- one run
@@ -297,6 +307,10 @@ def render(results: dict, args, settings: dict, plan: dict) -> str:
         for name, r in s["rows"].items():
             lines.append(f"| {name} | {r['n']} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f} | {r['p99']:.0f} "
                          f"| {r['max']:.0f} | {r['errors']} | {r['not_modified']} |")
+        wp = s["warm_previews"]
+        lines.append("")
+        lines.append(f"Before the run each of the {len(wp)} drafts was previewed once (median {percentile(wp, .5):.0f} ms, "
+                     f"slowest {max(wp):.0f} ms: a draft not yet in {PREVIEW_DIR} is rendered there).")
         if s["error_kinds"]:
             lines.append("")
             lines += [f"- {name}: " + "; ".join(f"{k} ×{n}" for k, n in kinds.items())
@@ -378,11 +392,12 @@ def main() -> None:
         print(f"== {kind} on 127.0.0.1:{port} (log {log})", flush=True)
         proc = start_server("gunicorn" if kind == "gunicorn" else "flask", url, port, {}, log)
         try:
-            plan["cookies"] = warm(port, plan)
+            plan["cookies"], warm_previews = warm(port, plan)
             res = run_locust(port, plan, args.users, args.seconds, kind.replace(" ", "-"))
         finally:
             stop_server(proc)
         s = summarise(res)
+        s["warm_previews"] = warm_previews
         results[kind] = s
         print(f"   {s['rps']:.0f} req/s, pages {s['pages_rps']:.0f} req/s p95 {s['pages_p95']:.0f} ms, "
               f"errors {s['errors']}, load max {s['load_max']:.1f}", flush=True)
