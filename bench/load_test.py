@@ -118,6 +118,50 @@ def prepare(url: str, n_case_ids: int = 2000) -> dict:
             "weights": WEIGHTS, "cases": cases}
 
 
+def cpu_costs(url: str, plan: dict, reps: int = 20) -> dict:
+    """This process's CPU time per request of each page (Flask test client, one thread, the heap
+    frozen as in a serving worker): what one request costs the web tier, whatever else the machine
+    runs. PostgreSQL's own work is not in it."""
+    import gc
+
+    from app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "OGI_TODAY": TODAY, "SECRET_KEY": secrets.token_hex(32),
+                      "WTF_CSRF_ENABLED": False, "LETTER_PREVIEW_DIR": PREVIEW_DIR})
+    c = app.test_client()
+    u = plan["users"][0]
+    c.post("/login", data={"username": u["username"], "password": u["password"]})
+    draft = f"/cases/{plan['draft_case_ids'][0]}/reply-preview.pdf"
+    urls = {"queue": "/", "case": f"/cases/{plan['case_ids'][0]}", "search": f"/ledger?q={plan['terms'][0]}",
+            "annual": f"/annual-report?year={YEAR}", "preview": draft}
+    for u in urls.values():
+        c.get(u)
+    gc.collect()
+    gc.freeze()
+    out = {}
+    for name, u in urls.items():
+        for _ in range(3):
+            r = c.get(u)
+        headers = {}
+        if name == "preview":
+            out["preview (memo)"] = _cpu(c, u, reps, {})
+            name, headers = "preview (304)", {"If-None-Match": r.headers["ETag"]}
+        out[name] = _cpu(c, u, reps, headers)
+    with app.app_context():
+        from app.extensions import db
+        db.engine.dispose()
+    gc.unfreeze()
+    return out
+
+
+def _cpu(client, url: str, reps: int, headers: dict) -> float:
+    t0 = time.process_time()
+    for _ in range(reps):
+        r = client.get(url, headers=headers)
+        assert r.status_code in (200, 304), (url, r.status_code)
+    return (time.process_time() - t0) / reps * 1000
+
+
 # ---------------------------------------------------------------- servers
 
 def free_port() -> int:
@@ -316,6 +360,14 @@ def render(results: dict, args, settings: dict, plan: dict) -> str:
             lines += [f"- {name}: " + "; ".join(f"{k} ×{n}" for k, n in kinds.items())
                       for name, kinds in s["error_kinds"].items()]
         lines.append("")
+    cpu = settings.get("_cpu")
+    if cpu:
+        w = {**WEIGHTS}
+        pages = sum(cpu[n] * w[n] for n in PAGES) / sum(w[n] for n in PAGES)
+        lines += ["Web-tier CPU per request, one thread (ms; `cpu_costs` in bench/load_test.py, PostgreSQL's work "
+                  "not included): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items())
+                  + f". The pages of the mix average {pages:.1f} ms: 2 cores at most "
+                  f"{2000 / pages:.0f} pages/s before PostgreSQL, the client and anything else take their share.", ""]
     if "gunicorn" in results and "flask run" in results:
         g, f = results["gunicorn"], results["flask run"]
         lines.append(f"gunicorn / flask run: {g['rps'] / max(f['rps'], 1e-9):.1f}× the requests per second, "
@@ -366,6 +418,7 @@ def main() -> None:
                     help="think time between a user's requests, seconds: 0 (none) or MIN-MAX")
     ap.add_argument("--only", choices=["gunicorn", "flask"])
     ap.add_argument("--seed", action="store_true", help="build the 200,000-case database first (bench_reports.py)")
+    ap.add_argument("--cpu-only", action="store_true", help="only the CPU per request of each page")
     ap.add_argument("--no-doc", action="store_true", help="print the section instead of writing docs/performance.md")
     args = ap.parse_args()
     if not (1 <= args.users <= 200 and 1 <= args.seconds <= 600):
@@ -383,6 +436,10 @@ def main() -> None:
     settings = {"gunicorn": f"gunicorn.conf.py: gthread, WEB_WORKERS={Config.WEB_WORKERS} → {workers} workers, "
                             f"WEB_THREADS={Config.WEB_THREADS}",
                 "flask run": "flask run --with-threads (Werkzeug's development server, one process)"}
+    settings["_cpu"] = cpu_costs(url, plan)
+    print(f"   CPU ms per request: {settings['_cpu']}", flush=True)
+    if args.cpu_only:
+        return
     results = {}
     for kind in ("gunicorn", "flask run"):
         if args.only and not kind.startswith(args.only):
