@@ -395,7 +395,8 @@ def locust_version() -> str:
         return "?"
 
 
-def write_doc(block: str) -> None:
+def write_doc(block: str) -> str:
+    """The section replaced between its markers (added at the end the first time)."""
     text = DOC.read_text(encoding="utf-8")
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
@@ -403,6 +404,7 @@ def write_doc(block: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n## Load test (gunicorn and flask run, issue 12)\n\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")
+    return f"written to {DOC}"
 
 
 def wait_arg(raw: str) -> tuple[float, float]:
@@ -419,6 +421,7 @@ def main() -> None:
     ap.add_argument("--only", choices=["gunicorn", "flask"])
     ap.add_argument("--seed", action="store_true", help="build the 200,000-case database first (bench_reports.py)")
     ap.add_argument("--cpu-only", action="store_true", help="only the CPU per request of each page")
+    ap.add_argument("--skip-cpu", action="store_true", help="without the CPU per request of each page")
     ap.add_argument("--no-doc", action="store_true", help="print the section instead of writing docs/performance.md")
     args = ap.parse_args()
     if not (1 <= args.users <= 200 and 1 <= args.seconds <= 600):
@@ -436,8 +439,9 @@ def main() -> None:
     settings = {"gunicorn": f"gunicorn.conf.py: gthread, WEB_WORKERS={Config.WEB_WORKERS} → {workers} workers, "
                             f"WEB_THREADS={Config.WEB_THREADS}",
                 "flask run": "flask run --with-threads (Werkzeug's development server, one process)"}
-    settings["_cpu"] = cpu_costs(url, plan)
-    print(f"   CPU ms per request: {settings['_cpu']}", flush=True)
+    if not args.skip_cpu:
+        settings["_cpu"] = cpu_costs(url, plan)
+        print(f"   CPU ms per request: {settings['_cpu']}", flush=True)
     if args.cpu_only:
         return
     results = {}
@@ -464,11 +468,7 @@ def main() -> None:
         if s["error_kinds"]:
             print(f"   errors: {s['error_kinds']}", flush=True)
     block = render(results, args, settings, plan)
-    if args.no_doc:
-        print(block)
-    else:
-        write_doc(block)
-        print(f"written to {DOC}")
+    print(block if args.no_doc else write_doc(block))
 
 
 if __name__ == "__main__":
