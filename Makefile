@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 DEBIAN_PACKAGES := chromium fonts-noto-cjk fonts-arphic-ukai fonts-hanazono fonts-cwtex-fs poppler-utils postgresql-client tesseract-ocr tesseract-ocr-chi-sim redis-server
 
-.PHONY: run test test-sqlite test-pg deps system-deps postgres clean
+.PHONY: run test test-sqlite test-pg deps system-deps postgres clean bench-load
 
 $(VENV)/.installed: requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -62,5 +62,19 @@ test-sqlite: deps
 test-pg: deps postgres
 	TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -p no:cacheprovider
 
+# The load test's client (locust) lives in its own virtualenv: none of it is the app's.
+.venv-bench/.installed: bench/requirements.txt
+	test -d .venv-bench || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	touch $@
+
+# 50 users for 60 s against gunicorn and then `flask run` on the report bench's 200,000-case
+# PostgreSQL database (BENCH_PG_DB, built first when missing); loopback only; writes docs/performance.md.
+BENCH_PG_DB ?= ogidesk_bench
+bench-load: deps postgres .venv-bench/.installed
+	@psql -h 127.0.0.1 -U postgres -lqt | cut -d'|' -f1 | grep -qw $(BENCH_PG_DB) \
+	  || BENCH_PG_DB=$(BENCH_PG_DB) $(PY) bench/bench_reports.py --only pg --no-doc
+	BENCH_PG_DB=$(BENCH_PG_DB) $(PY) bench/load_test.py $(LOAD_ARGS)
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) .venv-bench instance .pytest_cache

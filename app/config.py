@@ -69,6 +69,9 @@ class Config:
     PG_BIN_DIR = _env("PG_BIN_DIR", "")
     # A previewed ledger import waits here for its confirmation (empty: instance/import-staging).
     IMPORT_STAGING_DIR = _env("IMPORT_STAGING_DIR", "")
+    # Draft letters rendered once for every worker of the host (by content hash, at most 512
+    # files, mode 0700; empty: instance/letter-previews).
+    LETTER_PREVIEW_DIR = _env("LETTER_PREVIEW_DIR", "")
     # A serving process warms fonts and PDF engines up before the first request (wsgi.py).
     OGI_WARM_UP = _env("OGI_WARM_UP", False, _flag)
     # gunicorn (gunicorn.conf.py; `make run PORT=…` sets OGI_BIND): address, worker processes

@@ -35,6 +35,7 @@ def app():
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                       "OGI_TODAY": "2026-11-23", "SERVER_NAME": "localhost",
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "OCR_AUTOSTART": False, "IMPORT_STAGING_DIR": str(_TMP / "import-staging"),
+                      "LETTER_PREVIEW_DIR": str(_TMP / "letter-previews"),
                       "QUEUE_URL": f"sqlite:///{_TMP / 'queue.sqlite3'}"})
     with app.app_context():
         if IS_PG:

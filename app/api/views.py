@@ -195,6 +195,16 @@ def _pdf_response(data: bytes, filename: str):
                     headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(filename)}"})
 
 
+def _draft_response(draft, filename: str):
+    """A draft's PDF with its content key as ETag: If-None-Match with it answers 304, unrendered."""
+    from flask import Response, request
+    resp = Response(status=304) if request.if_none_match.contains_weak(draft.etag) else _pdf_response(
+        draft.pdf(), filename)
+    resp.set_etag(draft.etag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
 @route("/cases/<int:case_id>/letters", "GET", roles=ANY_ROLE, summary="案件已出具的文书", what="查看案件",
        description="每份文书出具时编号并生成一次PDF，保存其字节和SHA-256，此后不再重新生成。",
        responses=dict([(200, ("文书列表", None)), E401, E403, E404]))
@@ -221,8 +231,8 @@ def letter_pdf(case_id: int, letter_id: int):
 def reply_preview(case_id: int):
     from ..services import letters as L
     case = case_service.get_case(_case_id(case_id), current_user())
-    title, pdf = L.preview_reply(case)
-    return _pdf_response(pdf, f"{case.number}-草稿.pdf")
+    _title, draft = L.reply_draft(case)
+    return _draft_response(draft, f"{case.number}-草稿.pdf")
 
 
 def _notices_dict(case) -> list[dict]:
@@ -251,7 +261,7 @@ def notice_preview(case_id: int, ref: str):
     from ..services import letters as L
     case = case_service.get_case(_case_id(case_id), current_user())
     n = L.find_notice(case, ref)
-    return _pdf_response(L.render(case, n.key, n.build(), draft=True), f"{case.number}-{ref}-草稿.pdf")
+    return _draft_response(L.draft_pdf(case, n.key, n.build()), f"{case.number}-{ref}-草稿.pdf")
 
 
 @route("/cases/<int:case_id>/notices/<ref>/approve", "POST", roles=frozenset({"legal"}),

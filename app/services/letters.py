@@ -11,7 +11,10 @@ import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from flask import current_app
 
 from ..domain.clock import format_cn_date
 from ..domain.workflow import NOTICE_SEPARATION, TransitionError, separation
@@ -22,7 +25,7 @@ from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
-from .memo import Memo
+from .memo import FileMemo, Memo
 from .numbering import next_number
 from .time import today
 
@@ -215,44 +218,82 @@ def _overrides(case: Case, key: str) -> dict | None:
     return {key: row.source} if row else None
 
 
-# A draft letter is a pure function of its content and the agency's wording: previews are memoised
-# (an issued letter is rendered once and stored, so it never comes here twice).
+# A draft letter is a pure function of its content, the agency's wording and the letter templates
+# this version ships: previews are memoised per process and, for the other workers of the host,
+# in files (an issued letter is rendered once and stored, so it never comes here twice).
 _DRAFTS: Memo[bytes] = Memo(64)
+_DRAFT_FILES = FileMemo(lambda: _preview_dir(), max_files=512)
+_SHIPPED: str | None = None
 
 
-def draft_key(case: Case, key: str, ctx: dict) -> tuple[str, dict | None]:
-    """What a draft's rendering depends on, hashed (the key of every memo of its output), and the
-    agency's wording it was computed with."""
+def _preview_dir() -> Path:
+    configured = current_app.config["LETTER_PREVIEW_DIR"]
+    return Path(configured) if configured else Path(current_app.instance_path) / "letter-previews"
+
+
+def _shipped() -> str:
+    """A digest of what else a draft's PDF depends on: the letter templates and the renderer as
+    installed, and the font map. An upgrade changes it, so no browser keeps an old rendering."""
+    global _SHIPPED
+    if _SHIPPED is None:
+        from ..letters.catalogue import TEMPLATES_DIR
+
+        h = hashlib.sha256(current_app.config["OGI_LETTER_FONTS"].encode())
+        files = [p for p in sorted(Path(TEMPLATES_DIR).rglob("*")) if p.is_file()]
+        files += sorted((Path(__file__).parent.parent / "letters").glob("*.py"))
+        for p in files:
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+        _SHIPPED = h.hexdigest()
+    return _SHIPPED
+
+
+@dataclass
+class DraftPdf:
+    """A draft letter's PDF, named by its content (``etag``) before it is rendered or fetched."""
+
+    etag: str
+    pdf: Callable[[], bytes]
+
+
+def draft_pdf(case: Case, key: str, ctx: dict) -> DraftPdf:
     overrides = _overrides(case, key)
-    digest = hashlib.sha256("\0".join((key, content_hash(ctx), str(ctx.get("number")), str(ctx.get("issued_on")),
-                                        json.dumps(overrides, sort_keys=True, default=str))).encode()).hexdigest()
-    return digest, overrides
+    memo_key = hashlib.sha256("\0".join((_shipped(), key, content_hash(ctx), str(ctx.get("number")),
+                                          str(ctx.get("issued_on")),
+                                          json.dumps(overrides, sort_keys=True, default=str))).encode()).hexdigest()
+
+    def make() -> bytes:
+        try:
+            return render_pdf(key, ctx, draft=True, overrides=overrides)
+        except LetterError as e:
+            raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
+
+    return DraftPdf(memo_key, lambda: _DRAFTS.get(memo_key, lambda: _DRAFT_FILES.get(memo_key, make)))
 
 
 def render(case: Case, key: str, ctx: dict, *, draft: bool) -> bytes:
     if draft:
-        memo_key, overrides = draft_key(case, key, ctx)
-    else:
-        memo_key, overrides = None, _overrides(case, key)
-
-    def make() -> bytes:
-        try:
-            return render_pdf(key, ctx, draft=draft, overrides=overrides)
-        except LetterError as e:
-            raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
-
-    return _DRAFTS.get(memo_key, make) if draft else make()
+        return draft_pdf(case, key, ctx).pdf()
+    try:
+        return render_pdf(key, ctx, draft=False, overrides=_overrides(case, key))
+    except LetterError as e:
+        raise ServiceError(f"无法生成文书：{e.message}", e.field) from None
 
 
-def preview_reply(case: Case) -> tuple[str, bytes]:
-    """The current draft as a PDF marked 草稿."""
+def reply_draft(case: Case) -> tuple[str, DraftPdf]:
+    """The current draft's letter title and its PDF marked 草稿 (rendered when asked for)."""
     d = case.current_draft
     if d is None:
         raise ServiceError("尚未起草答复")
     letter = reply_letter(d.outcome_code)
     if letter is None:
         raise ServiceError("该办理结果不出具答复书")
-    return letter.title, render(case, letter.key, draft_context(case, d), draft=True)
+    return letter.title, draft_pdf(case, letter.key, draft_context(case, d))
+
+
+def preview_reply(case: Case) -> tuple[str, bytes]:
+    """The current draft as a PDF marked 草稿."""
+    title, draft = reply_draft(case)
+    return title, draft.pdf()
 
 
 # The fields a letter number pattern may use, and the format specs each accepts: the code as it

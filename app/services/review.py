@@ -157,9 +157,8 @@ def preview_pages(case: Case, draft: Draft) -> list[bytes]:
     letter = L.reply_letter(draft.outcome_code)
     if letter is None:
         raise ServiceError("该办理结果不出具答复书")
-    ctx = L.draft_context(case, draft)
-    key, _ = L.draft_key(case, letter.key, ctx)
-    return _PAGES.get(key, lambda: _rasterise(L.render(case, letter.key, ctx, draft=True)))
+    pdf = L.draft_pdf(case, letter.key, L.draft_context(case, draft))
+    return _PAGES.get(pdf.etag, lambda: _rasterise(pdf.pdf()))
 
 
 def _rasterise(pdf: bytes) -> list[bytes]:

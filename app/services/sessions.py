@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import User, UserSession
@@ -63,11 +64,15 @@ def resume(user_id: int, sid: str | None) -> tuple[User | None, str | None]:
     (audited once, the row is gone afterwards), None when it was never or is no longer valid."""
     if not sid:
         return None, None
-    row = db.session.scalar(db.select(UserSession).where(UserSession.token_hash == _hash(sid)))
-    if row is None or row.user_id != user_id:
+    # One statement for the session, its user and the user's agency (every page shows its name):
+    # this runs before every page and API call.
+    found = db.session.execute(
+        db.select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == _hash(sid)).options(joinedload(User.agency))).first()
+    if found is None or found[0].user_id != user_id:
         return None, None
-    user = db.session.get(User, user_id)
-    if user is None or not user.active:
+    row, user = found
+    if not user.active:
         return None, None
     now = utcnow()
     reason = expiry_reason(row.created_at, row.last_seen_at, now, *_limits())

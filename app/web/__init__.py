@@ -1,6 +1,9 @@
 """Server-rendered UI (Simplified Chinese)."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
@@ -11,6 +14,9 @@ from ..services import sessions
 SESSION_ID = "_sid"
 # What a user who must change the password may still open.
 PASSWORD_GATE_OPEN = {"account.password", "auth.logout", "auth.login", "static", "health.healthz", "health.readyz"}
+STATIC_MAX_AGE = 365 * 24 * 3600
+# The one Cache-Control a response may keep instead of no-store (with an ETag: draft previews).
+REVALIDATE = "private, no-cache"
 EXPIRED_TEXT = {"idle": "长时间未操作，会话已失效，请重新登录",
                 "absolute": "登录已超过最长时限，请重新登录"}
 # Only our own scripts and styles (static/js/app.js, static/css): no inline code, no other site.
@@ -82,6 +88,36 @@ def init_web(app: Flask) -> None:
                 return redirect(url_for("account.password"))
         return None
 
+    # Static files are addressed by their content (?v=): a browser keeps them for a year instead
+    # of revalidating app.css and app.js with every page, and an upgrade changes the address.
+    versions: dict[tuple, str] = {}
+
+    def static_version(filename: str) -> str | None:
+        path = Path(app.static_folder) / filename
+        try:
+            st = path.stat()
+        except (OSError, ValueError):
+            return None
+        key = (filename, st.st_mtime_ns, st.st_size)
+        if key not in versions:
+            versions[key] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return versions[key]
+
+    @app.url_defaults
+    def _static_version(endpoint, values):
+        if endpoint == "static" and "v" not in values and values.get("filename"):
+            version = static_version(values["filename"])
+            if version:
+                values["v"] = version
+
+    def max_age(filename: str | None) -> int | None:
+        # Only the current content's address is kept long; any other asks again each time.
+        if filename and request.args.get("v") and request.args.get("v") == static_version(filename):
+            return STATIC_MAX_AGE
+        return None
+
+    app.get_send_file_max_age = max_age
+
     @app.after_request
     def _headers(resp):
         h = resp.headers
@@ -92,7 +128,10 @@ def init_web(app: Flask) -> None:
             h.setdefault("Content-Security-Policy", CSP)
         if request.is_secure:
             h.setdefault("Strict-Transport-Security", "max-age=31536000")
-        # Pages and API answers carry personal data: never kept by a browser or proxy cache.
-        if request.endpoint != "static" and "no-store" not in h.get("Cache-Control", ""):
+        # Pages and API answers carry personal data: never kept by a browser or proxy cache, but
+        # for a draft letter's PDF, kept by the asking browser only to revalidate by its ETag.
+        cache = h.get("Cache-Control", "")
+        if request.endpoint != "static" and "no-store" not in cache and not (
+                cache == REVALIDATE and "ETag" in h):
             h["Cache-Control"] = "no-store"
         return resp

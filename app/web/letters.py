@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
+from . import REVALIDATE
 from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
@@ -39,16 +40,30 @@ def _pdf(data: bytes, filename: str, *, inline: bool = True) -> Response:
         "Cache-Control": "private, no-store"})
 
 
+# A draft preview may stay in the browser that asked for it, only to be revalidated: a reload
+# whose ETag (the draft's content key) still matches is a 304, with nothing rendered or sent.
+
+
+def _draft_pdf(draft: L.DraftPdf, filename: str) -> Response:
+    if request.if_none_match.contains_weak(draft.etag):
+        resp = Response(status=304)
+    else:
+        resp = _pdf(draft.pdf(), filename)
+    resp.set_etag(draft.etag, weak=True)
+    resp.headers["Cache-Control"] = REVALIDATE
+    return resp
+
+
 @bp.route("/cases/<int:case_id>/reply-preview.pdf")
 @roles_required("handler", "legal", "head")
 def reply_preview(case_id: int):
     case = _case(case_id)
     try:
-        title, pdf = L.preview_reply(case)
+        title, draft = L.reply_draft(case)
+        return _draft_pdf(draft, f"{case.number}-{title}-草稿.pdf")
     except ServiceError as e:
         flash(e.message, "error")
         return redirect(url_for("cases.detail", case_id=case.id))
-    return _pdf(pdf, f"{case.number}-{title}-草稿.pdf")
 
 
 @bp.route("/cases/<int:case_id>/letters/<int:letter_id>.pdf")
@@ -67,13 +82,12 @@ def notice_preview(case_id: int, ref: str):
     case = _case(case_id)
     try:
         n = L.find_notice(case, ref)
-        pdf = L.render(case, n.key, n.build(), draft=True)
+        return _draft_pdf(L.draft_pdf(case, n.key, n.build()), f"{case.number}-{get_letter(n.key).name}-草稿.pdf")
     except NotFound:
         abort(404)
     except ServiceError as e:
         flash(e.message, "error")
         return redirect(url_for("cases.detail", case_id=case.id))
-    return _pdf(pdf, f"{case.number}-{get_letter(n.key).name}-草稿.pdf")
 
 
 def _issued_text(row: Letter) -> str:
