@@ -68,10 +68,19 @@ def parse_days(text: str, year: int, label: str, field: str) -> set[date]:
 def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
     """Enter or correct one year; every open case it touches is recomputed and the change logged on it.
 
+    The calendar is committed first (``enter_year``); the recompute then runs in chunks of its
+    own (``recompute_year``). Returns the row and the number of open cases recomputed."""
+    row, pending = enter_year(actor, year, holidays_text, makeup_text, source)
+    recompute_year(actor, year)
+    return row, pending
+
+
+def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
+    """Save one year's schedule as its next revision and commit it; the open cases it touches
+    (returned: their number) are not recomputed here.
+
     The calendar is national data: only the system administrator changes it (agency
-    administrators ask for a change with ``request_change``). The calendar is committed first;
-    the recompute then runs in chunks of its own (``recompute_year``). Returns the row and the
-    number of open cases recomputed."""
+    administrators ask for a change with ``request_change``)."""
     if not actor.has_role("sysadmin"):
         raise Forbidden("只有系统管理员可以维护全国工作日历；机关管理员请提交修改申请")
     if not 2000 <= year <= 2100:
@@ -103,7 +112,6 @@ def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, sour
         "year": year, "revision": row.revision, "source": row.source, "holidays": len(schedule.holidays),
         "makeup": len(schedule.makeup_workdays), "recomputed_cases": pending})
     db.session.commit()
-    recompute_year(actor, year)
     return row, pending
 
 
@@ -126,7 +134,9 @@ def _to_recompute(year: int, tag: str):
     selected, so a recompute that stopped half-way is finished by running it again."""
     step = exists().where(Step.case_id == Case.id, or_(
         and_(Step.calendar_version == "", Step.due_on.is_not(None), Step.kind.in_(sorted(STEP_DAYS))),
-        and_(Step.answered_on.is_(None), Step.result == "", _stale(Step.calendar_version, year, tag))))
+        # An open step counted in working days (a date entered by hand is kept as entered).
+        and_(Step.answered_on.is_(None), Step.result == "", Step.due_days.is_not(None),
+             _stale(Step.calendar_version, year, tag))))
     return and_(Case.state.not_in(sorted(FINISHED_STATES)), or_(_stale(Case.calendar_version, year, tag), step))
 
 
