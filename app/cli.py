@@ -83,6 +83,13 @@ def seed_demo_with_cases(must_change: bool = True) -> list[tuple[str, str, str]]
     return users
 
 
+def load_job_kinds() -> None:
+    """Import every module that declares queue work (each registers its task or job kind)."""
+    from .casefile import jobs, ocr  # noqa: F401
+    from .reports import ledger_export  # noqa: F401
+    from .services import jobs as background  # noqa: F401
+
+
 def register_cli(app: Flask) -> None:
     @app.cli.command("seed-calendar")
     def seed_calendar_cmd():
@@ -245,10 +252,11 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--threads", type=int, default=None, help="tasks run at once (default WORKER_THREADS)")
     def worker_cmd(threads):
-        """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans."""
+        """Run the task queue's worker (Huey consumer) until SIGINT/SIGTERM: OCR of scans and the
+        background jobs (batch printing, large exports...)."""
         import logging
 
-        from .casefile import ocr  # noqa: F401  (registers its task and sweep)
+        load_job_kinds()
         from .services import queue
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -84,6 +84,8 @@ class Config:
     QUEUE_URL = _env("QUEUE_URL", "")
     QUEUE_NAME = _env("QUEUE_NAME", "ogidesk")
     WORKER_THREADS = _env("WORKER_THREADS", 2, int)
+    # Result files of background jobs (printed case files, exports) are deleted after this many days.
+    JOB_RESULT_DAYS = _env("JOB_RESULT_DAYS", 7, int)
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -107,8 +109,12 @@ class Config:
     CASEFILE_ORDER = "dat22"
     CASEFILE_EMBED_ORIGINALS = True
     CASEFILE_FONTS = "auto"
-    # A batch print job without progress for this long is dead (one case file takes about a second).
-    CASEFILE_JOB_STALE_SECONDS = 300
+    # Background jobs (app/services/jobs.py): a running job without progress for this long lost its
+    # worker and is queued again by the worker's sweep (one case file or 2,000 exported rows take
+    # about a second).
+    JOB_STALE_SECONDS = 300
+    # A ledger export of at most this many rows is sent at once; a larger one becomes a job.
+    LEDGER_EXPORT_DIRECT_ROWS = 2000
     # OCR of uploaded scans (Tesseract): handed to the worker's queue after each upload; the
     # languages Tesseract reads (Debian: tesseract-ocr-chi-sim). A job "running" for longer than
     # OCR_JOB_STALE_SECONDS lost its worker and is queued again by the worker's sweep.

@@ -268,6 +268,20 @@ def response_schemas() -> dict[str, dict]:
     }, "机关管理员向系统管理员提出的全国工作日历修改申请")
     s["CalendarChangeRequestList"] = obj({"items": arr(ref("CalendarChangeRequest"))})
     s["AgencySettings"] = obj({"code": STR, "name": STR, "separation_relaxed": BOOL})
+    s["Job"] = obj({
+        "id": INT, "kind": {**STR, "description": "casefile_print 批量打印案卷、ledger_export 导出台账……"},
+        "kind_label": STR, "status": enum(("queued", "running", "done", "failed")), "status_label": STR,
+        "expired": {**BOOL, "description": "结果文件已过期删除（可重新提交）"},
+        "total": INT, "done": {**INT, "description": "已完成的数量（案卷件数、已写入的行数）"},
+        "attempts": {**INT, "description": "已执行的次数（执行进程停止后自动重新执行，最多 3 次）"},
+        "error": nullable({**STR, "description": "失败的原因；完成的任务：警告（如某件案卷未能生成）"}),
+        "waiting": nullable({**STR, "description": "任务在等待什么（任务队列无法访问、执行进程停止）"}),
+        "queue_problem": nullable({**STR, "description": "任务队列当前无法访问的原因"}),
+        "created_at": STAMP, "started_at": nullable(STAMP), "finished_at": nullable(STAMP),
+        "expires_at": nullable(STAMP), "result_name": nullable(STR), "has_result": BOOL,
+        "result": nullable(FREE), "url": STR, "result_url": nullable(STR),
+    }, "后台任务（批量打印案卷、大批量导出等）")
+    s["JobList"] = obj({"items": arr(ref("Job"))})
     return s
 
 

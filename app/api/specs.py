@@ -131,6 +131,32 @@ SECURITY_LOG_PARAMS: tuple[Param, ...] = (
     _p("per_page", "integer", "每页条数", minimum=10, maximum=200, default="50"),
 )
 
+def _ledger_export_params() -> tuple[Param, ...]:
+    from ..reports.ledger import CLOCK_FILTERS, DIRECTIONS, SORTS, STATE_GROUPS
+
+    return (
+        _p("state", "choice", "状态", choices={**STATES, **STATE_GROUPS}),
+        _p("received_from", "date", "收到日期起"),
+        _p("received_to", "date", "收到日期止"),
+        _p("closed_from", "date", "办结日期起"),
+        _p("closed_to", "date", "办结日期止"),
+        _p("channel", "choice", "申请方式", choices=CHANNELS),
+        _p("applicant_type", "choice", "申请人类型", choices=APPLICANT_TYPES),
+        _p("outcome", "choice", "办理结果", choices={o.code: o.label for o in OUTCOMES}),
+        _p("handler_id", "text", "承办人", max_len=20, note="承办人的用户 id，或 none（未分配）"),
+        _p("clock", "choice", "计时状态", choices=CLOCK_FILTERS),
+        _p("q", "text", "关键词", max_len=100, note="匹配申请人、申请内容描述、文号或案件编号"),
+        _p("imported", "choice", "数据来源", choices={"1": "历史导入", "0": "系统登记"}),
+        _p("report_year", "integer", "年报年度", minimum=2000, maximum=2100, note="与 report_cell 一起：年报栏目的案件"),
+        _p("report_cell", "text", "年报栏目", max_len=60),
+        _p("ids", "text", "案件编号列表", max_len=20000, note="内部编号，用逗号分隔"),
+        _p("sort", "choice", "排序", choices=SORTS, default="received_on"),
+        _p("dir", "choice", "顺序", choices=DIRECTIONS, default="desc"),
+    )
+
+
+LEDGER_EXPORT_PARAMS: tuple[Param, ...] = _ledger_export_params()
+
 IMPORT_PARAMS: tuple[Param, ...] = (
     _p("dry_run", "boolean", "只预览", default="false",
        note="true 时只校验并返回每一行将如何处理（新建、拒绝、更新），不写入任何数据"),

@@ -24,7 +24,7 @@ from .serialize import calendar_year_dict, case_dict, event_dict, summary_dict, 
 from .specs import (ACTION_PARAMS, AGENCY_SETTINGS_PARAMS, CALENDAR_DECISION_PARAMS, CALENDAR_PARAMS,
                     CALENDAR_REQUEST_PARAMS, HINT_PARAMS, IMPORT_PARAMS, INT_MAX, INTAKE_PARAMS, LIST_FILTERS,
                     PASSWORD_PARAMS, REISSUE_PARAMS, ROLES_PARAMS, SECURITY_LOG_PARAMS, TOKEN_PARAMS,
-                    TRIAGE_PARAMS, USER_CREATE_PARAMS, VERSION_PARAM, check_body, check_query)
+                    TRIAGE_PARAMS, USER_CREATE_PARAMS, VERSION_PARAM, LEDGER_EXPORT_PARAMS, check_body, check_query)
 
 E400 = (400, ("输入有误", "Error"))
 E401 = (401, ("缺少或无效的访问令牌", "Error"))
@@ -575,3 +575,100 @@ def _allowed_methods(path: str) -> list[str]:
     except HTTPException:
         return []
     return []
+
+
+# ---------------------------------------------------------------- background jobs
+
+E404_JOB = (404, ("任务不存在或属于其他机关", "Error"))
+
+
+def _job_dict(job) -> dict:
+    from ..services import jobs as background
+
+    out = background.as_dict(job)
+    out["url"] = url_for("api.job", job_id=job.id)
+    out["result_url"] = url_for("api.job_result", job_id=job.id) if out["has_result"] else None
+    out["queue_problem"] = background.queue_problem() if job.active else None
+    return out
+
+
+def _submitted(job):
+    body = _job_dict(job)
+    return json_response(body, 202, headers={"Location": body["url"]})
+
+
+def _get_job(job_id: int):
+    from ..services import jobs as background
+
+    return background.get_job(_case_id(job_id, "任务不存在"), current_user())
+
+
+@route("/ledger/exports", "POST", roles=ANY_ROLE, summary="导出台账（后台任务）", what="导出台账",
+       description="按查询参数（与网页台账相同的筛选条件）导出台账为 .xlsx。导出总在后台进行：返回 202 和任务"
+                   "（Location 头指向任务），用 GET /jobs/{id} 查看进度（已写入行数 done / total），完成后"
+                   "用 GET /jobs/{id}/result 下载。任务队列暂时无法访问时任务照样记录，队列恢复后自动开始"
+                   "（queue_problem 说明原因）。超过 100,000 件请分段导出（400）。记入安全日志（导出台账）。",
+       query=LEDGER_EXPORT_PARAMS,
+       responses=dict([(202, ("已提交的后台任务", "Job")), E400, E401, E403]))
+def ledger_export():
+    from ..reports import ledger_export as service
+
+    args = check_query(request.args, LEDGER_EXPORT_PARAMS)
+    return _submitted(service.export(current_user(), args, background_only=True).job)
+
+
+@route("/jobs", "GET", roles=EVERY_ROLE, summary="我的后台任务", what="查看后台任务",
+       description="本人提交的后台任务（批量打印案卷、台账导出等），新的在前，最多 50 个；系统管理员还能看到全平台的任务。",
+       responses=dict([(200, ("任务列表", "JobList")), E401, E403]))
+def jobs():
+    from ..services import jobs as background
+
+    return json_response({"items": [_job_dict(j) for j in background.my_jobs(current_user())]})
+
+
+@route("/jobs/<int:job_id>", "GET", roles=EVERY_ROLE, summary="后台任务的状态和进度", what="查看后台任务",
+       description="status：queued 排队中、running 正在进行、done 已完成、failed 失败；expired 为 true 时结果文件"
+                   "已过期删除。waiting 说明任务在等待什么（任务队列无法访问、执行进程停止），queue_problem 说明"
+                   "任务队列当前的问题；两者都会自动恢复，无需重新提交。同机关可见（案卷打印限档案员、负责人、管理员）。",
+       responses=dict([(200, ("任务", "Job")), E401, E403, E404_JOB]))
+def job(job_id: int):
+    return json_response(_job_dict(_get_job(job_id)))
+
+
+@route("/jobs/<int:job_id>/result", "GET", roles=EVERY_ROLE, summary="下载后台任务的结果文件", what="下载任务结果",
+       description="完成的任务的结果文件（台账 .xlsx、案卷 .zip 或 .pdf），下载前按登记的 SHA-256 校验，"
+                   "不符则拒绝（409）并记入安全日志。未完成或已过期返回 404。",
+       responses=dict([(200, ("结果文件", None)), E401, E403, E404_JOB,
+                       (409, ("文件校验不符，已拒绝提供", "Error"))]))
+def job_result(job_id: int):
+    import mimetypes
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from ..services import jobs as background
+
+    job_row = _get_job(job_id)
+    fh = background.open_result(job_row, current_user())
+    name = background.download_name(job_row)
+    ascii_name = name.encode("ascii", "ignore").decode() or "result"
+    return Response(_chunks(fh), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                    direct_passthrough=True, headers={
+                        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}",
+                        "Cache-Control": "no-store"})
+
+
+def _chunks(fh, size: int = 64 * 1024):
+    with fh:
+        while block := fh.read(size):
+            yield block
+
+
+@route("/jobs/<int:job_id>/resubmit", "POST", roles=EVERY_ROLE, summary="重新提交失败或已过期的后台任务",
+       what="重新提交后台任务",
+       description="按相同的内容提交一个新任务（原任务保留）；只有失败、中断或结果已过期的任务可以重新提交（否则 400）。",
+       responses=dict([(202, ("新提交的后台任务", "Job")), E400, E401, E403, E404_JOB]))
+def job_resubmit(job_id: int):
+    from ..services import jobs as background
+
+    return _submitted(background.resubmit(_get_job(job_id), current_user()))

@@ -43,28 +43,6 @@ class Attachment(db.Model):
         return ATTACHMENT_CATEGORIES.get(self.category, self.category)
 
 
-class CaseFileJob(db.Model):
-    """A background job printing one or many case files (案卷), with progress."""
-
-    __tablename__ = "case_file_job"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(default=datetime.utcnow)
-    finished_at: Mapped[datetime | None]
-    # Written with every step of progress: a queued or running job whose heartbeat stops was cut
-    # off (the process serving it restarted) and is reported as interrupted, not "running" forever.
-    heartbeat_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued/running/done/failed
-    case_ids_json: Mapped[str] = mapped_column(Text, default="[]")
-    total: Mapped[int] = mapped_column(default=0)
-    done: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
-    result_path: Mapped[str] = mapped_column(String(300), default="")
-    # Checked on every download of the result (app.services.integrity).
-    result_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
-
-
 class OcrJob(db.Model):
     """Text recognition of one uploaded scan, run in the background (app.casefile.ocr). The result
     is a PDF of invisible text, one page per page of the scan, stored by SHA-256 like the scans;

@@ -9,7 +9,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -309,8 +309,9 @@ def export_rows(f: LedgerFilter) -> Iterator[list]:
                d["closed_on"], d["outcome"], d["row"], "历史导入" if d["imported"] else "系统登记"]
 
 
-def write_xlsx(f: LedgerFilter, path: str) -> int:
-    """Write the current view to path as a write-only (streaming) workbook; returns the row count."""
+def write_xlsx(f: LedgerFilter, path: str, progress: Callable[[int], None] | None = None) -> int:
+    """Write the current view to path as a write-only (streaming) workbook; returns the row count.
+    ``progress(rows written)`` is called every EXPORT_CHUNK rows (a background export)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("台账")
     ws.freeze_panes = "A2"
@@ -329,6 +330,8 @@ def write_xlsx(f: LedgerFilter, path: str) -> int:
         # empty strings are left out so that empty cells stay empty; typed text never becomes a formula.
         ws.append(safe_row(ws, [None if v == "" else (v[:32000] if isinstance(v, str) else v) for v in values]))
         n += 1
+        if progress is not None and n % EXPORT_CHUNK == 0:
+            progress(n)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{n + 1}"
     wb.save(path)
     return n

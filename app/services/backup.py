@@ -74,8 +74,10 @@ def _read_snapshot(conn, table_names: list[str]) -> Snapshot:
     if "ocr_job" in table_names:  # the scans' OCR text layers live in the same store
         ocr = conn.execute(text("SELECT DISTINCT result_sha256 FROM ocr_job WHERE result_sha256 <> ''")).scalars()
         snap.attachments = sorted(set(snap.attachments) | set(ocr))
-    if "case_file_job" in table_names:
-        rows = conn.execute(text("SELECT id, result_path, result_sha256 FROM case_file_job "
+    # Job results (batch printing, exports): the table "job" since 0019, "case_file_job" before.
+    jobs_table = "job" if "job" in table_names else "case_file_job" if "case_file_job" in table_names else None
+    if jobs_table:
+        rows = conn.execute(text(f"SELECT id, result_path, result_sha256 FROM {jobs_table} "
                                  "WHERE status = 'done' AND result_path <> '' ORDER BY id"))
         snap.results = {str(i): {"path": p, "sha256": h} for i, p, h in rows}
     if "alembic_version" in table_names:
@@ -361,8 +363,11 @@ def restore(path: str | Path) -> RestoreReport:
             files += 1
 
     # Results now live in this installation's job directory (result_path is absolute).
+    from sqlalchemy import inspect
+
+    jobs_table = "job" if inspect(db.engine).has_table("job") else "case_file_job"
     for job_id, r in manifest.get("casefile_results", {}).items():
-        db.session.execute(text("UPDATE case_file_job SET result_path = :p WHERE id = :i"),
+        db.session.execute(text(f"UPDATE {jobs_table} SET result_path = :p WHERE id = :i"),
                            {"p": str(jobs / Path(r["file"]).name), "i": int(job_id)})
     db.session.commit()
     report = _check_restored(manifest, files)

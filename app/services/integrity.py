@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..extensions import db
-from ..models import Agency, Attachment, Case, CaseFileJob, Letter, User
+from ..models import Agency, Attachment, Case, Job, Letter, User
 from .audit import record_security
 from .errors import NotFound, ServiceError
 
 MISMATCH_MESSAGE = ("文件校验不符：存储的文件与登记时的 SHA-256 校验值不一致，可能已被篡改，"
                     "系统已拒绝提供并记录。请联系系统管理员从备份恢复。")
-KIND_LABELS = {"letter": "已出具文书", "attachment": "附件", "casefile_result": "案卷打印结果"}
+KIND_LABELS = {"letter": "已出具文书", "attachment": "附件", "casefile_result": "案卷打印结果",
+               "job_result": "后台任务结果"}
 _CHUNK = 1024 * 1024
 
 
@@ -77,18 +78,22 @@ def attachment_bytes(att: Attachment, actor: User | None) -> bytes:
     return data
 
 
-def job_result(job: CaseFileJob, actor: User | None) -> BinaryIO:
-    """The result file of a case-file job, opened, checked and rewound: the handle that was checked
+def _job_kind(job_kind: str) -> str:
+    return "casefile_result" if job_kind == "casefile_print" else "job_result"
+
+
+def job_result(job: Job, actor: User | None) -> BinaryIO:
+    """The result file of a background job, opened, checked and rewound: the handle that was checked
     is the one served. A result without a recorded hash (made before hashes were kept) is refused
     too: it cannot be checked, and printing it again is cheap."""
     try:
         fh = open(job.result_path, "rb")
     except FileNotFoundError:
-        raise NotFound("打印结果文件已不存在，请重新提交任务") from None
+        raise NotFound("任务结果文件已不存在，请重新提交任务") from None
     actual = sha256_file(fh)
     if not job.result_sha256 or actual != job.result_sha256:
         fh.close()
-        _refuse(job.agency_id, actor, "casefile_result", job.id, job.result_sha256, actual)
+        _refuse(job.agency_id, actor, _job_kind(job.kind), job.id, job.result_sha256, actual)
     fh.seek(0)
     return fh
 
@@ -160,15 +165,16 @@ def verify_all(actor: User | None = None) -> VerifyReport:
         note(agency_id, "attachment", None if actual == expected else
              Problem("attachment", aid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
 
-    q = (db.select(CaseFileJob.id, CaseFileJob.agency_id, CaseFileJob.result_path, CaseFileJob.result_sha256)
-         .where(CaseFileJob.status == "done", CaseFileJob.result_path != "").order_by(CaseFileJob.id))
-    for jid, agency_id, path, expected in db.session.execute(q).all():
+    q = (db.select(Job.id, Job.agency_id, Job.result_path, Job.result_sha256, Job.kind)
+         .where(Job.status == "done", Job.result_path != "").order_by(Job.id))
+    for jid, agency_id, path, expected, job_kind in db.session.execute(q).all():
+        kind = _job_kind(job_kind)
         try:
             actual = sha256_path(Path(path))
         except FileNotFoundError:
             actual = None  # results may be cleared away; a missing one is reported, not fatal
-        note(agency_id, "casefile_result", None if actual == expected and expected else
-             Problem("casefile_result", jid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
+        note(agency_id, kind, None if actual == expected and expected else
+             Problem(kind, jid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
 
     for agency_id in db.session.scalars(db.select(Agency.id).order_by(Agency.id)):
         mine = per_agency[agency_id]

@@ -57,6 +57,7 @@ def init_web(app: Flask) -> None:
     from .errors import register_error_handlers
     from .letters import bp as letters_bp
     from .health import bp as health_bp
+    from .jobs import bp as jobs_bp
     from .review import bp as review_bp
 
     app.register_blueprint(auth_bp)
@@ -66,6 +67,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(letters_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(jobs_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..models.attachment import ATTACHMENT_CATEGORIES
-from ..services import integrity
 from ..services.audit import record_export
 from ..services.cases import RETENTIONS, get_case
 from ..services.errors import NotFound, ServiceError
@@ -19,10 +18,11 @@ from ..services.checklist import archive_blockers, checklist, ready_cases
 from ..casefile.documents import ORDERS, order_setting
 from ..casefile.uploads import human_size, max_bytes
 from .decorators import roles_required
+from .jobs import job_json, job_or_404, job_page_response, resubmit_response, send_result
 
 bp = Blueprint("casefile", __name__)
 
-PRINT_ROLES = ("archivist", "head", "admin")
+PRINT_ROLES = J.PRINT_ROLES
 
 
 # Logged in and one of the roles (none: any role); the agency is checked per object.
@@ -176,62 +176,33 @@ def batch_create():
         return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
                                formats=J.FORMATS, orders=ORDERS, year=today().year,
                                status_labels=J.STATUS_LABELS, error=e), e.status
-    J.start(job)
     return redirect(url_for("casefile.job_page", job_id=job.id))
 
 
 def _job_or_404(job_id: int):
-    try:
-        return J.get_job(job_id, current_user)
-    except NotFound:
-        abort(404)
-
-
-def _job_dict(job) -> dict:
-    return {"id": job.id, "status": job.status, "status_label": J.STATUS_LABELS.get(job.status, job.status),
-            "total": job.total, "done": job.done, "error": job.error or None,
-            "result_url": url_for("casefile.job_result", job_id=job.id) if job.status == "done" else None}
+    return job_or_404(job_id, J.KIND)
 
 
 @bp.route("/casefiles/jobs/<int:job_id>")
 @roles(*PRINT_ROLES)
 def job_page(job_id: int):
-    job = _job_or_404(job_id)
-    return render_template("casefile/job.html", job=job, info=_job_dict(job), params=J.job_params(job),
-                           formats=J.FORMATS)
+    return job_page_response(_job_or_404(job_id), back=(url_for("casefile.batches"), "批量打印案卷"),
+                             resubmit_endpoint="casefile.job_resubmit")
 
 
 @bp.route("/casefiles/jobs/<int:job_id>/resubmit", methods=["POST"])
 @roles(*PRINT_ROLES)
 def job_resubmit(job_id: int):
-    job = _job_or_404(job_id)
-    try:
-        new = J.resubmit(job, current_user)
-    except ServiceError as e:
-        flash(e.message, "error")
-        return redirect(url_for("casefile.job_page", job_id=job.id))
-    J.start(new)
-    flash(f"已重新提交为任务 #{new.id}", "success")
-    return redirect(url_for("casefile.job_page", job_id=new.id))
+    return resubmit_response(_job_or_404(job_id))
 
 
 @bp.route("/casefiles/jobs/<int:job_id>.json")
 @roles(*PRINT_ROLES)
 def job_status(job_id: int):
-    return jsonify(_job_dict(_job_or_404(job_id)))
+    return jsonify(job_json(_job_or_404(job_id)))
 
 
 @bp.route("/casefiles/jobs/<int:job_id>/result")
 @roles(*PRINT_ROLES)
 def job_result(job_id: int):
-    job = _job_or_404(job_id)
-    if job.status != "done" or not job.result_path:
-        abort(404)
-    fmt = J.job_params(job).get("format", "zip")
-    name = f"案卷-任务{job.id}.{fmt}"
-    try:
-        fh = integrity.job_result(job, current_user._get_current_object())
-    except NotFound:
-        abort(404)
-    return send_file(fh, mimetype="application/zip" if fmt == "zip" else "application/pdf",
-                     as_attachment=True, download_name=name, max_age=0)
+    return send_result(_job_or_404(job_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..domain.clock import STATUS_LABELS
@@ -21,6 +21,7 @@ from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
 from ..reports import annual, annual_export, dashboard as dash, highfreq, importer, ledger, svg
+from ..reports import ledger_export as ledger_export_service
 from .report_access import (IMPORT_ROLES, READ_ROLES, REMEDY_WRITE_ROLES, register_error_handlers, require_role,
                             roles_required)
 
@@ -75,14 +76,33 @@ def ledger_view():
 @bp.route("/ledger/export.xlsx")
 @roles_required(*READ_ROLES)
 def ledger_export():
+    """A small export downloads at once; a larger one asks for a confirmation (a POST) before it
+    becomes a background job: a link must not start work by itself."""
     raw = {k: v for k, v in _args().items() if k not in ("page", "per_page")}
-    f = ledger.parse_filters(current_user.agency_id, raw, paging=False)
-    path, n = ledger.export_to_tempfile(f)
-    record_export(current_user, "ledger_export", {"filters": "；".join(f.labels) or "全部", "rows": n})
-    stamp = _today().strftime("%Y%m%d")
-    return Response(ledger.stream_file(path), mimetype=XLSX, direct_passthrough=True, headers={
-        "Content-Length": str(os.path.getsize(path)),
-        "Content-Disposition": _disposition(f"政府信息公开申请台账_{stamp}.xlsx", f"ledger-{stamp}.xlsx"),
+    f, n = ledger_export_service.check(current_user, raw)
+    if not ledger_export_service.is_direct(n):
+        return render_template("reports/export_confirm.html", rows=n, raw=raw, labels="；".join(f.labels) or "全部",
+                               direct=current_app.config["LEDGER_EXPORT_DIRECT_ROWS"])
+    return _export(raw)
+
+
+@bp.route("/ledger/export", methods=["POST"])
+@roles_required(*READ_ROLES)
+def ledger_export_start():
+    raw = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    return _export(raw)
+
+
+def _export(raw: dict):
+    out = ledger_export_service.export(current_user._get_current_object(), raw)
+    if out.job is not None:
+        flash(f"共 {out.rows:,} 件，正在后台生成导出文件；完成后在本页下载。", "success")
+        return redirect(url_for("jobs.job_page", job_id=out.job.id))
+    stamp = _today()
+    return Response(ledger.stream_file(out.path), mimetype=XLSX, direct_passthrough=True, headers={
+        "Content-Length": str(os.path.getsize(out.path)),
+        "Content-Disposition": _disposition(ledger_export_service.filename(stamp),
+                                            f"ledger-{stamp.strftime('%Y%m%d')}.xlsx"),
         "Cache-Control": "no-store"})
 
 

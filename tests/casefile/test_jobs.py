@@ -1,4 +1,5 @@
-"""Printing many case files: a background job with progress, nobody waits for it."""
+"""Printing many case files: a background job with progress, nobody waits for it. The jobs run
+in this process through ``run_pending`` (the worker's own process: tests/serving/test_jobs_worker.py)."""
 from __future__ import annotations
 
 import io
@@ -12,7 +13,8 @@ from pypdf import PdfReader
 from app.casefile import jobs as J
 from app.services import storage
 from app.extensions import db
-from app.models import CaseFileJob
+from app.models import Job as CaseFileJob
+from app.services import jobs as background
 from tests.casefile.conftest import ensure_reply_letter
 from tests.factories import build_case, other_agency
 
@@ -27,6 +29,11 @@ def _cases():
 
 def _job_id(location: str) -> int:
     return int(location.rstrip("/").rsplit("/", 1)[-1])
+
+
+def _run_pending(web) -> int:
+    """What the worker does: run the queued jobs (here, in this process)."""
+    return web.run(background.run_pending)
 
 
 def _status(web, job_id):
@@ -52,7 +59,8 @@ def test_batch_of_chosen_cases_gives_a_zip(web):
     r = web.client.post("/casefiles/batch", data={"case_ids": f"{a}, {b}", "format": "zip"})
     assert r.status_code == 302
     job_id = _job_id(r.headers["Location"])
-    assert J.wait(job_id, 120)
+    assert _status(web, job_id)["status"] == "queued"  # the request only recorded it
+    assert _run_pending(web) == 1
     st = _status(web, job_id)
     assert (st["status"], st["done"], st["total"], st["error"]) == ("done", 2, 2, None)
     page = web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
@@ -70,7 +78,7 @@ def test_all_ready_cases_of_a_year_in_one_pdf(web):
     web.as_user("archivist")
     r = web.client.post("/casefiles/batch", data={"year": "2026", "scope": "ready", "format": "pdf"})
     job_id = _job_id(r.headers["Location"])
-    assert J.wait(job_id, 120)
+    assert _run_pending(web) == 1
     job = web.run(lambda: db.session.get(CaseFileJob, job_id))
     assert (job.status, job.total, job.done) == ("done", 2, 2)  # the case still being handled is not ready
     assert web.run(lambda: J.job_params(db.session.get(CaseFileJob, job_id))["ids"]) == [a, b]
@@ -98,11 +106,14 @@ def test_progress_is_reported_and_other_users_are_not_blocked(web, monkeypatch):
     r = web.client.post("/casefiles/batch", data={"case_ids": f"{a},{b}"})
     assert r.status_code == 302  # answered before any case file was built
     job_id = _job_id(r.headers["Location"])
+    worker = threading.Thread(target=_run_pending, args=(web,))  # as the worker process would
+    worker.start()
     try:
         st = _wait_for(web, job_id, lambda s: s["status"] == "running")
         assert (st["done"], st["total"], st["result_url"]) == (0, 2, None)
         page = web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
-        assert "正在生成" in page and 'http-equiv="refresh"' in page and "0 / 2" in page
+        assert "正在生成" in page and "js/jobs.js" in page and "0 / 2" in page
+        assert "<script>" not in page  # the refresh is a static file (CSP)
         web.as_user("head")  # somebody else uses the system meanwhile
         assert web.client.get("/archive").status_code == 200
         web.as_user("archivist")
@@ -110,11 +121,10 @@ def test_progress_is_reported_and_other_users_are_not_blocked(web, monkeypatch):
         st = _wait_for(web, job_id, lambda s: s["done"] >= 1)
         assert st["done"] == 1 and st["status"] == "running"
         gates[1].set()
-        assert J.wait(job_id, 120)
     finally:
         for g in gates:
             g.set()
-        J.wait(job_id, 120)
+        worker.join(120)
     st = _status(web, job_id)
     assert (st["status"], st["done"], st["total"]) == ("done", 2, 2)
     assert started == [a, b]
@@ -131,7 +141,7 @@ def test_a_failing_case_is_reported_and_the_others_are_printed(web, monkeypatch)
     monkeypatch.setattr(J, "build_casefile", build)
     web.as_user("admin")
     job_id = _job_id(web.client.post("/casefiles/batch", data={"case_ids": f"{a},{b}"}).headers["Location"])
-    assert J.wait(job_id, 120)
+    assert _run_pending(web) == 1
     st = _status(web, job_id)
     assert st["status"] == "done" and st["done"] == 2 and num_a in st["error"] and "字体文件损坏" in st["error"]
     with zipfile.ZipFile(io.BytesIO(web.client.get(st["result_url"]).data)) as zf:
@@ -168,19 +178,16 @@ def test_batch_routes_roles(web, username, allowed):
     r = web.client.post("/casefiles/batch", data={"case_ids": str(a)})
     assert r.status_code == (302 if allowed else 403)
     if allowed:
-        assert J.wait(_job_id(r.headers["Location"]), 120)
+        assert _run_pending(web) == 1
     r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")  # a finished job: refused, but only after the role
     assert r.status_code == (302 if allowed else 403)
 
 
 def _finished_job(case_id: int) -> int:
-    from flask import current_app
-
-    from app.casefile.jobs import create_job, run_job
     from tests.conftest import user
 
-    job = create_job(user("archivist"), [case_id])
-    run_job(current_app._get_current_object(), job.id)  # in this thread: a finished job to look at
+    job = J.create_job(user("archivist"), [case_id])
+    background.run_job(job.id)  # in this thread: a finished job to look at
     return job.id
 
 
@@ -203,35 +210,53 @@ def test_batch_routes_need_login_and_same_agency(web):
     assert f"#{job_id}" not in html  # another agency's jobs are not listed
 
 
-def _stuck_job(case_id: int, minutes_ago: float, status: str = "running") -> int:
-    """A job row as a process killed mid-batch leaves it: running, no thread, last heartbeat long ago."""
+def _stuck_job(case_id: int, minutes_ago: float, status: str = "running", attempts: int = 1) -> int:
+    """A job row as a worker killed mid-batch leaves it: running, last heartbeat long ago."""
     from datetime import datetime, timedelta
 
     from tests.conftest import user
 
     job = J.create_job(user("archivist"), [case_id], "zip")
-    job.status, job.done = status, 0
+    job.status, job.done, job.attempts = status, 0, attempts
     job.heartbeat_at = datetime.utcnow() - timedelta(minutes=minutes_ago)
     job.created_at = datetime.utcnow() - timedelta(minutes=minutes_ago)
     db.session.commit()
     return job.id
 
 
-@pytest.mark.parametrize("status", ["running", "queued"])
-def test_a_job_cut_off_by_a_restart_is_reported_interrupted_and_can_be_resubmitted(web, status):
+def test_a_job_whose_worker_died_is_shown_waiting_and_rerun_by_the_sweep(web):
     a, _b, _c, num_a, _nb = web.run(_cases)
-    job_id = web.run(lambda: _stuck_job(a, 6, status))
+    job_id = web.run(lambda: _stuck_job(a, 6))
+    web.as_user("archivist")
+    st = _status(web, job_id)
+    assert st["status"] == "running" and "没有进展" in st["waiting"] and "自动" in st["waiting"]
+    page = web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
+    assert "后台进程可能已停止" in page and 'id="job-resubmit"' not in page
+    assert web.run(background.sweep)["requeued"] == 1  # what the next worker does at its start
+    assert _status(web, job_id)["status"] == "queued"
+    assert _run_pending(web) == 1
+    st = _status(web, job_id)
+    assert (st["status"], st["done"], st["attempts"], st["error"]) == ("done", 1, 2, None)
+    with zipfile.ZipFile(io.BytesIO(web.client.get(st["result_url"]).data)) as zf:
+        assert zf.namelist() == [f"{num_a}.pdf"]
+
+
+def test_a_job_interrupted_three_times_fails_and_can_be_resubmitted(web):
+    a, _b, _c, num_a, _nb = web.run(_cases)
+    job_id = web.run(lambda: _stuck_job(a, 6, attempts=background.MAX_ATTEMPTS))
+    assert web.run(background.sweep)["failed"] == 1
     web.as_user("archivist")
     st = _status(web, job_id)
     assert st["status"] == "failed" and "任务已中断" in st["error"] and "0 / 1" in st["error"]
+    assert "重新提交" in st["error"]
     page = web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
-    assert "失败" in page and 'id="job-resubmit"' in page and "http-equiv" not in page
+    assert "失败" in page and 'id="job-resubmit"' in page and "js/jobs.js" not in page
     assert "失败" in web.client.get("/casefiles").get_data(as_text=True)
     r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")
     assert r.status_code == 302
     new_id = _job_id(r.headers["Location"])
     assert new_id != job_id
-    assert J.wait(new_id, 120)
+    assert _run_pending(web) == 1
     st = _status(web, new_id)
     assert (st["status"], st["done"], st["total"], st["error"]) == ("done", 1, 1, None)
     with zipfile.ZipFile(io.BytesIO(web.client.get(st["result_url"]).data)) as zf:
@@ -242,19 +267,19 @@ def test_a_job_cut_off_by_a_restart_is_reported_interrupted_and_can_be_resubmitt
 def test_a_job_with_a_recent_heartbeat_is_still_running(web):
     a, _b, _c, _na, _nb = web.run(_cases)
     job_id = web.run(lambda: _stuck_job(a, 1))
+    assert web.run(background.sweep) == {"requeued": 0, "failed": 0, "handed": 0, "expired": 0}
     web.as_user("archivist")
     st = _status(web, job_id)
-    assert (st["status"], st["error"]) == ("running", None)
+    assert (st["status"], st["error"], st["waiting"]) == ("running", None, None)
     r = web.client.post(f"/casefiles/jobs/{job_id}/resubmit")  # only a failed job can be resubmitted
     assert r.status_code == 302 and _job_id(r.headers["Location"]) == job_id
-    assert "只有失败或中断的任务可以重新提交" in web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
+    assert "只有失败、中断或已过期的任务可以重新提交" in web.client.get(f"/casefiles/jobs/{job_id}").get_data(as_text=True)
     assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(CaseFileJob))) == 1
 
 
-def test_a_worker_stops_when_its_job_was_declared_interrupted(web, monkeypatch):
-    """A thread that outlived its heartbeat (declared interrupted meanwhile) stops and leaves no result."""
-    from flask import current_app
-
+def test_a_run_stops_when_its_job_was_declared_interrupted(web, monkeypatch):
+    """A run that outlived its heartbeat (the sweep gave the job to another worker) stops at its next
+    progress and leaves no result."""
     from tests.conftest import user
 
     a, b, _c, _na, _nb = web.run(_cases)
@@ -262,16 +287,16 @@ def test_a_worker_stops_when_its_job_was_declared_interrupted(web, monkeypatch):
 
     def build(case, actor, **kw):
         out = real_build(case, actor, **kw)
-        db.session.execute(db.update(CaseFileJob).values(status="failed"))  # what the reaper writes
+        db.session.execute(db.update(CaseFileJob).values(status="queued"))  # what the sweep writes
         db.session.commit()
         return out
     monkeypatch.setattr(J, "build_casefile", build)
 
     def run():
         job = J.create_job(user("archivist"), [a, b], "zip")
-        J.run_job(current_app._get_current_object(), job.id)
+        background.run_job(job.id)
         return job.id
     job_id = web.run(run)
     job = web.run(lambda: db.session.get(CaseFileJob, job_id))
-    assert (job.status, job.done, job.result_path) == ("failed", 0, "")
+    assert (job.status, job.done, job.result_path) == ("queued", 0, "")
     assert web.run(lambda: sorted(p.name for p in storage.job_dir().glob(f"*job-{job_id}.*"))) == []

@@ -18,7 +18,8 @@ from app.casefile import attachments as A
 from app.casefile import jobs as J
 from app.casefile import ocr
 from app.extensions import db
-from app.models import Attachment, CaseFileJob, Event, Letter, OcrJob
+from app.models import Attachment, Event, Job as CaseFileJob, Letter, OcrJob
+from app.services import jobs as background
 from app.pdf.ocr import available as ocr_available
 from tests.casefile.conftest import ensure_reply_letter, png_bytes, scan_pdf
 from tests.conftest import DB_URL, IS_PG, user
@@ -56,7 +57,7 @@ def _source_data(app) -> None:
         ocr.run_queued()  # the scans' text layers are stored beside them and backed up with them
     build_case("archived")
     job = J.create_job(user("archivist"), [case.id], "zip")
-    J.run_job(app, job.id)
+    background.run_job(job.id)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from app.casefile import attachments as A
 from app.casefile import jobs as J
 from app.services import storage
 from app.extensions import db
-from app.models import CaseFileJob, Event, Letter
+from app.models import Event, Job as CaseFileJob, Letter
+from app.services import jobs as background
 from tests.casefile.conftest import ensure_reply_letter, png_bytes
 from tests.conftest import IS_PG, triggers_off, user
 from tests.factories import build_case
@@ -140,7 +141,7 @@ def test_tampered_case_file_result_is_refused_on_download_and_logged(web):
         return J.create_job(user("archivist"), [case.id], "zip").id
 
     job_id = web.run(setup)
-    J.run_job(web.app, job_id)
+    web.run(lambda: background.run_job(job_id))
     path, sha = web.run(lambda: (lambda j: (j.result_path, j.result_sha256))(db.session.get(CaseFileJob, job_id)))
     assert len(sha) == 64
     web.as_user("archivist")
