@@ -379,8 +379,9 @@ def calendar():
 
 @route("/calendar/<int:year>", "PUT", roles=frozenset({"sysadmin"}), summary="录入或修订一个年度的工作日历",
        what="维护全国工作日历",
-       description="全国工作日历由系统管理员维护（机关管理员请提交修改申请）。整年替换。所有机关未办结案件的期限"
-                   "随即重新计算，每个变化的案件记一条审计记录（全国工作日历修订）。",
+       description="全国工作日历由系统管理员维护（机关管理员请提交修改申请）。整年替换。日历随即保存；所有机关"
+                   "期限涉及该年度的未办结案件（recomputed_cases 件）由后台任务重新计算（job，用 GET /jobs/{id} 查看"
+                   "进度；没有涉及的案件时为 null），每个变化的案件记一条审计记录（全国工作日历修订）。",
        request_schema="CalendarYearPut",
        responses=dict([(200, ("保存后的年度和重新计算的案件数", "CalendarSaved")), E400, E401, E403]))
 def put_calendar(year: int):
@@ -394,9 +395,10 @@ def put_calendar(year: int):
     def text(v):
         return "\n".join(v) if isinstance(v, list) else v
 
-    row, changed = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
-                                         body.get("source", ""))
-    return json_response({"year": calendar_year_dict(row), "recomputed_cases": changed})
+    row, pending, job_row = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
+                                                  body.get("source", ""))
+    return json_response({"year": calendar_year_dict(row), "recomputed_cases": pending,
+                          "job": _job_dict(job_row) if job_row is not None else None})
 
 
 # ---------------------------------------------------------------- security log

@@ -10,7 +10,8 @@ from ..domain.calendar import YearSchedule, schedule_from_chinese_calendar
 from ..domain.clock import STEP_DAYS
 from ..domain.workflow import FINISHED_STATES
 from ..extensions import db
-from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Letter, Step, User
+from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Job, Letter, Step, User
+from . import jobs as background
 from .audit import case_event_row, insert_events, record_security
 from .errors import Forbidden, NotFound, ServiceError
 from .workdays import calendar_for_version, forget_calendar, load_calendar  # noqa: F401  (re-exported)
@@ -65,18 +66,25 @@ def parse_days(text: str, year: int, label: str, field: str) -> set[date]:
     return days
 
 
-def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
+def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str
+              ) -> tuple[CalendarYear, int, Job | None]:
     """Enter or correct one year; every open case it touches is recomputed and the change logged on it.
 
-    The calendar is committed first (``enter_year``); the recompute then runs in chunks of its
-    own (``recompute_year``). Returns the row and the number of open cases recomputed."""
-    row, pending = enter_year(actor, year, holidays_text, makeup_text, source)
-    recompute_year(actor, year)
-    return row, pending
+    The calendar change and the recompute job (platform-wide, run by the worker) are committed
+    together at once; the request never waits for the recompute. Returns the row, the number of
+    open cases to recompute and the job (None when there is none)."""
+    row, pending = enter_year(actor, year, holidays_text, makeup_text, source, commit=False)
+    if not pending:
+        db.session.commit()
+        return row, 0, None
+    job = background.submit(RECOMPUTE_KIND, actor, {"year": year, "revision": row.revision}, pending,
+                            agency_id=None)  # commits the calendar with the job
+    return row, pending, job
 
 
-def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
-    """Save one year's schedule as its next revision and commit it; the open cases it touches
+def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str, *,
+               commit: bool = True) -> tuple[CalendarYear, int]:
+    """Save one year's schedule as its next revision (and commit it); the open cases it touches
     (returned: their number) are not recomputed here.
 
     The calendar is national data: only the system administrator changes it (agency
@@ -111,7 +119,8 @@ def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, sou
     record_security(actor.agency_id, actor, "calendar_changed", {
         "year": year, "revision": row.revision, "source": row.source, "holidays": len(schedule.holidays),
         "makeup": len(schedule.makeup_workdays), "recomputed_cases": pending})
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row, pending
 
 
@@ -241,6 +250,34 @@ def _recompute_chunk(ids: list[int], actor_id: int | None, revised_by: str, why:
                            .values(**{k: bindparam(f"b_{k}") for k in _STEP_CLOCK}), step_rows)
     insert_events(events)
     return len(events)
+
+
+RECOMPUTE_KIND = "calendar_recompute"
+
+
+def _run_recompute_job(job: Job, progress) -> background.Result:
+    """The worker's part. A rerun (the worker died) selects only the cases not yet on the new
+    calendar: the ones done before are neither loaded nor logged again."""
+    actor = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+    year = int(job.params["year"])
+    before = job.total  # cases to recompute when the job was submitted
+    earlier = {}
+
+    def step(done: int, total: int) -> None:
+        # Counted against the whole job: what earlier runs finished shows as done.
+        earlier.setdefault("n", max(0, before - total))
+        progress(earlier["n"] + done, earlier["n"] + total)
+
+    out = recompute_year(actor, year, progress=step)
+    out["done_before"] = earlier.get("n", 0)
+    return background.Result(data=out)
+
+
+def _describe_recompute(job: Job) -> str:
+    return f"{job.params['year']}年全国工作日历第{job.params['revision']}版：重新计算在办案件期限"
+
+
+background.define(RECOMPUTE_KIND, "重新计算在办案件期限", _run_recompute_job, describe=_describe_recompute)
 
 
 def year_rows() -> list[CalendarYear]:

@@ -16,7 +16,7 @@ from app.services import letters as L
 from app.services.clocks import recompute_steps, refresh_clock
 from app.services.workdays import forget_calendar
 from tests.conftest import set_today, user
-from tests.factories import act, d, other_agency, register, reload, withdraw
+from tests.factories import act, d, other_agency, register, reload, save_year, withdraw
 
 HOLIDAYS_2027 = "2027-01-01,2027-01-04"
 
@@ -142,7 +142,7 @@ def test_chunked_recompute_gives_what_one_by_one_gives(app, ctx, small_chunks):
 def test_events_keep_agency_and_actor(app, ctx):
     set_today(app, "2026-12-10")
     ids = _platform()
-    CalS.save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "测试")
+    save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "测试")
     rows = db.session.execute(db.select(Event.case_id, Event.agency_id, Event.actor_id, Event.from_state,
                                         Event.to_state, Case.agency_id, Case.state)
                               .join(Case, Case.id == Event.case_id).where(Event.action == "calendar_recompute")).all()
