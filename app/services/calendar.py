@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, exists, func, literal, not_, or_
 from sqlalchemy.orm import selectinload
 
@@ -125,7 +126,6 @@ def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, sou
 
 
 RECOMPUTE_LABEL = "全国工作日历修订，重新计算期限"
-RECOMPUTE_CHUNK = 500  # cases loaded, recomputed and committed together
 _RETRIES = 3  # a chunk in which somebody changed a case meanwhile is loaded and recomputed again
 
 
@@ -155,7 +155,7 @@ def count_to_recompute(year: int, tag: str) -> int:
 
 def recompute_year(actor: User | None, year: int, progress=None) -> dict:
     """Recompute every open case touched by ``year`` with the calendar as it is now, one chunk of
-    RECOMPUTE_CHUNK cases per transaction: the cases with their steps and step letters in three
+    CALENDAR_RECOMPUTE_CHUNK cases per transaction: the cases with their steps and step letters in three
     queries, the changed cases, steps and their events written by executemany. Every changed case
     gets its own ``calendar_recompute`` event in the same transaction as its new dates.
 
@@ -169,8 +169,9 @@ def recompute_year(actor: User | None, year: int, progress=None) -> dict:
     done = changed = 0
     if progress:
         progress(0, len(ids))
-    for i in range(0, len(ids), RECOMPUTE_CHUNK):
-        chunk = ids[i:i + RECOMPUTE_CHUNK]
+    size = max(1, int(current_app.config["CALENDAR_RECOMPUTE_CHUNK"]))
+    for i in range(0, len(ids), size):
+        chunk = ids[i:i + size]
         for attempt in range(_RETRIES + 1):
             forget_calendar()  # a revision saved meanwhile is used at once
             try:

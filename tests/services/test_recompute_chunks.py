@@ -94,8 +94,10 @@ def _last_event_id() -> int:
 
 
 @pytest.fixture
-def small_chunks(monkeypatch):
-    monkeypatch.setattr(CalS, "RECOMPUTE_CHUNK", 3)
+def small_chunks(app):
+    app.config["CALENDAR_RECOMPUTE_CHUNK"] = 3
+    yield
+    app.config["CALENDAR_RECOMPUTE_CHUNK"] = 500
 
 
 CHANGES = [
