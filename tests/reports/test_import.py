@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from app.extensions import db
 from app.models import Case, Event
 from app.reports import annual
-from app.reports.importer import COLUMNS, import_ledger
+from app.reports.importer import COLUMNS, MAX_BYTES, import_ledger
 from app.services.errors import ServiceError
 from tests.conftest import user
 
@@ -189,7 +189,7 @@ def test_zip_that_is_not_a_workbook_and_oversized_files(app):
         with pytest.raises(ServiceError, match="不是有效的 Excel .xlsx 工作簿"):
             import_ledger(user("admin"), buf.getvalue())
         with pytest.raises(ServiceError, match="文件过大"):
-            import_ledger(user("admin"), b"PK\x03\x04" + b"0" * (5 * 1024 * 1024))
+            import_ledger(user("admin"), b"PK\x03\x04" + b"0" * MAX_BYTES)
         with pytest.raises(ServiceError, match="表头缺少以下列：申请人类型"):
             import_ledger(user("admin"), xlsx([["张三"]], headers=["申请人姓名/名称"]))
         with pytest.raises(ServiceError, match="没有可导入的数据行"):

@@ -97,12 +97,12 @@ def test_update_by_choice_changes_untouched_history_only(app):
 
 def test_every_imported_case_goes_through_the_named_service(app, monkeypatch):
     calls = []
-    real = S.register_imported_case
+    real = S.register_imported_cases
 
-    def spy(actor, row, key, today):
-        calls.append(row["row"])
-        return real(actor, row, key, today)
-    monkeypatch.setattr("app.reports.importer.register_imported_case", spy)
+    def spy(actor, rows, today, **kw):
+        calls.extend(row["row"] for row in rows)
+        return real(actor, rows, today, **kw)
+    monkeypatch.setattr("app.reports.importer.register_imported_cases", spy)
     with app.test_request_context():
         import_ledger(user("admin"), xlsx(ROWS))
         assert sorted(calls) == [2, 3, 4, 5, 6]
