@@ -208,10 +208,10 @@ def change(app, year: int, holidays: str, makeup: str, source: str) -> dict:
         saved_s = time.perf_counter() - t0
         saved_statements = counter.n
         job_id = None
-        if hasattr(cal_service, "recompute_job_kind"):  # the recompute is a job: run it here
+        if len(out) > 2 and out[2] is not None:  # the recompute is a job: run it here, as the worker does
             from app.services import jobs
 
-            job_id = out[2].id if len(out) > 2 and out[2] is not None else None
+            job_id = out[2].id
             jobs.run_pending()
         wall = time.perf_counter() - t0
         cpu = time.process_time() - cpu0
@@ -258,11 +258,11 @@ def render(rows: list[dict], args, code: str) -> str:
              f"{os.cpu_count()} cores, Python {platform.python_version()}; code measured: {code} "
              f"(bench at {commit}).", "",
              "| database | change | open cases | cases recomputed / changed (events) | SQL statements | wall | CPU | "
-             "save request | peak RSS | load avg (before → after) |",
+             "save (the request) | peak RSS | load avg (before → after) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         what = "2027 entered (r1)" if r["year"] == 2027 else "2026 corrected (r2)"
-        save = f"{r['saved_s'] * 1000:.0f} ms, {r['saved_statements']} stmts" if r["job"] else "(inline)"
+        save = f"{r['saved_s'] * 1000:.0f} ms, {r['saved_statements']} statements" if r["job"] else "(recompute inline)"
         lines.append(f"| {r['db']} | {what} | {r['open']:,} | {r['recomputed']:,} / {r['events']:,} | "
                      f"{r['statements']:,} | {r['wall']:.1f} s | {r['cpu']:.1f} s | {save} | {r['rss_mib']:.0f} MiB | "
                      f"{r['load'][0]:.2f} → {r['load'][1]:.2f} |")

@@ -512,6 +512,8 @@ def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_e
             result.case_ids.append(case_id)
         written(len(creates))
         db.session.commit()
+        if progress:  # SQLite: the writes above held the one write lock; the count is stored now
+            progress(total, total)
     except IntegrityError:
         db.session.rollback()
         result.case_ids.clear()
@@ -609,7 +611,12 @@ def _resubmit(job: Job, actor: User) -> Job:
 
 
 def _describe(job: Job) -> str:
-    return f"校验并写入 {job.params.get('rows', 0):,} 行（进度先计校验的行，再计写入的行）"
+    r = job.result if job.status == "done" else None
+    if r:
+        extra = "".join(f"，{label} {r[k]:,} 行" for k, label in (("updated", "更新"), ("refused", "拒绝"),
+                                                                  ("unchanged", "内容相同")) if r.get(k))
+        return f"已导入 {r['created']:,} 件历史申请（共 {r['rows']:,} 行{extra}）"
+    return f"校验并写入 {job.params.get('rows', 0):,} 行（进度先计校验的行，再计写入的行；全部成功才导入）"
 
 
 background.define(KIND, "历史台账导入", _run_job, resubmit=_resubmit, describe=_describe,

@@ -275,7 +275,10 @@ def _run_recompute_job(job: Job, progress) -> background.Result:
 
 
 def _describe_recompute(job: Job) -> str:
-    return f"{job.params['year']}年全国工作日历第{job.params['revision']}版：重新计算在办案件期限"
+    what = f"{job.params['year']}年全国工作日历第{job.params['revision']}版：重新计算在办案件期限"
+    if job.status == "done" and job.result:
+        what += f"，其中 {job.result['changed']:,} 件的期限或日历版本发生变化（已记入各案件的办理记录）"
+    return what
 
 
 background.define(RECOMPUTE_KIND, "重新计算在办案件期限", _run_recompute_job, describe=_describe_recompute)

@@ -71,6 +71,19 @@ def confirm_token(html: str) -> str:
     return m.group(1)
 
 
+def confirm(app, client, html: str, **form) -> str:
+    """Step 2: confirm the preview; the import is a job (run here as the worker would): its page."""
+    from app.services import jobs as background
+
+    resp = client.post("/import/confirm", data={"token": confirm_token(html), **form})
+    assert resp.status_code == 302 and resp.location.startswith("/jobs/"), resp.get_data(as_text=True)
+    with app.app_context():
+        background.run_pending()
+    page = client.get(resp.location)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 def test_good_file_imports_every_row_with_audit_events(app, client, auth):
     auth.login("admin")
     # Step 1 previews (nothing written yet); step 2 imports the previewed file.
@@ -80,10 +93,8 @@ def test_good_file_imports_every_row_with_audit_events(app, client, auth):
     assert "预览（尚未导入）" in html and '<strong id="to-create">4</strong>' in html
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
-    resp = client.post("/import/confirm", data={"token": confirm_token(html), "on_existing": "refuse"})
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200, html
-    assert "已导入 4 件历史申请" in html
+    html = confirm(app, client, html, on_existing="refuse")
+    assert "已导入 4 件历史申请" in html and "8 / 8" in html
     with app.app_context():
         cases = db.session.scalars(db.select(Case).order_by(Case.received_on)).all()
         assert len(cases) == 4 and all(c.imported for c in cases)
