@@ -143,3 +143,61 @@ def test_a_recompute_killed_mid_way_is_finished_by_the_next_worker(queue_app, tm
     assert finished.attempts == 2 and (finished.done, finished.total) == (n, n), (killed.done, finished.result)
     assert finished.result["done_before"] == killed.done and finished.result["recomputed"] == n - killed.done
     assert _recompute_state() == (n, n, n)  # every case once, none twice
+
+
+# ---------------------------------------------------------------- the ledger import
+
+def _ledger(n: int) -> bytes:
+    from tests.reports.test_import import xlsx
+
+    first = date(2020, 1, 6)
+    return xlsx([[f"申请人{i}", "自然人", "互联网渠道", first + timedelta(days=i % 2000), f"某项目批准文件{i}", "李承办",
+                  first + timedelta(days=i % 2000 + 20), "予以公开", "", "", f"旧-{i:06d}"] for i in range(n)])
+
+
+def _imported() -> tuple[int, int, int]:
+    from app.models import Sequence
+
+    db.session.remove()
+    cases = db.session.scalar(db.select(db.func.count(Case.id)).where(Case.imported.is_(True)))
+    events = db.session.scalar(db.select(db.func.count(Event.id)).where(Event.action == "import"))
+    numbers = db.session.scalar(db.select(db.func.coalesce(db.func.sum(Sequence.last), 0)).where(Sequence.kind == "case"))
+    return cases, events, numbers
+
+
+def test_an_import_killed_mid_way_writes_nothing_and_the_next_worker_imports_it_all(queue_app, tmp_path,
+                                                                                     monkeypatch):
+    from app.reports import importer
+
+    monkeypatch.setenv("IMPORT_STAGING_DIR", queue_app.config["IMPORT_STAGING_DIR"])  # the worker's too
+
+    n = 3000
+    admin = db.session.scalar(db.select(User).where(User.username == "admin"))
+    data = _ledger(n)
+    with queue_app.test_request_context():
+        preview = importer.import_ledger(admin, data, dry_run=True)
+        assert preview.ok and preview.count("create") == n
+        job = importer.submit(admin, importer.stage(admin, data), "refuse")
+        staged = importer._job_file(admin.id, job.params["token"])
+    assert job.total == 2 * n and os.path.exists(staged)
+    proc = _start_worker(queue_app, tmp_path, "killed")
+    try:
+        # Rows checked are reported before any row is written: then the writing runs.
+        seen = _wait_for(proc, job.id, lambda j: j.status != "queued" and (j.done >= n or j.status != "running"))
+    finally:
+        _kill(proc)
+    if seen.status != "running" or _job(job.id).status != "running":
+        pytest.skip(f"the import finished before the worker could be killed: {seen.status} {seen.done} {seen.error}")
+    assert _imported() == (0, 0, 0)  # all or nothing: nothing of it was committed
+    assert os.path.exists(staged)  # kept for the rerun until the job ends
+    _as_if_long_ago(job.id)
+    proc = _start_worker(queue_app, tmp_path, "next")
+    try:
+        finished = _wait_for(proc, job.id, lambda j: j.status in ("done", "failed"), step=0.2)
+    finally:
+        assert _stop(proc) == 0, proc.log_path.read_text(errors="replace")
+    assert finished.status == "done", finished.error
+    assert finished.attempts == 2 and (finished.done, finished.total) == (2 * n, 2 * n)
+    assert finished.result["created"] == n
+    assert _imported() == (n, n, n)  # every row once, numbered without a gap
+    assert not os.path.exists(staged)
