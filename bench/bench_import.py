@@ -57,8 +57,9 @@ def ledger(rows: int, seed: int = 12) -> Path:
     if path.exists():
         return path
     rnd = random.Random(seed)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("台账")
+    wb = Workbook()  # not write_only: like Excel's, the sheet then starts with its <dimension>
+    ws = wb.active
+    ws.title = "台账"
     ws.append([c.header for c in COLUMNS])
     first = date(2016, 1, 4)
     span = (TODAY - first).days
