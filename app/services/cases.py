@@ -256,12 +256,15 @@ def register_imported_case(actor: User, row: Mapping[str, Any], import_key: str,
     return db.session.get(Case, case_id)
 
 
+_CASE_COLUMNS = frozenset(c.key for c in Case.__table__.columns) - {"id"}
+
+
 def register_imported_cases(actor: User, rows: list[Mapping[str, Any]], today: date, *, batch: int = 1000,
                             on_batch: Callable[[int], None] | None = None) -> list[tuple[int, str]]:
     """历史台账导入 of many rows (each with its "key"), in the order given, inside the caller's
     transaction: what ``register_imported_case`` does row by row, with the numbers of each year
     allocated at once and the cases and their "import" events inserted by batches of ``batch``
-    (a few statements per batch). The cases are detached once written (memory stays bounded);
+    (a few statements per batch; the cases are never in the session, so memory stays bounded).
     ``on_batch(written)`` is called after each batch. Returns (id, number) of each case."""
     from .numbering import next_numbers
 
@@ -277,18 +280,23 @@ def register_imported_cases(actor: User, rows: list[Mapping[str, Any]], today: d
                         confirmed_on=None, received_on=row["received_on"],
                         receipt_basis="历史台账导入：收到申请日期以原台账记载为准", logged_at=datetime.utcnow(),
                         created_by_id=actor.id, extension_days=0, imported=True, import_key=row["key"],
-                        reply_due=None, calendar_version="")
+                        # Every row sets the same columns: the batch is then one multi-row INSERT.
+                        reply_due=None, paused_until=None, due_provisional=False, calendar_version="")
             _apply_ledger_row(case, row, today)
             cases.append(case)
-        db.session.add_all(cases)
-        db.session.flush()
+        # Core executemany (the ORM inserts a row at a time where it must read each new id back):
+        # the cases' columns as computed, then their ids by the import key, then the events.
+        db.session.execute(db.insert(Case.__table__), [
+            {k: v for k, v in vars(case).items() if k in _CASE_COLUMNS} for case in cases])
+        ids = dict(db.session.execute(db.select(Case.import_key, Case.id).where(
+            Case.agency_id == actor.agency_id, Case.import_key.in_([c.import_key for c in cases]))).all())
+        for case in cases:
+            case.id = ids[case.import_key]
         insert_events([case_event_row(case, actor.id, "import", "历史台账导入", None, case.state, {
             "imported": True, "row": row["row"], "number": case.number, "original_number": row["original_number"],
             "received_on": row["received_on"], "closed_on": row["closed_on"], "outcome": row["outcome_code"],
             "reply_number": row["reply_number"], "reply_due": case.reply_due, "needs_triage": case.needs_triage,
         }) for case, row in zip(cases, rows[i:i + batch])])
-        for case in cases:
-            db.session.expunge(case)
         out.extend((case.id, case.number) for case in cases)
         written += len(cases)
         if on_batch:

@@ -78,3 +78,32 @@ def test_a_large_preview_lists_its_first_rows_and_counts_all(app, client, auth):
     html = upload(client, xlsx(rows)).get_data(as_text=True)
     assert '<strong id="to-create">700</strong>' in html
     assert html.count('data-action="create"') == 500 and "另有 200 行未列出" in html
+
+
+def test_statements_do_not_grow_with_the_rows(app):
+    """Cases and events are written by batches: 12 rows or 60 cost the same statements (each row
+    used to cost a numbering UPDATE, an INSERT and an event INSERT at least)."""
+    from sqlalchemy import event
+
+    def rows(n, tag):
+        return [[f"申请人{i}", "自然人", "互联网渠道", "2024-03-15" if i % 2 else "2026-11-02", f"某文件{i}", "",
+                 "2024-04-02" if i % 2 else None, "予以公开" if i % 2 else None, "", "", f"{tag}-{i:05d}"]
+                for i in range(n)]
+
+    def count(data):
+        n = [0]
+
+        def tick(*_a, **_k):
+            n[0] += 1
+        with app.test_request_context():
+            event.listen(db.engine, "before_cursor_execute", tick)
+            try:
+                result = importer.import_ledger(user("admin"), data)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", tick)
+            assert result.ok and result.created == len(result.plan)
+        return n[0]
+
+    small, large = count(xlsx(rows(12, "S"))), count(xlsx(rows(60, "L")))
+    assert large <= small <= 25, (small, large)  # the first also creates the years' number sequences
+    assert _written(app) == (72, 72)
