@@ -87,7 +87,7 @@ def load_job_kinds() -> None:
     """Import every module that declares queue work (each registers its task or job kind)."""
     from .casefile import jobs, ocr  # noqa: F401
     from .reports import ledger_export  # noqa: F401
-    from .services import jobs as background  # noqa: F401
+    from .services import calendar, jobs as background  # noqa: F401
 
 
 def register_cli(app: Flask) -> None:

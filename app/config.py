@@ -93,6 +93,9 @@ class Config:
     NIGHTLY_AT = _env("NIGHTLY_AT", "02:30")
     # Result files of background jobs (printed case files, exports) are deleted after this many days.
     JOB_RESULT_DAYS = _env("JOB_RESULT_DAYS", 7, int)
+    # The recompute after a calendar change loads, recomputes and commits this many open cases at a
+    # time (a worker killed mid-way loses at most one chunk; the rerun skips the ones done).
+    CALENDAR_RECOMPUTE_CHUNK = _env("CALENDAR_RECOMPUTE_CHUNK", 500, int)
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -202,3 +202,19 @@ def count_of(app, model, case_id: int) -> int:
             return db.session.scalar(db.select(db.func.count()).select_from(model).where(model.case_id == case_id))
         finally:
             db.session.remove()
+
+
+# ------------------------------------------------------------------ calendar
+
+def save_year(actor: User, year: int, holidays: str, makeup: str, source: str):
+    """Enter a calendar year as the system administrator does, then run the recompute job it
+    submitted here (the worker's part, in process). Returns the row and the cases recomputed."""
+    from app.services import calendar as CalS
+    from app.services import jobs as background
+
+    row, pending, job = CalS.save_year(actor, year, holidays, makeup, source)
+    if job is not None:
+        background.run_pending()
+        db.session.expire_all()
+        assert db.session.get(type(job), job.id).status == "done", job.error
+    return row, pending

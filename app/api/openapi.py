@@ -269,7 +269,9 @@ def response_schemas() -> dict[str, dict]:
     })
     s["CalendarList"] = obj({"years": arr(ref("CalendarYear"))})
     s["CalendarSaved"] = obj({"year": ref("CalendarYear"),
-                              "recomputed_cases": {"type": "integer", "description": "期限发生变化的未办结案件数"}})
+                              "recomputed_cases": {"type": "integer",
+                                                   "description": "期限涉及该年度、将重新计算的未办结案件数"},
+                              "job": nullable(ref("Job"))})
     s["CalendarChangeRequest"] = obj({
         "id": INT, "agency": obj({"code": STR, "name": STR}), "year": INT, "dates": STR, "note": STR,
         "status": enum(("open", "done", "declined")), "status_label": STR, "requested_by": USER_REF,
@@ -279,7 +281,7 @@ def response_schemas() -> dict[str, dict]:
     s["CalendarChangeRequestList"] = obj({"items": arr(ref("CalendarChangeRequest"))})
     s["AgencySettings"] = obj({"code": STR, "name": STR, "separation_relaxed": BOOL})
     s["Job"] = obj({
-        "id": INT, "kind": {**STR, "description": "casefile_print 批量打印案卷、ledger_export 导出台账……"},
+        "id": INT, "kind": {**STR, "description": "casefile_print 批量打印案卷、ledger_export 导出台账、calendar_recompute 重新计算期限……"},
         "kind_label": STR, "status": enum(("queued", "running", "done", "failed")), "status_label": STR,
         "expired": {**BOOL, "description": "结果文件已过期删除（可重新提交）"},
         "total": INT, "done": {**INT, "description": "已完成的数量（案卷件数、已写入的行数）"},

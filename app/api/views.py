@@ -308,16 +308,19 @@ def reissue_notice(case_id: int, ref: str):
 
 @route("/import", "POST", roles=frozenset({"admin"}), summary="导入历史台账（.xlsx）",
        description="请求体为填好的导入模板（.xlsx 原始字节，Content-Type: application/vnd.openxmlformats-"
-                   "officedocument.spreadsheetml.sheet）。逐行校验：有任何一行不合格则一件不导入，并列出每个被拒绝的"
-                   "行号和原因（422）；文件无法读取（不是 .xlsx、已损坏、含 DTD 或实体声明、解压后过大）也返回 422。"
-                   "原编号（或未填原编号时申请人、收到日期和申请内容）已导入过的行逐行拒绝并说明（on_existing=update 时"
-                   "更新导入后无人办理的案件）；dry_run=true 只返回处理计划。导入的未办结案件先进入待分拣清单。",
+                   "officedocument.spreadsheetml.sheet），最多 50,000 行。逐行校验：有任何一行不合格则一件不导入，并列出"
+                   "每个被拒绝的行号和原因（422）；文件无法读取（不是 .xlsx、已损坏、含 DTD 或实体声明、解压后过大）也返回"
+                   " 422。原编号（或未填原编号时申请人、收到日期和申请内容）已导入过的行逐行拒绝并说明（on_existing=update"
+                   " 时更新导入后无人办理的案件）；dry_run=true 只返回处理计划。校验通过且有要新建或更新的行时，导入由后台"
+                   "任务执行：返回 202 和任务（Location 头指向任务），用 GET /jobs/{id} 查看进度（先计校验的行，再计写入的"
+                   "行）。任务在一个事务中重新校验并写入全部行：任何错误（或与同时进行的导入冲突）则一件不导入，任务失败并"
+                   "列出原因。导入的未办结案件先进入待分拣清单。",
        query=IMPORT_PARAMS,
-       responses=dict([(200, ("预览，或没有新建或更新任何案件", None)), (201, ("已导入", None)), E400, E401, E403,
-                       (409, ("与同时进行的导入冲突，未导入任何案件", "Error")),
-                       (422, ("文件无法读取，或有行不合格，未导入任何案件", "Error"))]))
+       responses=dict([(200, ("预览，或没有要新建或更新的案件", None)), (202, ("已提交的导入任务", "Job")), E400, E401,
+                       E403, (422, ("文件无法读取，或有行不合格，未导入任何案件", "Error"))]))
 def import_ledger():
-    from ..reports.importer import import_ledger as run_import
+    from ..reports import importer
+
     args = check_query(request.args, IMPORT_PARAMS)
     dry_run = args.get("dry_run", "").strip().lower()
     if dry_run not in ("", "true", "false", "1", "0"):
@@ -326,10 +329,12 @@ def import_ledger():
     data = request.get_data(cache=False)
     if not data:
         raise ServiceError("请求体为空：请上传 .xlsx 文件", "file")
-    result = run_import(current_user(), data, dry_run=dry_run in ("true", "1"), on_existing=on_existing)
+    user = current_user()
+    result = importer.import_ledger(user, data, dry_run=True, on_existing=on_existing)
     if result.ok:
-        wrote = not result.dry_run and (result.created or result.count("update"))
-        return json_response(result.as_dict(), 201 if wrote else 200)
+        if dry_run in ("true", "1") or not (result.count("create") or result.count("update")):
+            return json_response(result.as_dict(), 200)
+        return _submitted(importer.submit(user, importer.stage(user, data), on_existing))
     rows = result.as_dict()["errors"]
     first = rows[0]
     return json_response({"error": {
@@ -390,8 +395,9 @@ def calendar():
 
 @route("/calendar/<int:year>", "PUT", roles=frozenset({"sysadmin"}), summary="录入或修订一个年度的工作日历",
        what="维护全国工作日历",
-       description="全国工作日历由系统管理员维护（机关管理员请提交修改申请）。整年替换。所有机关未办结案件的期限"
-                   "随即重新计算，每个变化的案件记一条审计记录（全国工作日历修订）。",
+       description="全国工作日历由系统管理员维护（机关管理员请提交修改申请）。整年替换。日历随即保存；所有机关"
+                   "期限涉及该年度的未办结案件（recomputed_cases 件）由后台任务重新计算（job，用 GET /jobs/{id} 查看"
+                   "进度；没有涉及的案件时为 null），每个变化的案件记一条审计记录（全国工作日历修订）。",
        request_schema="CalendarYearPut",
        responses=dict([(200, ("保存后的年度和重新计算的案件数", "CalendarSaved")), E400, E401, E403]))
 def put_calendar(year: int):
@@ -405,9 +411,10 @@ def put_calendar(year: int):
     def text(v):
         return "\n".join(v) if isinstance(v, list) else v
 
-    row, changed = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
-                                         body.get("source", ""))
-    return json_response({"year": calendar_year_dict(row), "recomputed_cases": changed})
+    row, pending, job_row = cal_service.save_year(user, year, text(body["holidays"]), text(body["makeup"]),
+                                                  body.get("source", ""))
+    return json_response({"year": calendar_year_dict(row), "recomputed_cases": pending,
+                          "job": _job_dict(job_row) if job_row is not None else None})
 
 
 # ---------------------------------------------------------------- digest

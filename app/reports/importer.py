@@ -6,7 +6,7 @@ entity declarations in any part) and parsed with defusedxml; a file that cannot 
 with BadFile (422). Every row is validated; any invalid row imports nothing. A row whose original
 number (or, without one, whose content) is already in the agency is refused with the case it
 matches, or by explicit choice updates that case if nobody has worked on it since. Each row
-becomes a case through services.cases.register_imported_case (numbering and audit event there);
+becomes a case through services.cases.register_imported_cases (numbering and audit events there);
 open ones wait in the triage list (services.cases.triage_imported).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
 from openpyxl import Workbook, load_workbook
@@ -33,15 +33,17 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, applicant_key
 from ..domain.outcomes import OUTCOMES
 from ..extensions import db
-from ..models import Case, Event, User
-from ..services.cases import register_imported_case, update_imported_case
+from ..models import Case, Event, Job, User
+from ..services import jobs as background
+from ..services.cases import register_imported_cases, update_imported_case
 from ..services.errors import Conflict, Forbidden, ServiceError
 from ..services.time import today as _today
 from .xlsxsafe import put
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED = 100 * 1024 * 1024  # refuses zip bombs before openpyxl inflates anything
-MAX_ROWS = 10_000
+MAX_BYTES = 16 * 1024 * 1024  # a 50,000-row ledger from Excel is 3–6 MB
+MAX_UNPACKED = 100 * 1024 * 1024  # (a 50,000-row sheet is ~30 MB) refuses zip bombs before openpyxl inflates anything
+MAX_ROWS = 50_000  # the confirmed import runs in the worker (app/services/jobs.py), in one transaction
+WRITE_BATCH = 1000  # cases inserted (and progress reported) together
 TEMPLATE_ROWS = 2000  # rows of the template that carry the dropdowns
 
 
@@ -468,16 +470,23 @@ def _unchanged(case: Case, rec: dict) -> bool:
     return all(getattr(case, k) == rec[k] for k in IMPORT_FIELDS)
 
 
-def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_existing: str = "refuse") -> ImportResult:
+def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_existing: str = "refuse",
+                  progress: Callable[..., None] | None = None) -> ImportResult:
     """Validate every row (any invalid row imports nothing); then create the new rows' cases,
     refuse (or, on_existing="update", update) rows already imported, in one transaction.
-    A dry run reports the same plan and writes nothing."""
+    A dry run reports the same plan and writes nothing.
+
+    ``progress(done, total, commit=False)`` (the job's, which leaves this transaction open) is
+    told the rows checked, then the rows written: total is twice the rows."""
     if not actor.has_role("admin"):
         raise Forbidden("只有管理员可以导入历史台账")
     if on_existing not in ON_EXISTING:
         raise ServiceError("已存在的行的处理方式无效（refuse 或 update）", "on_existing")
     records, result = parse_rows(actor, read_sheet(file_bytes))
     result.dry_run, result.on_existing = dry_run, on_existing
+    total = 2 * result.rows
+    if progress:
+        progress(result.rows, total, commit=False)
     if result.errors:
         return result
     result.plan = plan_rows(actor, records, on_existing)
@@ -486,14 +495,25 @@ def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_e
     today = _today()
     try:
         # Numbers follow the order of receipt within each year of receipt.
-        for p in sorted(result.plan, key=lambda p: (p.rec["received_on"], p.row)):
-            if p.action == "create":
-                case = register_imported_case(actor, p.rec, p.rec["key"], today)
-                p.case_id, p.number = case.id, case.number
-                result.case_ids.append(case.id)
-            elif p.action == "update":
+        ordered = sorted(result.plan, key=lambda p: (p.rec["received_on"], p.row))
+        creates = [p for p in ordered if p.action == "create"]
+        rest = result.rows - len(creates)
+
+        def written(n: int) -> None:
+            if progress:
+                progress(result.rows + rest + n, total, commit=False)
+
+        for p in ordered:
+            if p.action == "update":
                 update_imported_case(actor, db.session.get(Case, p.case_id), p.rec, today)
+        made = register_imported_cases(actor, [p.rec for p in creates], today, batch=WRITE_BATCH, on_batch=written)
+        for p, (case_id, number) in zip(creates, made):
+            p.case_id, p.number = case_id, number
+            result.case_ids.append(case_id)
+        written(len(creates))
         db.session.commit()
+        if progress:  # SQLite: the writes above held the one write lock; the count is stored now
+            progress(total, total)
     except IntegrityError:
         db.session.rollback()
         result.case_ids.clear()
@@ -503,6 +523,104 @@ def import_ledger(actor: User, file_bytes: bytes, *, dry_run: bool = False, on_e
         result.case_ids.clear()
         raise
     return result
+
+
+def error_report(result: ImportResult, limit: int = 200) -> str:
+    """The rejected rows, one a line (a failed import job shows it)."""
+    rows = len({e.row for e in result.errors})
+    lines = [f"校验未通过：共 {result.rows} 行数据，其中 {rows} 行有误，未导入任何数据。请修改以下各行后重新上传整份文件。"]
+    lines += [str(e) for e in result.errors[:limit]]
+    if len(result.errors) > limit:
+        lines.append(f"……另有 {len(result.errors) - limit} 处错误未列出")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the confirmed import: a job
+
+KIND = "ledger_import"
+
+
+def submit(actor: User, token: str, on_existing: str) -> Job:
+    """Confirm a previewed import: the staged file is kept for the job (out of the preview's
+    expiry) until the job ends; the worker validates, plans and writes it in one transaction."""
+    if not actor.has_role("admin"):
+        raise Forbidden("只有管理员可以导入历史台账")
+    if on_existing not in ON_EXISTING:
+        raise ServiceError("已存在的行的处理方式无效（refuse 或 update）", "on_existing")
+    data = staged(actor, token)  # checks the token, the expiry and the hash
+    rows = _count_rows(data)
+    path = _staged_path(actor, token)
+    try:
+        os.replace(path, _job_file(actor.id, token))  # a second confirmation finds no preview
+    except FileNotFoundError:
+        raise ServiceError("该预览已确认导入，请在“我的后台任务”中查看", "file") from None
+    return background.submit(KIND, actor, {"token": token, "on_existing": on_existing, "rows": rows}, 2 * rows,
+                             audit_data=None)
+
+
+def _count_rows(data: bytes) -> int:
+    return max(0, len(read_sheet(data)) - 1)
+
+
+def _job_file(user_id: int, token: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", token or ""):
+        raise ServiceError("导入文件标识无效", "file")
+    return os.path.join(_staging_dir(), f"{user_id}-{token}.job.xlsx")
+
+
+def _run_job(job: Job, progress) -> background.Result:
+    """The worker's part. Killed mid-way, nothing was committed: the rerun starts again from the
+    file, which stays until the job ends (done or failed)."""
+    actor = db.session.get(User, job.requested_by_id)
+    path = _job_file(job.requested_by_id, job.params["token"])
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ServiceError("导入的文件已不存在（任务已结束或文件已清理），请重新上传") from None
+    if hashlib.sha256(data).hexdigest() != job.params["token"]:
+        raise ServiceError("导入的文件已损坏，请重新上传")
+    try:
+        result = import_ledger(actor, data, on_existing=job.params.get("on_existing", "refuse"), progress=progress)
+    except background.Interrupted:
+        raise  # declared interrupted (a rerun has it): the file stays for that run
+    except Exception:
+        _drop(path)
+        raise
+    _drop(path)
+    if not result.ok:
+        raise ServiceError(error_report(result))
+    summary = result.as_dict()
+    summary.pop("plan")
+    summary["refused_rows"] = [p.as_dict() for p in result.refused][:500]
+    return background.Result(data=summary)
+
+
+def _drop(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _resubmit(job: Job, actor: User) -> Job:
+    path = _job_file(job.requested_by_id, job.params["token"])
+    if job.requested_by_id != actor.id or not os.path.exists(path):
+        raise ServiceError("导入任务结束后文件已删除，不能重新提交；请重新上传文件并预览", "job")
+    return background.submit(KIND, actor, dict(job.params), job.total)
+
+
+def _describe(job: Job) -> str:
+    r = job.result if job.status == "done" else None
+    if r:
+        extra = "".join(f"，{label} {r[k]:,} 行" for k, label in (("updated", "更新"), ("refused", "拒绝"),
+                                                                  ("unchanged", "内容相同")) if r.get(k))
+        return f"已导入 {r['created']:,} 件历史申请（共 {r['rows']:,} 行{extra}）"
+    return f"校验并写入 {job.params.get('rows', 0):,} 行（进度先计校验的行，再计写入的行；全部成功才导入）"
+
+
+background.define(KIND, "历史台账导入", _run_job, resubmit=_resubmit, describe=_describe,
+                  roles=("admin",))
 
 
 # ---------------------------------------------------------------- the file between preview and import
@@ -529,7 +647,7 @@ def stage(actor: User, data: bytes) -> str:
     cutoff = time.time() - STAGING_HOURS * 3600
     for name in os.listdir(folder):  # the ledger holds personal data: stale previews go
         full = os.path.join(folder, name)
-        if os.path.getmtime(full) < cutoff:
+        if not name.endswith(".job.xlsx") and os.path.getmtime(full) < cutoff:  # a job's file: until it ends
             os.unlink(full)
     tmp = _staged_path(actor, token) + ".part"
     with open(tmp, "wb") as f:

@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import current_app
+from sqlalchemy import and_, bindparam, exists, func, literal, not_, or_
+from sqlalchemy.orm import selectinload
+
 from ..domain.calendar import YearSchedule, schedule_from_chinese_calendar
-from ..extensions import db
-from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Event, User
+from ..domain.clock import STEP_DAYS
 from ..domain.workflow import FINISHED_STATES
-from .audit import record_security
+from ..extensions import db
+from ..models import CalendarChangeRequest, CalendarRevision, CalendarYear, Case, Job, Letter, Step, User
+from . import jobs as background
+from .audit import case_event_row, insert_events, record_security
 from .errors import Forbidden, NotFound, ServiceError
 from .workdays import calendar_for_version, forget_calendar, load_calendar  # noqa: F401  (re-exported)
 
@@ -61,8 +67,26 @@ def parse_days(text: str, year: int, label: str, field: str) -> set[date]:
     return days
 
 
-def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str) -> tuple[CalendarYear, int]:
-    """Enter or correct one year; every open case is recomputed and the change logged on it.
+def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str
+              ) -> tuple[CalendarYear, int, Job | None]:
+    """Enter or correct one year; every open case it touches is recomputed and the change logged on it.
+
+    The calendar change and the recompute job (platform-wide, run by the worker) are committed
+    together at once; the request never waits for the recompute. Returns the row, the number of
+    open cases to recompute and the job (None when there is none)."""
+    row, pending = enter_year(actor, year, holidays_text, makeup_text, source, commit=False)
+    if not pending:
+        db.session.commit()
+        return row, 0, None
+    job = background.submit(RECOMPUTE_KIND, actor, {"year": year, "revision": row.revision}, pending,
+                            agency_id=None)  # commits the calendar with the job
+    return row, pending, job
+
+
+def enter_year(actor: User, year: int, holidays_text: str, makeup_text: str, source: str, *,
+               commit: bool = True) -> tuple[CalendarYear, int]:
+    """Save one year's schedule as its next revision (and commit it); the open cases it touches
+    (returned: their number) are not recomputed here.
 
     The calendar is national data: only the system administrator changes it (agency
     administrators ask for a change with ``request_change``)."""
@@ -92,40 +116,172 @@ def save_year(actor: User, year: int, holidays_text: str, makeup_text: str, sour
     keep_revision(row)
     db.session.flush()
     forget_calendar()
-    changed = recompute_open_cases(actor, f"{year}年全国工作日历已由系统管理员修订（第{row.revision}版）")
+    pending = count_to_recompute(year, f"{year}r{row.revision}")
     record_security(actor.agency_id, actor, "calendar_changed", {
         "year": year, "revision": row.revision, "source": row.source, "holidays": len(schedule.holidays),
-        "makeup": len(schedule.makeup_workdays), "recomputed_cases": changed})
-    db.session.commit()
-    return row, changed
+        "makeup": len(schedule.makeup_workdays), "recomputed_cases": pending})
+    if commit:
+        db.session.commit()
+    return row, pending
 
 
 RECOMPUTE_LABEL = "全国工作日历修订，重新计算期限"
+_RETRIES = 3  # a chunk in which somebody changed a case meanwhile is loaded and recomputed again
 
 
-def recompute_open_cases(actor: User | None, why: str) -> int:
+def _stale(column, year: int, tag: str):
+    """The stored calendar version names ``year`` at another revision than ``tag`` (or is empty:
+    never computed). Versions are comma-separated tags such as "2026r1,2027p"."""
+    wrapped = literal(",") + column + literal(",")
+    return or_(column == "", and_(wrapped.like(f"%,{year}%"), not_(wrapped.like(f"%,{tag},%"))))
+
+
+def _to_recompute(year: int, tag: str):
+    """Open cases whose reply clock or an open step's deadline was computed with another revision
+    of ``year`` (or never classified). Nothing else can move when ``year`` changes: a deadline's
+    version names every year from its start to its due date. Cases already on ``tag`` are not
+    selected, so a recompute that stopped half-way is finished by running it again."""
+    step = exists().where(Step.case_id == Case.id, or_(
+        and_(Step.calendar_version == "", Step.due_on.is_not(None), Step.kind.in_(sorted(STEP_DAYS))),
+        # An open step counted in working days (a date entered by hand is kept as entered).
+        and_(Step.answered_on.is_(None), Step.result == "", Step.due_days.is_not(None),
+             _stale(Step.calendar_version, year, tag))))
+    return and_(Case.state.not_in(sorted(FINISHED_STATES)), or_(_stale(Case.calendar_version, year, tag), step))
+
+
+def count_to_recompute(year: int, tag: str) -> int:
+    return db.session.scalar(db.select(func.count(Case.id)).where(_to_recompute(year, tag)))
+
+
+def recompute_year(actor: User | None, year: int, progress=None) -> dict:
+    """Recompute every open case touched by ``year`` with the calendar as it is now, one chunk of
+    CALENDAR_RECOMPUTE_CHUNK cases per transaction: the cases with their steps and step letters in three
+    queries, the changed cases, steps and their events written by executemany. Every changed case
+    gets its own ``calendar_recompute`` event in the same transaction as its new dates.
+
+    ``progress(done, total)`` is called (and commits) after each chunk. Returns the counts."""
+    actor_id = actor.id if actor else None
+    revised_by = f"系统管理员 {actor.name}" if actor else "系统（部署时导入）"
+    row = db.session.get(CalendarYear, year)
+    tag = f"{year}r{row.revision}" if row else f"{year}p"
+    why = f"{year}年全国工作日历已由系统管理员修订（第{row.revision}版）" if row else f"{year}年全国工作日历已删除"
+    ids = list(db.session.scalars(db.select(Case.id).where(_to_recompute(year, tag)).order_by(Case.id)))
+    done = changed = 0
+    if progress:
+        progress(0, len(ids))
+    size = max(1, int(current_app.config["CALENDAR_RECOMPUTE_CHUNK"]))
+    for i in range(0, len(ids), size):
+        chunk = ids[i:i + size]
+        for attempt in range(_RETRIES + 1):
+            forget_calendar()  # a revision saved meanwhile is used at once
+            try:
+                changed += _recompute_chunk(chunk, actor_id, revised_by, why)
+                break
+            except _ChangedMeanwhile:
+                db.session.rollback()
+                if attempt == _RETRIES:
+                    raise ServiceError("重新计算期间案件被反复修改，请稍后重新运行") from None
+        done += len(chunk)
+        if progress:
+            progress(done, len(ids))
+        else:
+            db.session.commit()
+    return {"year": year, "tag": tag, "recomputed": len(ids), "changed": changed}
+
+
+class _ChangedMeanwhile(Exception):
+    """Another transaction changed a case of the chunk after it was loaded (its version moved)."""
+
+
+_CASE_CLOCK = ("reply_due", "paused_until", "due_provisional", "calendar_version")
+_STEP_CLOCK = ("due_on", "due_days", "due_provisional", "calendar_version")
+
+
+def _recompute_chunk(ids: list[int], actor_id: int | None, revised_by: str, why: str) -> int:
     from .clocks import recompute_steps, refresh_clock
-    from .audit import record
 
-    changed = 0
-    q = db.select(Case).where(Case.state.not_in(FINISHED_STATES))
-    for case in db.session.scalars(q):
-        before = (case.reply_due, case.due_provisional, case.calendar_version)
-        steps = recompute_steps(case)  # first: an open pause's limit moves the reply due date
-        refresh_clock(case)
-        after = (case.reply_due, case.due_provisional, case.calendar_version)
-        if before != after or steps:
-            changed += 1
-            # The calendar is national: say whose change this is, so an agency does not see a
-            # stranger from another agency moving its deadlines.
-            record(case, actor, "calendar_recompute", RECOMPUTE_LABEL, case.state, case.state, {
-                "reason": why, "revised_by": f"系统管理员 {actor.name}" if actor else "系统（部署时导入）",
-                "old_due": before[0].isoformat() if before[0] else None,
-                "new_due": after[0].isoformat() if after[0] else None,
-                "old_calendar_version": before[2], "new_calendar_version": after[2],
-                "provisional": after[1], "steps": steps,
-            })
-    return changed
+    with db.session.no_autoflush:
+        cases = list(db.session.scalars(db.select(Case).where(Case.id.in_(ids)).options(
+            selectinload(Case.steps),
+            # Only what Step.printed_letter reads: never the letters' PDFs.
+            selectinload(Case.letters.and_(Letter.notice_ref.like("step-%"))).load_only(
+                Letter.id, Letter.case_id, Letter.notice_ref, Letter.number))))
+        case_rows, step_rows, events = [], [], []
+        for case in cases:
+            before = {k: getattr(case, k) for k in _CASE_CLOCK}
+            steps_before = {s.id: tuple(getattr(s, k) for k in _STEP_CLOCK) for s in case.steps}
+            steps = recompute_steps(case)  # first: an open pause's limit moves the reply due date
+            refresh_clock(case)
+            for s in case.steps:
+                now = tuple(getattr(s, k) for k in _STEP_CLOCK)
+                if now != steps_before[s.id]:
+                    step_rows.append({"b_id": s.id, **{f"b_{k}": v for k, v in zip(_STEP_CLOCK, now)}})
+            after = {k: getattr(case, k) for k in _CASE_CLOCK}
+            if after != before:
+                case_rows.append({"b_id": case.id, "b_version": case.version, "b_new_version": case.version + 1,
+                                  **{f"b_{k}": v for k, v in after.items()}})
+            old = (before["reply_due"], before["due_provisional"], before["calendar_version"])
+            new = (after["reply_due"], after["due_provisional"], after["calendar_version"])
+            if old != new or steps:
+                # The calendar is national: say whose change this is, so an agency does not see a
+                # stranger from another agency moving its deadlines.
+                events.append(case_event_row(case, actor_id, "calendar_recompute", RECOMPUTE_LABEL, case.state,
+                                             case.state, {
+                    "reason": why, "revised_by": revised_by,
+                    "old_due": old[0].isoformat() if old[0] else None,
+                    "new_due": new[0].isoformat() if new[0] else None,
+                    "old_calendar_version": old[2], "new_calendar_version": new[2],
+                    "provisional": new[1], "steps": steps,
+                }))
+        # What was computed is written below in bulk; the loaded objects are dropped, not flushed
+        # (the unit of work would send one UPDATE per versioned case).
+        for case in cases:
+            for obj in (*case.steps, *case.letters, case):
+                db.session.expunge(obj)
+    if case_rows:
+        t = Case.__table__
+        res = db.session.execute(t.update().where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+                                 .values(version=bindparam("b_new_version"),
+                                         **{k: bindparam(f"b_{k}") for k in _CASE_CLOCK}), case_rows)
+        if res.rowcount != len(case_rows):
+            raise _ChangedMeanwhile()
+    if step_rows:
+        t = Step.__table__
+        db.session.execute(t.update().where(t.c.id == bindparam("b_id"))
+                           .values(**{k: bindparam(f"b_{k}") for k in _STEP_CLOCK}), step_rows)
+    insert_events(events)
+    return len(events)
+
+
+RECOMPUTE_KIND = "calendar_recompute"
+
+
+def _run_recompute_job(job: Job, progress) -> background.Result:
+    """The worker's part. A rerun (the worker died) selects only the cases not yet on the new
+    calendar: the ones done before are neither loaded nor logged again."""
+    actor = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+    year = int(job.params["year"])
+    before = job.total  # cases to recompute when the job was submitted
+    earlier = {}
+
+    def step(done: int, total: int) -> None:
+        # Counted against the whole job: what earlier runs finished shows as done.
+        earlier.setdefault("n", max(0, before - total))
+        progress(earlier["n"] + done, earlier["n"] + total)
+
+    out = recompute_year(actor, year, progress=step)
+    out["done_before"] = earlier.get("n", 0)
+    return background.Result(data=out)
+
+
+def _describe_recompute(job: Job) -> str:
+    what = f"{job.params['year']}年全国工作日历第{job.params['revision']}版：重新计算在办案件期限"
+    if job.status == "done" and job.result:
+        what += f"，其中 {job.result['changed']:,} 件的期限或日历版本发生变化（已记入各案件的办理记录）"
+    return what
+
+
+background.define(RECOMPUTE_KIND, "重新计算在办案件期限", _run_recompute_job, describe=_describe_recompute)
 
 
 def year_rows() -> list[CalendarYear]:

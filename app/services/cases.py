@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
@@ -23,7 +24,7 @@ from ..models import Case, Delivery, Draft, Step, User
 from ..models.case import DELIVERY_METHODS
 from . import letters
 from .base import commit_step as _commit, get_case  # noqa: F401  (get_case: re-exported)
-from .audit import record
+from .audit import case_event_row, insert_events, record
 from .calendar import load_calendar
 from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
@@ -250,24 +251,58 @@ def _apply_ledger_row(case: Case, row: Mapping[str, Any], today: date) -> None:
 
 
 def register_imported_case(actor: User, row: Mapping[str, Any], import_key: str, today: date) -> Case:
-    """历史台账导入 of one ledger row: a numbered case with its audit event "import".
+    """历史台账导入 of one ledger row: a numbered case with its audit event "import" (see
+    ``register_imported_cases``; the caller commits)."""
+    [(case_id, _number)] = register_imported_cases(actor, [{**row, "key": import_key}], today)
+    return db.session.get(Case, case_id)
 
-    Runs inside the import's transaction (one file is imported as a whole; the caller commits)."""
-    year = row["received_on"].year
-    seq, number = allocate_number(actor, year)
-    case = Case(agency_id=actor.agency_id, year=year, seq=seq, number=number, confirmed_on=None,
-                received_on=row["received_on"], receipt_basis="历史台账导入：收到申请日期以原台账记载为准",
-                logged_at=datetime.utcnow(), created_by_id=actor.id, extension_days=0, imported=True,
-                import_key=import_key, reply_due=None, calendar_version="")
-    _apply_ledger_row(case, row, today)
-    db.session.add(case)
-    db.session.flush()
-    record(case, actor, "import", "历史台账导入", None, case.state, {
-        "imported": True, "row": row["row"], "number": case.number, "original_number": row["original_number"],
-        "received_on": row["received_on"], "closed_on": row["closed_on"], "outcome": row["outcome_code"],
-        "reply_number": row["reply_number"], "reply_due": case.reply_due, "needs_triage": case.needs_triage,
-    })
-    return case
+
+_CASE_COLUMNS = frozenset(c.key for c in Case.__table__.columns) - {"id"}
+
+
+def register_imported_cases(actor: User, rows: list[Mapping[str, Any]], today: date, *, batch: int = 1000,
+                            on_batch: Callable[[int], None] | None = None) -> list[tuple[int, str]]:
+    """历史台账导入 of many rows (each with its "key"), in the order given, inside the caller's
+    transaction: what ``register_imported_case`` does row by row, with the numbers of each year
+    allocated at once and the cases and their "import" events inserted by batches of ``batch``
+    (a few statements per batch; the cases are never in the session, so memory stays bounded).
+    ``on_batch(written)`` is called after each batch. Returns (id, number) of each case."""
+    from .numbering import next_numbers
+
+    per_year = Counter(r["received_on"].year for r in rows)
+    nxt = {y: next_numbers(actor.agency_id, "case", y, n) for y, n in sorted(per_year.items())}
+    code, written, out = actor.agency.code, 0, []
+    for i in range(0, len(rows), batch):
+        cases = []
+        for row in rows[i:i + batch]:
+            year = row["received_on"].year
+            seq, nxt[year] = nxt[year], nxt[year] + 1
+            case = Case(agency_id=actor.agency_id, year=year, seq=seq, number=f"{code}-{year}-{seq:04d}",
+                        confirmed_on=None, received_on=row["received_on"],
+                        receipt_basis="历史台账导入：收到申请日期以原台账记载为准", logged_at=datetime.utcnow(),
+                        created_by_id=actor.id, extension_days=0, imported=True, import_key=row["key"],
+                        # Every row sets the same columns: the batch is then one multi-row INSERT.
+                        reply_due=None, paused_until=None, due_provisional=False, calendar_version="")
+            _apply_ledger_row(case, row, today)
+            cases.append(case)
+        # Core executemany (the ORM inserts a row at a time where it must read each new id back):
+        # the cases' columns as computed, then their ids by the import key, then the events.
+        db.session.execute(db.insert(Case.__table__), [
+            {k: v for k, v in vars(case).items() if k in _CASE_COLUMNS} for case in cases])
+        ids = dict(db.session.execute(db.select(Case.import_key, Case.id).where(
+            Case.agency_id == actor.agency_id, Case.import_key.in_([c.import_key for c in cases]))).all())
+        for case in cases:
+            case.id = ids[case.import_key]
+        insert_events([case_event_row(case, actor.id, "import", "历史台账导入", None, case.state, {
+            "imported": True, "row": row["row"], "number": case.number, "original_number": row["original_number"],
+            "received_on": row["received_on"], "closed_on": row["closed_on"], "outcome": row["outcome_code"],
+            "reply_number": row["reply_number"], "reply_due": case.reply_due, "needs_triage": case.needs_triage,
+        }) for case, row in zip(cases, rows[i:i + batch])])
+        out.extend((case.id, case.number) for case in cases)
+        written += len(cases)
+        if on_batch:
+            on_batch(written)
+    return out
 
 
 def update_imported_case(actor: User, case: Case, row: Mapping[str, Any], today: date) -> dict:

@@ -79,6 +79,9 @@ def recompute_steps(case: Case) -> list[dict]:
                                                                step.calendar_version):
             continue
         letter = step.printed_letter
+        if letter is not None and (dl.provisional, dl.calendar_version) == (step.due_provisional,
+                                                                            step.calendar_version):
+            continue  # already recomputed with this calendar: the printed date stays, nothing new to say
         change = {"step_id": step.id, "kind": step.kind_label, "party": step.party,
                   "old_due": step.due_on.isoformat(), "computed_due": dl.due.isoformat(),
                   "calendar_version": dl.calendar_version, "provisional": dl.provisional}

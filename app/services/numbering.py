@@ -26,3 +26,14 @@ def next_number(agency_id: int, kind: str, year: int) -> int:
             pass  # another worker created it first; bump theirs
         n = db.session.execute(bump).scalar_one()
     return n
+
+
+def next_numbers(agency_id: int, kind: str, year: int, count: int) -> int:
+    """Allocate ``count`` consecutive numbers at once (a ledger import); returns the first. The
+    same atomic UPDATE as ``next_number``, by ``count`` instead of one."""
+    first = next_number(agency_id, kind, year)
+    if count > 1:
+        db.session.execute(db.update(Sequence).where(Sequence.agency_id == agency_id, Sequence.kind == kind,
+                                                     Sequence.year == year)
+                           .values(last=Sequence.last + (count - 1)).execution_options(synchronize_session=False))
+    return first

@@ -40,15 +40,19 @@ def calendar():
             error, status = "保存未成功，请检查标出的内容。", 400
         else:
             try:
-                row, changed = cal_service.save_year(me(), year, form.holidays.data or "",
-                                                     form.makeup.data or "", form.source.data or "")
+                row, pending, job = cal_service.save_year(me(), year, form.holidays.data or "",
+                                                          form.makeup.data or "", form.source.data or "")
             except ServiceError as e:
                 error = put_error(form, e, ("year", "holidays", "makeup", "source")) or "保存未成功，请检查标出的内容。"
                 status = e.status
             else:
-                flash(f"已保存 {row.year} 年工作日历（第{row.revision}版），"
-                      f"已重新计算 {changed} 件在办案件的答复期限", "success")
-                return redirect(url_for("admin.calendar"))
+                if job is None:
+                    flash(f"已保存 {row.year} 年工作日历（第{row.revision}版），没有在办案件的期限涉及该年度", "success")
+                    return redirect(url_for("admin.calendar"))
+                # The recompute runs in the worker: its page shows the progress.
+                flash(f"已保存 {row.year} 年工作日历（第{row.revision}版）。{pending} 件在办案件的答复期限"
+                      "正在后台重新计算，每件的变化记入该案件的办理记录", "success")
+                return redirect(url_for("jobs.job_page", job_id=job.id))
     return _calendar_page(form=form, error=error), status
 
 

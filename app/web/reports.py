@@ -212,16 +212,16 @@ def import_page():
 @bp.route("/import/confirm", methods=["POST"])
 @roles_required(*IMPORT_ROLES)
 def import_confirm():
-    """Step 2: import the previewed file (validated and planned again: the ledger may have changed)."""
+    """Step 2: hand the previewed file to the worker (validated and planned again there: the ledger
+    may have changed)."""
     on_existing = request.form.get("on_existing", "refuse")
     try:
-        data = importer.staged(current_user, request.form.get("token", ""))
-        result = importer.import_ledger(current_user, data, on_existing=on_existing)
+        job = importer.submit(current_user._get_current_object(), request.form.get("token", ""), on_existing)
     except ServiceError as e:
         return _import_page(e.status, error=e.message, on_existing=on_existing)
-    if result.ok:
-        importer.unstage(current_user, request.form.get("token", ""))
-    return _import_page(200 if result.ok else 400, result=result, on_existing=on_existing)
+    # The worker checks the file again and writes every row in one transaction: its page shows how far.
+    flash(f"已确认导入 {job.params['rows']:,} 行：后台正在校验并写入，全部成功才导入（任何一行有误则一件不导入）。", "success")
+    return redirect(url_for("jobs.job_page", job_id=job.id))
 
 
 TRIAGE_VIEW_ROLES = ("clerk", "head", "admin")

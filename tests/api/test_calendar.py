@@ -33,12 +33,24 @@ def test_sysadmin_enters_next_year_and_open_cases_are_recomputed(api, openapi_do
     assert saved["year"]["makeup"] == ["2027-02-14", "2027-02-20"]
     assert saved["year"]["updated_by"]["username"] == "sysadmin"
     assert saved["recomputed_cases"] == 1
+    # The recompute is a platform job: the system administrator follows it through /jobs/{id}.
+    job = saved["job"]
+    assert job["kind"] == "calendar_recompute" and job["status"] == "queued" and job["total"] == 1
+    from app.services import jobs as background
+    with api.app.app_context():
+        assert background.run_pending() == 1
+    done = api.get(job["url"].removeprefix("/api/v1"), "sysadmin")
+    assert done.status_code == 200 and done.get_json()["status"] == "done" and done.get_json()["done"] == 1
+    assert done.get_json()["result"]["changed"] == 1
+    assert api.get(job["url"].removeprefix("/api/v1"), "admin").status_code == 404  # platform work
     after = api.get(f"/cases/{late['id']}", "head").get_json()
     assert not after["clock"]["provisional"] and after["clock"]["calendar_version"] == "2026r1,2027r1"
     assert after["events"][-1]["action"] == "calendar_recompute"
     # A correction bumps the revision.
     again = api.put("/calendar/2027", {**body, "makeup": []}, "sysadmin").get_json()
     assert again["year"]["revision"] == 2 and again["year"]["makeup"] == []
+    # Only the case whose deadline reaches 2027 is recomputed again; the other is untouched.
+    assert again["recomputed_cases"] == 1 and again["job"]["id"] != job["id"]
 
 
 def test_calendar_input_errors(api):

@@ -12,11 +12,23 @@ def _post(api, data: bytes, as_: str = "admin"):
 
 
 def test_api_import_takes_the_whole_file(api, app):
+    from app.services import jobs as background
+
     r = _post(api, xlsx(GOOD))
-    assert r.status_code == 201, r.get_data(as_text=True)
-    assert r.get_json()["created"] == 4
+    # Checked in the request, written by the worker: the answer is the job.
+    assert r.status_code == 202, r.get_data(as_text=True)
+    job = r.get_json()
+    assert job["kind"] == "ledger_import" and job["status"] == "queued" and job["total"] == 8
+    assert r.headers["Location"] == job["url"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
+        assert background.run_pending() == 1
+    done = api.get(job["url"].removeprefix("/api/v1"), "admin").get_json()
+    assert done["status"] == "done" and (done["done"], done["total"]) == (8, 8)
+    assert done["result"]["created"] == 4 and done["result"]["rows"] == 4
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Case.id)).where(Case.imported.is_(True))) == 4
+    assert _post(api, xlsx(GOOD)).status_code == 200  # again: every row is refused, nothing to do
 
 
 def test_api_import_with_a_bad_row_imports_nothing_and_names_it(api, app):

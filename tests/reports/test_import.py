@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 from app.extensions import db
 from app.models import Case, Event
 from app.reports import annual
-from app.reports.importer import COLUMNS, import_ledger
+from app.reports.importer import COLUMNS, MAX_BYTES, import_ledger
 from app.services.errors import ServiceError
 from tests.conftest import user
 
@@ -71,6 +71,19 @@ def confirm_token(html: str) -> str:
     return m.group(1)
 
 
+def confirm(app, client, html: str, **form) -> str:
+    """Step 2: confirm the preview; the import is a job (run here as the worker would): its page."""
+    from app.services import jobs as background
+
+    resp = client.post("/import/confirm", data={"token": confirm_token(html), **form})
+    assert resp.status_code == 302 and resp.location.startswith("/jobs/"), resp.get_data(as_text=True)
+    with app.app_context():
+        background.run_pending()
+    page = client.get(resp.location)
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
 def test_good_file_imports_every_row_with_audit_events(app, client, auth):
     auth.login("admin")
     # Step 1 previews (nothing written yet); step 2 imports the previewed file.
@@ -80,10 +93,8 @@ def test_good_file_imports_every_row_with_audit_events(app, client, auth):
     assert "预览（尚未导入）" in html and '<strong id="to-create">4</strong>' in html
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Case.id))) == 0
-    resp = client.post("/import/confirm", data={"token": confirm_token(html), "on_existing": "refuse"})
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == 200, html
-    assert "已导入 4 件历史申请" in html
+    html = confirm(app, client, html, on_existing="refuse")
+    assert "已导入 4 件历史申请" in html and "8 / 8" in html
     with app.app_context():
         cases = db.session.scalars(db.select(Case).order_by(Case.received_on)).all()
         assert len(cases) == 4 and all(c.imported for c in cases)
@@ -189,7 +200,7 @@ def test_zip_that_is_not_a_workbook_and_oversized_files(app):
         with pytest.raises(ServiceError, match="不是有效的 Excel .xlsx 工作簿"):
             import_ledger(user("admin"), buf.getvalue())
         with pytest.raises(ServiceError, match="文件过大"):
-            import_ledger(user("admin"), b"PK\x03\x04" + b"0" * (5 * 1024 * 1024))
+            import_ledger(user("admin"), b"PK\x03\x04" + b"0" * MAX_BYTES)
         with pytest.raises(ServiceError, match="表头缺少以下列：申请人类型"):
             import_ledger(user("admin"), xlsx([["张三"]], headers=["申请人姓名/名称"]))
         with pytest.raises(ServiceError, match="没有可导入的数据行"):

@@ -16,7 +16,7 @@ from app.services.errors import ServiceError
 from tests.api.conftest import api  # noqa: F401  (the API client fixture)
 from tests.conftest import user
 from tests.factories import register, reload
-from tests.reports.test_import import GOOD, confirm_token, upload, xlsx
+from tests.reports.test_import import GOOD, confirm, confirm_token, upload, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An open request received in June: by its receipt date long overdue on 2026-11-23.
@@ -97,12 +97,12 @@ def test_update_by_choice_changes_untouched_history_only(app):
 
 def test_every_imported_case_goes_through_the_named_service(app, monkeypatch):
     calls = []
-    real = S.register_imported_case
+    real = S.register_imported_cases
 
-    def spy(actor, row, key, today):
-        calls.append(row["row"])
-        return real(actor, row, key, today)
-    monkeypatch.setattr("app.reports.importer.register_imported_case", spy)
+    def spy(actor, rows, today, **kw):
+        calls.extend(row["row"] for row in rows)
+        return real(actor, rows, today, **kw)
+    monkeypatch.setattr("app.reports.importer.register_imported_cases", spy)
     with app.test_request_context():
         import_ledger(user("admin"), xlsx(ROWS))
         assert sorted(calls) == [2, 3, 4, 5, 6]
@@ -113,7 +113,7 @@ def test_every_imported_case_goes_through_the_named_service(app, monkeypatch):
 def test_web_second_upload_previews_every_row_as_refused(app, client, auth):
     auth.login("admin")
     html = upload(client, xlsx(ROWS)).get_data(as_text=True)
-    assert client.post("/import/confirm", data={"token": confirm_token(html)}).status_code == 200
+    assert "已导入 5 件历史申请" in confirm(app, client, html)
     resp = upload(client, xlsx(ROWS))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -137,7 +137,11 @@ def test_api_dry_run_and_reimport(api, app):
     with app.app_context():
         assert count() == 0
     first = api.request("POST", "/import", "admin", raw=data, headers={"Content-Type": XLSX})
-    assert first.status_code == 201 and first.get_json()["created"] == 5
+    assert first.status_code == 202 and first.get_json()["kind"] == "ledger_import"
+    from app.services import jobs as background
+    with app.app_context():
+        assert count() == 0 and background.run_pending() == 1  # the worker's part
+    assert api.get(first.get_json()["url"].removeprefix("/api/v1"), "admin").get_json()["result"]["created"] == 5
     again = api.request("POST", "/import", "admin", raw=data, headers={"Content-Type": XLSX})
     body = again.get_json()
     assert again.status_code == 200 and body["created"] == 0 and body["refused"] == 5

@@ -18,7 +18,7 @@ from app.services.clocks import case_clock
 from app.services.errors import ServiceError
 from tests.conftest import set_today, user
 from tests.factories import (act, build_case, d, events, register, reload, snapshot, to_correction,
-                             to_handling, withdraw)
+                             save_year, to_handling, withdraw)
 
 
 def _wd(a: str | date, b: str | date) -> int:
@@ -477,7 +477,7 @@ def test_deadline_into_an_unconfirmed_year_is_provisional_and_entering_the_year_
     with pytest.raises(ServiceError):
         CalS.save_year(user("clerk"), 2027, "2027-01-01", "", "国务院办公厅通知")
     # Test data: a notice that also gives Mon 4 Jan off (a 调休 the provisional year cannot know).
-    row, changed = CalS.save_year(user("sysadmin"), 2027, "2027-01-01,2027-01-04", "",
+    row, changed = save_year(user("sysadmin"), 2027, "2027-01-01,2027-01-04", "",
                                   "国务院办公厅关于2027年部分节假日安排的通知（测试数据）")
     assert changed == 1
     open_case = reload(open_case)
@@ -506,7 +506,7 @@ def test_recompute_keeps_a_paused_case_paused(app, ctx):
     before = snapshot(case.id)
     # Issue 10: stored, assuming the full 15 days (to Mon 4 Jan: 元旦 is a holiday even unentered).
     assert before["reply_due"] == d("2027-02-01")
-    CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
+    save_year(user("sysadmin"), 2027, "2027-01-01", "", "测试")
     case = reload(case)
     assert case.state == "handling" and case.reply_due == d("2027-02-01") and not case.due_provisional
     st = case_clock(case)

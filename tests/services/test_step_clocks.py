@@ -12,7 +12,7 @@ from app.services import letters as L
 from app.services.errors import NotFound
 from app.web.display import event_items
 from tests.conftest import set_today, user
-from tests.factories import act, d, events, register, reload
+from tests.factories import act, d, events, register, reload, save_year
 
 # Test data for a 2027 notice: 元旦 and, as its 调休, Mon 4 Jan off too (an unentered year cannot know).
 HOLIDAYS_2027 = "2027-01-01,2027-01-04"
@@ -42,7 +42,7 @@ def test_a_step_deadline_into_an_unentered_year_is_provisional(december):
 
 def test_entering_the_year_recomputes_the_step_and_the_reply_due_date_follows(december):
     before_reply = december.reply_due
-    CalS.save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "国务院办公厅通知（测试数据）")
+    save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "国务院办公厅通知（测试数据）")
     case = reload(december)
     step = case.steps[-1]
     assert step.due_on == d("2027-01-05")  # 4 Jan is off too
@@ -59,7 +59,7 @@ def test_entering_the_year_recomputes_the_step_and_the_reply_due_date_follows(de
 def test_a_date_printed_in_an_issued_letter_keeps_its_value(december):
     step = december.steps[-1]
     letter = L.issue_notice(december.id, user("handler"), f"step-{step.id}", d("2026-12-11"))
-    CalS.save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "国务院办公厅通知（测试数据）")
+    save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "国务院办公厅通知（测试数据）")
     case = reload(december)
     step = case.steps[-1]
     assert step.due_on == d("2027-01-04")  # the third party was told 4 Jan
@@ -80,13 +80,13 @@ def test_a_date_entered_by_hand_is_not_recomputed(app, ctx):
     act(case, "handler", "request_reasons", {"matter": "请说明理由", "sent_on": "2026-12-11", "due_on": "2027-01-08"})
     step = reload(case).steps[-1]
     assert (step.due_days, step.due_provisional) == (None, False)
-    CalS.save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "测试")
+    save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "测试")
     assert reload(case).steps[-1].due_on == d("2027-01-08")
 
 
 def test_every_calendar_revision_is_kept_and_a_version_can_be_rebuilt(app, ctx):
-    CalS.save_year(user("sysadmin"), 2027, "2027-01-01", "", "第一版")
-    CalS.save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "第二版")
+    save_year(user("sysadmin"), 2027, "2027-01-01", "", "第一版")
+    save_year(user("sysadmin"), 2027, HOLIDAYS_2027, "", "第二版")
     revs = [(r.year, r.revision) for r in CalS.db.session.scalars(
         CalS.db.select(CalendarRevision).where(CalendarRevision.year == 2027).order_by(CalendarRevision.revision))]
     assert revs == [(2027, 1), (2027, 2)]

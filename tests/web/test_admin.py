@@ -46,8 +46,18 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     assert before == date(2027, 1, 8)
     web.as_user("sysadmin")
     r = web.client.post("/admin/calendar", data=SCHEDULE_2027)
-    assert r.status_code == 302
-    assert web.get("/admin/calendar").flashes() == ["已保存 2027 年工作日历（第1版），已重新计算 1 件在办案件的答复期限"]
+    # The calendar is saved at once; the recompute is a job whose page the answer opens.
+    assert r.status_code == 302 and r.location.startswith("/jobs/")
+    assert web.run(lambda: db.session.get(CalendarYear, 2027).revision) == 1
+    job = web.get(r.location)
+    assert job.flashes() == ["已保存 2027 年工作日历（第1版）。1 件在办案件的答复期限正在后台重新计算，"
+                             "每件的变化记入该案件的办理记录"]
+    assert job.by_id("job-progress").text == "0 / 1" and "2027年全国工作日历第1版" in job.by_id("job-what").text
+    assert web.run(lambda: db.session.get(Case, case_id).calendar_version) == "2026r1,2027p"  # not yet
+    from app.services import jobs as background
+    assert web.run(background.run_pending) == 1  # the worker's part, here
+    job = web.get(r.location)
+    assert job.by_id("job-status").text == "已完成" and job.by_id("job-progress").text == "1 / 1"
 
     def check():
         row = db.session.get(CalendarYear, 2027)
