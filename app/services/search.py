@@ -38,6 +38,11 @@ def case_tokens(case: Case, session: Session | None = None) -> list[str]:
     return index_tokens(*(getattr(case, k) for k in SEARCHED), *sorted(numbers))
 
 
+def new_case_tokens(case: Case) -> list[str]:
+    """The tokens of a case inserted without the ORM's flush (bulk import): it has no letters yet."""
+    return index_tokens(*(getattr(case, k) for k in SEARCHED))
+
+
 def _case_of(session: Session, letter: Letter) -> Case | None:
     if letter.case is not None:
         return letter.case
