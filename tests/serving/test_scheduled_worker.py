@@ -13,31 +13,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app.extensions import db
 from app.models import Digest, ScheduledRun
 from tests.conftest import _SQLITE, DB_URL, user
 from tests.factories import build_case
+from tests.serving.test_worker import _redis_url as redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).parent / "flask"
 REDIS_DB = 14  # this test's Redis database (tests/serving/test_worker.py uses 13)
 
 
-def _redis_url() -> str:
-    import redis
-
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as e:
-        pytest.skip(f"redis-server is not reachable at 127.0.0.1:6379 ({e}); .ci/run starts it")
-    return url
-
 
 def test_the_worker_runs_the_digest_at_the_configured_beijing_minute(app, tmp_path):
-    url = _redis_url()
+    url = redis_url(REDIS_DB)
     name = f"ogidesk-sched-{secrets.token_hex(4)}"
     with app.app_context():
         db.session.execute(db.delete(ScheduledRun))

@@ -17,25 +17,15 @@ from sqlalchemy import insert
 from app.extensions import db
 from app.models import Agency, Case, Event, Job, User
 from app.services import calendar as CalS
-from tests.serving.test_worker import _start_worker, _stop
+from tests.serving.test_worker import _redis_url as redis_url, _start_worker, _stop
 
 REDIS_DB = 12  # this suite's own Redis database (queue names are unique per test besides)
 
 
-def _redis_url() -> str:
-    import redis
-
-    url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as e:
-        pytest.skip(f"redis-server is not reachable at 127.0.0.1:6379 ({e}); .ci/run starts it")
-    return url
-
 
 @pytest.fixture(params=["sqlite", "redis"])
 def queue_app(request, app, tmp_path):
-    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}" if request.param == "sqlite" else _redis_url()
+    url = f"sqlite:///{tmp_path / 'queue.sqlite3'}" if request.param == "sqlite" else redis_url(REDIS_DB)
     saved = {k: app.config[k] for k in ("QUEUE_URL", "QUEUE_NAME")}
     app.config.update(QUEUE_URL=url, QUEUE_NAME=f"ogidesk-test-{secrets.token_hex(4)}")
     app.extensions.pop("huey", None)
