@@ -29,11 +29,12 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from common import SCRATCH_PG, scratch_pg, write_block
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
 SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", "/tmp/ogidesk_bench_import.sqlite3")
 FILES = Path(os.environ.get("BENCH_IMPORT_DIR", "/tmp/ogidesk_bench_import"))
-DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- import:begin -->", "<!-- import:end -->"
 
 APPLICANT = ["自然人"] * 7 + ["法人或其他组织—商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
@@ -97,11 +98,7 @@ def fresh_db(url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(SQLITE_PATH + suffix).unlink(missing_ok=True)
     else:
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("DROP SCHEMA public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+        scratch_pg(url.rsplit("/", 1)[1])
     app = make_app(url)
     with app.app_context():
         from app.cli import seed_demo
@@ -182,22 +179,14 @@ def render(rows: list[dict]) -> str:
 
 
 def write_doc(block: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    new = f"{BEGIN}\n{block}\n{END}"
-    if BEGIN in text:
-        pre, rest = text.split(BEGIN, 1)
-        _, post = rest.split(END, 1)
-        text = pre + new + post
-    else:
-        text = text.rstrip("\n") + "\n\n" + new + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_block(BEGIN, END, block)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, action="append", help="ledger sizes (default 10,000 and 50,000)")
     p.add_argument("--only", choices=("sqlite", "pg"))
-    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test_h2"))
+    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", SCRATCH_PG.format(name="ogidesk_bench_import")))
     p.add_argument("--profile", action="store_true", help="cProfile the import step (printed, not written)")
     p.add_argument("--no-doc", action="store_true")
     p.add_argument("--child", choices=("preview", "import"), help=argparse.SUPPRESS)

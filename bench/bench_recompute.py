@@ -28,11 +28,12 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from common import SCRATCH_PG, scratch_pg, write_block
+
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 12, 10)
 AGENCIES = 50
 SQLITE_PATH = os.environ.get("BENCH_SQLITE_PATH", "/tmp/ogidesk_bench_recompute.sqlite3")
-DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- recompute:begin -->", "<!-- recompute:end -->"
 # Test data (not the State Council's notice): 2027 as a notice could give it, and a 2026 correction.
 HOLIDAYS_2027 = "2027-01-01\n2027-02-05~2027-02-11\n2027-04-05\n2027-05-03~2027-05-05\n2027-06-09\n2027-09-15\n" \
@@ -47,12 +48,7 @@ def prepare_sqlite() -> str:
 
 
 def prepare_pg(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    return url
+    return scratch_pg(url.rsplit("/", 1)[1])
 
 
 def make_app(url: str):
@@ -270,16 +266,7 @@ def render(rows: list[dict], args, code: str) -> str:
 
 
 def write_doc(block: str, code: str) -> None:
-    text = DOC.read_text(encoding="utf-8")
-    marker_b, marker_e = f"{BEGIN[:-4]}:{code} -->", f"{END[:-4]}:{code} -->"
-    new = f"{marker_b}\n{block}\n{marker_e}"
-    if marker_b in text:
-        pre, rest = text.split(marker_b, 1)
-        _, post = rest.split(marker_e, 1)
-        text = pre + new + post
-    else:
-        text = text.rstrip("\n") + "\n\n" + new + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_block(f"{BEGIN[:-4]}:{code} -->", f"{END[:-4]}:{code} -->", block)
 
 
 def main() -> None:
@@ -287,7 +274,7 @@ def main() -> None:
     p.add_argument("--open", type=int, default=35_000)
     p.add_argument("--finished", type=int, default=65_000)
     p.add_argument("--only", choices=("sqlite", "pg"))
-    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test_h2"))
+    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", SCRATCH_PG.format(name="ogidesk_bench_recompute")))
     p.add_argument("--app-root", help="import the application from this checkout (the code measured)")
     p.add_argument("--code", default="", help="name of the code measured in the doc block (default: after)")
     p.add_argument("--no-doc", action="store_true")

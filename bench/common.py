@@ -107,3 +107,35 @@ def add_row(start: str, end: str, intro: str, header: str, row: str, heading: st
         else:
             text = text.rstrip("\n") + "\n\n" + block
     DOC.write_text(text, encoding="utf-8")
+
+
+# A scratch database of its own for each benchmark: never `test` (CI's) nor anyone's working data.
+SCRATCH_PG = "postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def scratch_pg(name: str) -> str:
+    """The URL of an empty PostgreSQL database ``name``, created or emptied (public schema dropped)."""
+    import psycopg
+
+    admin = SCRATCH_PG.format(name="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = SCRATCH_PG.format(name=name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return url
+
+
+def write_block(begin: str, end: str, block: str) -> None:
+    """Replace what lies between two markers of docs/performance.md (append them if absent)."""
+    text = DOC.read_text(encoding="utf-8")
+    new = f"{begin}\n{block}\n{end}"
+    if begin in text:
+        pre, rest = text.split(begin, 1)
+        _, post = rest.split(end, 1)
+        text = pre + new + post
+    else:
+        text = text.rstrip("\n") + "\n\n" + new + "\n"
+    DOC.write_text(text, encoding="utf-8")
