@@ -54,7 +54,10 @@ run: deps instance/secret_key
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; trap 'exit 130' INT TERM; \
 	OGI_BIND=127.0.0.1:$(PORT) OGI_WARM_UP=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: deps postgres test-sqlite test-pg
+# The two suites run side by side: much of their time is spent waiting on worker processes,
+# servers and the database, so together they take about as long as the longer one.
+test: deps postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-pg
 
 test-sqlite: deps
 	TEST_DATABASE_URL= $(PY) -m pytest -q -p no:cacheprovider
