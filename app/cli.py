@@ -221,6 +221,14 @@ def register_cli(app: Flask) -> None:
         if not report.ok:
             raise SystemExit(1)
 
+    @app.cli.command("tally-rebuild")
+    def tally_rebuild_cmd():
+        """Rebuild the case tally of the annual report and the dashboard from the cases."""
+        from .services.tally import rebuild
+
+        rows = rebuild()
+        click.echo(f"统计汇总已按申请重建：{rows} 项")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False))
     def backup_cmd(path):

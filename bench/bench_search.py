@@ -24,8 +24,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_reports as BR  # noqa: E402  (only its data generator and timing helpers)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-TARGETS = {"pg2m": ("ogidesk_bench_search", 2_000_000), "pg200k": ("ogidesk_bench_search_200k", 200_000)}
-SQLITE_PATH = "/tmp/ogidesk_bench_search.sqlite3"
+# Each may instead be a report bench database that already holds its cases and their tokens
+# (bench_reports seeds them at head): BENCH_SEARCH_PG2M / BENCH_SEARCH_PG200K / BENCH_SEARCH_SQLITE.
+TARGETS = {"pg2m": (os.environ.get("BENCH_SEARCH_PG2M", "ogidesk_bench_search"), 2_000_000),
+           "pg200k": (os.environ.get("BENCH_SEARCH_PG200K", "ogidesk_bench_search_200k"), 200_000)}
+SQLITE_PATH = os.environ.get("BENCH_SEARCH_SQLITE", "/tmp/ogidesk_bench_search.sqlite3")
 BEFORE = "0018"  # the revision before the search tokens: the seed runs there, the upgrade is timed
 
 

@@ -108,6 +108,10 @@ def prepare(url: str, n_case_ids: int = 2000) -> dict:
                     "obtain": "随本答复书邮寄提供复印件"})
                 cid = case.id
             drafts.append(cid)
+        # The worker's 07:30 run has stored today's 今日提醒 on a deployed host; without it every
+        # queue page would compute it live (the fallback for a day the worker did not run).
+        from app.services import digest
+        digest.run_all()
         rnd = random.Random(12)
         lo, hi = db.session.execute(db.select(db.func.min(Case.id), db.func.max(Case.id)).where(
             Case.agency_id == agency.id)).one()

@@ -111,7 +111,9 @@ class Case(db.Model):
     import_key: Mapped[str | None] = mapped_column(String(120))  # identity of the ledger row (importer)
     needs_triage: Mapped[bool] = mapped_column(default=False)  # imported open case not yet triaged
     # Tokens of the searched fields and the letters' 文号, kept by services.search on every flush.
-    search_tokens: Mapped[list[str] | None] = mapped_column(SearchTokens())
+    # Deferred: only searches and the flush hook use it (loading the array with every case cost a
+    # head's queue page a third of its CPU).
+    search_tokens: Mapped[list[str] | None] = mapped_column(SearchTokens(), deferred=True)
 
     # Intake hints: normalised applicant keys (indexed) and the hints computed at intake.
     applicant_key: Mapped[str] = mapped_column(String(200), default="")
@@ -172,6 +174,25 @@ STEP_KINDS = {
     "cohandle": "协办",
 }
 CONSULTATION_RESULTS = {"agree": "同意公开", "object": "不同意公开", "no_answer": "逾期未答复"}
+
+
+class CaseTally(db.Model):
+    """How many cases an agency has per month received, month closed (0: open), applicant type and
+    outcome ('' none), with how many of the closed ones had a due date (measured) and met it.
+    Kept by triggers on the case table in the writing transaction (migration 0023), so no write
+    path can forget it; the annual report and the dashboard read it instead of a year of cases,
+    and `flask verify` compares it with the cases."""
+
+    __tablename__ = "case_tally"
+    __table_args__ = (Index("ix_case_tally_closed", "agency_id", "closed_ym"),)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    received_ym: Mapped[int] = mapped_column(primary_key=True)  # yyyymm
+    closed_ym: Mapped[int] = mapped_column(primary_key=True)
+    applicant_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    outcome_code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    n: Mapped[int]
+    measured: Mapped[int]
+    on_time: Mapped[int]
 
 
 class Step(db.Model):

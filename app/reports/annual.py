@@ -23,7 +23,7 @@ from sqlalchemy import and_, case as sql_case, func, literal, or_, select
 from ..domain.intake import APPLICANT_TYPES
 from ..domain.outcomes import OUTCOME_BY_CODE, OUTCOMES, REPORT_ROWS, ROW_LABELS
 from ..extensions import db
-from ..models import Case, Remedy
+from ..models import Case, CaseTally, Remedy
 from ..models.remedy import REMEDY_KINDS, REMEDY_RESULTS
 from ..services.errors import ServiceError
 
@@ -188,46 +188,45 @@ def compute(agency_id: int, year: int, today: date | None = None) -> AnnualRepor
     start, end = bounds(year)
     t3 = {k: {c: 0 for c in COLUMNS} for k in ROW_KEYS}
 
-    def flag(cond):
-        return func.sum(sql_case((cond, 1), else_=0))
-
     def add(row: str, atype: str, n: int) -> None:
         t3[row]["total"] += n  # the total column counts every case, whatever its recorded type
         if atype in APPLICANT_TYPES:
             t3[row][atype] += n
 
-    # Each row by its own definition, each query a range of one index (ix_case_received for 一,
-    # ix_case_closed for the rest), so a ten-year ledger is never scanned whole.
-    mine = Case.agency_id == agency_id
-    q1 = select(Case.applicant_type, func.count()).where(mine, pred_new(year)).group_by(Case.applicant_type)
+    # From the tally (migration 0023: kept by triggers on every write of a case), whose months line
+    # up with the year's bounds, so each row is exact without reading a year of cases.
+    T = CaseTally
+    mine = T.agency_id == agency_id
+    first, last = year * 100 + 1, year * 100 + 12
+    q1 = select(T.applicant_type, func.sum(T.n)).where(mine, T.received_ym.between(first, last)).group_by(
+        T.applicant_type)
     for atype, n in db.session.execute(q1):
         add("一", atype, int(n))
-    q3 = (select(Case.applicant_type, Case.outcome_code, func.count()).where(mine, pred_closed(year))
-          .group_by(Case.applicant_type, Case.outcome_code))
+    q3 = (select(T.applicant_type, T.outcome_code, func.sum(T.n)).where(mine, T.closed_ym.between(first, last))
+          .group_by(T.applicant_type, T.outcome_code))
     for atype, code, n in db.session.execute(q3):
         add("三(七)", atype, int(n))
         oc = OUTCOME_BY_CODE.get(code) if code else None
         if oc is not None:
             add(oc.row, atype, int(n))
-    # 二 and 四 are the cases open at the end of a day: received by then and not closed by then.
-    # Closed later (one range per day) plus never closed (one query for both days).
-    for row, day in (("二", start - timedelta(days=1)), ("四", end)):
-        q = (select(Case.applicant_type, func.count()).where(mine, Case.closed_on > day, Case.received_on <= day)
-             .group_by(Case.applicant_type))
-        for atype, n in db.session.execute(q):
-            add(row, atype, int(n))
-    qn = (select(Case.applicant_type, flag(Case.received_on < start), flag(Case.received_on <= end))
-          .where(mine, Case.closed_on.is_(None)).group_by(Case.applicant_type))
-    for atype, carried_in, carried_out in db.session.execute(qn):
+    # 二 and 四 are the cases open at the end of a day (received by then, not closed by then): both
+    # among the tally rows still open or closed in or after this year.
+    def open_after(ym: int):
+        return or_(T.closed_ym == 0, T.closed_ym > ym)
+
+    q24 = (select(T.applicant_type,
+                  func.sum(sql_case((and_(T.received_ym < first, open_after(first - 1)), T.n), else_=0)),
+                  func.sum(sql_case((and_(T.received_ym <= last, open_after(last)), T.n), else_=0)))
+           .where(mine, open_after(first - 1)).group_by(T.applicant_type))
+    for atype, carried_in, carried_out in db.session.execute(q24):
         add("二", atype, int(carried_in or 0))
         add("四", atype, int(carried_out or 0))
 
     t4 = {k: {c: 0 for c in REMEDY_COLUMNS} for k in REMEDY_KINDS}
     eff = remedy_effective_result(year)
-    # Driven by the (small) remedy table: its case's agency is looked up by primary key.
-    case_agency = select(Case.agency_id).where(Case.id == Remedy.case_id).scalar_subquery()
-    rq = (select(Remedy.kind, eff, func.count())
-          .where(Remedy.filed_on.between(start, end), case_agency == agency_id)
+    # Driven by the (small) remedy table, joined to its case for the agency.
+    rq = (select(Remedy.kind, eff, func.count()).join(Case, Case.id == Remedy.case_id)
+          .where(Remedy.filed_on.between(start, end), Case.agency_id == agency_id)
           .group_by(Remedy.kind, eff))
     unknown_remedies = 0
     for kind, result, n in db.session.execute(rq):

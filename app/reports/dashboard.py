@@ -9,7 +9,7 @@ from sqlalchemy import and_, case as sql_case, func, select
 from ..domain.outcomes import OUTCOME_BY_CODE, OUTCOMES
 from ..domain.workflow import OPEN_STATES, STATES
 from ..extensions import db
-from ..models import Case, User
+from ..models import Case, CaseTally, User
 from ..services.calendar import load_calendar
 from .ledger import clock_bounds, clock_condition, clock_display
 
@@ -95,11 +95,13 @@ def stats(agency_id: int, today: date) -> dict:
     triage_total = db.session.scalar(select(func.count()).select_from(Case).where(
         mine, clock_condition("triage", today, bound))) or 0
 
-    # Per day in index order (no sort), summed per month here.
-    per_month: dict[tuple[int, int], int] = {}
-    for day, n in db.session.execute(select(Case.received_on, func.count()).where(mine, Case.received_on >= window)
-                                     .group_by(Case.received_on)):
-        per_month[(day.year, day.month)] = per_month.get((day.year, day.month), 0) + int(n)
+    # Monthly volume, outcomes and on-time replies from the tally (migration 0023), whose months line
+    # up with the window; cases closed on a later day of this month than today are taken back out.
+    T = CaseTally
+    first = window.year * 100 + window.month
+    per_month = {divmod(ym, 100): int(n) for ym, n in db.session.execute(
+        select(T.received_ym, func.sum(T.n)).where(T.agency_id == agency_id, T.received_ym >= first)
+        .group_by(T.received_ym))}
     months = []
     for back in range(11, -1, -1):
         s = month_start(today, back)
@@ -107,20 +109,30 @@ def stats(agency_id: int, today: date) -> dict:
         months.append({"label": f"{s.year % 100:02d}/{s.month}", "year": s.year, "month": s.month,
                        "count": per_month.get((s.year, s.month), 0), "from": s, "to": e})
 
-    # Outcomes and on-time replies of the window in one pass over the cases closed in it.
     in_window = and_(mine, Case.closed_on >= window, Case.closed_on <= today)
     measured_flag = and_(Case.reply_due.is_not(None), Case.closed_on >= Case.received_on)
-    outcomes_q = (select(Case.outcome_code, func.count(),
-                         func.sum(sql_case((measured_flag, 1), else_=0)),
-                         func.sum(sql_case((and_(measured_flag, Case.closed_on <= Case.reply_due), 1), else_=0)))
-                  .where(in_window).group_by(Case.outcome_code))
+    tallied = (select(T.outcome_code, func.sum(T.n), func.sum(T.measured), func.sum(T.on_time))
+               .where(T.agency_id == agency_id, T.closed_ym.between(first, today.year * 100 + today.month))
+               .group_by(T.outcome_code))
+    later = (select(func.coalesce(Case.outcome_code, ""), -func.count(),
+                    -func.sum(sql_case((measured_flag, 1), else_=0)),
+                    -func.sum(sql_case((and_(measured_flag, Case.closed_on <= Case.reply_due), 1), else_=0)))
+             .where(mine, Case.closed_on > today, Case.closed_on < month_start(today, -1))
+             .group_by(Case.outcome_code))
+    by_code: dict[str, list[int]] = {}
+    for code, n, m, ok in [*db.session.execute(tallied), *db.session.execute(later)]:
+        acc = by_code.setdefault(code, [0, 0, 0])
+        for i, v in enumerate((n, m, ok)):
+            acc[i] += int(v or 0)
     outcomes, measured, on_time = [], 0, 0
-    for code, n, m, ok in db.session.execute(outcomes_q):
+    for code, (n, m, ok) in by_code.items():
+        if not n:
+            continue
         oc = OUTCOME_BY_CODE.get(code) if code else None
-        outcomes.append({"code": code, "label": oc.label if oc else (code or "（无）"), "count": int(n)})
+        outcomes.append({"code": code or None, "label": oc.label if oc else (code or "（无）"), "count": n})
         if oc is not None and oc.drafted:  # lapses and withdrawals are not replies
-            measured, on_time = measured + int(m or 0), on_time + int(ok or 0)
-    outcomes.sort(key=lambda o: -o["count"])
+            measured, on_time = measured + m, on_time + ok
+    outcomes.sort(key=lambda o: (-o["count"], o["label"]))
 
     # Reply times in working days: distinct (received, closed) pairs with their counts.
     pairs_q = (select(Case.received_on, Case.closed_on, func.count())

@@ -46,6 +46,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "calendar_change_decided": ("calendar", "处理工作日历修改申请"),
     "hash_mismatch": ("integrity", "文件校验不符，拒绝下载"),
     "verify_run": ("integrity", "校验存储文件"),
+    "tally_rebuild": ("integrity", "重建统计汇总"),
     "backup_created": ("integrity", "备份"),
     "restore_done": ("integrity", "恢复"),
 }

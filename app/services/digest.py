@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import or_
 
@@ -35,18 +36,27 @@ DIGEST_ROLES = ("handler", "head", "legal")
 MAX_ITEMS = 100
 
 
+class _Ref(NamedTuple):
+    id: int
+    number: str
+
+
 def _reply_items(q, cal, today: date, why: str) -> list[dict]:
     bound = clock_bounds(today)
     q = q.where(or_(clock_condition("overdue", today, bound), clock_condition("due_soon", today, bound)))
     out = []
-    for c in db.session.scalars(q.order_by(Case.reply_due, Case.id)):
+    # Only the columns the item shows (a head's digest may hold every open case of the agency).
+    cols = q.with_only_columns(Case.id, Case.number, Case.state, Case.reply_due, Case.paused_until,
+                               Case.due_provisional)
+    for c in db.session.execute(cols.order_by(Case.reply_due, Case.id)):
         status, left = clock_status(cal, c.reply_due, c.paused_until, today)
         out.append(_item(c, "reply", STATES[c.state], "答复期限", c.reply_due, c.due_provisional, status, left, why))
     return out
 
 
-def _item(case: Case, kind: str, step: str, deadline: str, due: date, provisional: bool, status: str,
+def _item(case, kind: str, step: str, deadline: str, due: date, provisional: bool, status: str,
           left: int | None, why: str) -> dict:
+    """case: anything with the case's id and number (a row or a Case)."""
     return {"case_id": case.id, "case_number": case.number, "kind": kind, "step": step, "deadline": deadline,
             "due": due.isoformat(), "provisional": bool(provisional), "status": status,
             "days_left": left, "overdue_days": -left if status == "overdue" and left is not None else None,
@@ -72,12 +82,13 @@ def for_user(user: User, today: date) -> list[dict]:
         # Sub-procedure deadlines: when one lapses (补正 not received, fee not paid, no answer) the
         # handler decides what follows; due_on is the other side's last day.
         steps = db.session.execute(
-            db.select(Step, Case).join(Case, Case.id == Step.case_id)
+            db.select(Step, Case.id, Case.number).join(Case, Case.id == Step.case_id)
             .where(Case.agency_id == user.agency_id, Case.handler_id == user.id,
                    Case.state.in_(sorted(OPEN_STATES)), Case.needs_triage.is_(False),
                    Step.answered_on.is_(None), Step.result == "", Step.due_on.is_not(None), Step.due_on < bound)
             .order_by(Step.due_on, Step.id))
-        for step, case in steps:
+        for step, *case in steps:
+            case = _Ref(*case)
             status, left = clock_status(cal, step.due_on, None, today)
             label = STEP_KINDS.get(step.kind, step.kind)
             items.append(_item(case, "step", label, f"{label}期限", step.due_on, step.due_provisional, status, left,

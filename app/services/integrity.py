@@ -23,7 +23,7 @@ from .errors import NotFound, ServiceError
 MISMATCH_MESSAGE = ("文件校验不符：存储的文件与登记时的 SHA-256 校验值不一致，可能已被篡改，"
                     "系统已拒绝提供并记录。请联系系统管理员从备份恢复。")
 KIND_LABELS = {"letter": "已出具文书", "attachment": "附件", "casefile_result": "案卷打印结果",
-               "job_result": "后台任务结果"}
+               "job_result": "后台任务结果", "case_tally": "统计汇总"}
 _CHUNK = 1024 * 1024
 
 
@@ -109,8 +109,11 @@ class Problem:
     reason: str  # "mismatch" or "missing"
     expected: str
     actual: str | None = None
+    detail: str = ""
 
     def describe(self) -> str:
+        if self.detail:
+            return f"{KIND_LABELS[self.kind]}：{self.detail}"
         what = "文件缺失" if self.reason == "missing" else f"校验不符（实际 {self.actual}）"
         return f"{KIND_LABELS[self.kind]} #{self.id}：{what}，登记值 {self.expected or '（无）'}"
 
@@ -125,10 +128,19 @@ class VerifyReport:
         return not self.problems
 
     def summary(self) -> str:
-        counts = "，".join(f"{KIND_LABELS[k]} {n} 份" for k, n in self.checked.items())
+        counts = "，".join(f"{KIND_LABELS[k]} {n} {'项' if k == 'case_tally' else '份'}"
+                          for k, n in self.checked.items())
         if self.ok:
-            return f"校验完成：{counts}，全部与登记的 SHA-256 一致。"
+            return f"校验完成：{counts}，文件全部与登记的 SHA-256 一致，统计汇总与申请一致。"
         return f"校验完成：{counts}；发现 {len(self.problems)} 处不符或缺失。"
+
+
+def tally_detail(key, want, have) -> str:
+    _agency, received, closed, atype, code = key
+    where = f"{received // 100}年{received % 100}月收到、" + (
+        f"{closed // 100}年{closed % 100}月办结" if closed else "未办结") + f"、申请人类型 {atype}、办理结果 {code or '无'}"
+    return (f"{where}：汇总为 {have[0]} 件（有期限 {have[1]}，按期 {have[2]}），按申请重算为 {want[0]} 件"
+            f"（有期限 {want[1]}，按期 {want[2]}）；请运行 flask tally-rebuild 重建")
 
 
 TRIGGERS = {"cli": "命令行 flask verify", "nightly": "夜间定时校验"}
@@ -181,6 +193,12 @@ def verify_all(actor: User | None = None, *, trigger: str = "cli") -> VerifyRepo
             actual = None  # results may be cleared away; a missing one is reported, not fatal
         note(agency_id, kind, None if actual == expected and expected else
              Problem(kind, jid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
+
+    # The tally the annual report and the dashboard read, against a recount of the cases.
+    from .tally import compare
+    for key, want, have in compare():
+        note(key[0], "case_tally", None if want == have else Problem(
+            "case_tally", key[1], key[0], "mismatch", "", detail=tally_detail(key, want, have)))
 
     seconds = round(time.monotonic() - started, 3)
     for agency_id in db.session.scalars(db.select(Agency.id).order_by(Agency.id)):
