@@ -43,7 +43,8 @@ def test_full_case_intake_to_archive(app, ctx):
     S.perform(case.id, user("clerk"), "deliver", {"method": "post", "proof": "EMS1234567890"})
     S.perform(case.id, user("archivist"), "archive", {"archive_number": "2026-OGI-0001", "retention": "10y"})
     assert case.state == "archived"
-    actions = [e.action for e in db.session.scalars(db.select(Event).where(Event.case_id == case.id))]
+    actions = [e.action for e in db.session.scalars(
+        db.select(Event).where(Event.case_id == case.id).order_by(Event.id))]
     assert actions == ["register", "start", "consult", "consultation_reply", "save_draft", "submit_draft",
                        "approve", "sign_off", "issue", "deliver", "archive"]
 
