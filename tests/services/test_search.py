@@ -159,12 +159,30 @@ def _pg() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
-def test_dense_matches_walk_the_list_with_the_same_rows(cases, monkeypatch):
-    """Beyond the count cap the page is read without the index: same cases, same order."""
-    def page(term):
-        rows, total, capped = ledger.page(ledger.parse_filters(user("clerk").agency_id, {"q": term}))
+def test_many_matches_come_from_the_list_order_with_the_same_rows(cases, monkeypatch):
+    """A search first checks the first cases of the list: a common term fills the page from them
+    (its total then "at least" what they hold); beyond them a dense term is walked in list order, a
+    rarer one goes by the index. Always the same cases in the same order as the index gives."""
+    agency = user("clerk").agency_id
+
+    def page(term, n=1):
+        f = ledger.parse_filters(agency, {"q": term, "page": str(n)})
+        f.per_page = 1
+        rows, total, capped = ledger.page(f)
         return [r["number"] for r in rows], total, capped
-    before = page("伟")
-    monkeypatch.setattr(ledger, "COUNT_CAP", 1)
-    after = page("伟")
-    assert after[0] == before[0] and len(after[0]) == 3 and after[1:] == (1, True)
+
+    assert page("伟")[1:] == (3, False)  # three matches: counted exactly, paged by the index
+    by_index = [page("伟", n)[0] for n in (1, 2, 3)]
+    assert by_index == [[cases[k].number] for k in ("liwei", "wangweiqiang", "wangwei")]
+    # The first 3 cases of the list (company, liwei, wangweiqiang) hold pages 1 and 2: no count.
+    monkeypatch.setattr(ledger, "SEARCH_PREFIX", 3)
+    monkeypatch.setattr(ledger, "DENSE_EVERY", 2)  # 2 matches in 3 cases: dense
+    assert page("伟", 1) == (by_index[0], 2, True)
+    assert page("伟", 2) == (by_index[1], 2, True)
+    # Page 3 lies beyond them; over the count cap a dense term is walked in list order.
+    monkeypatch.setattr(ledger, "SEARCH_COUNT_CAP", 1)
+    assert page("伟", 3) == (by_index[2], 1, True)
+    # Not dense: the index, whatever the count.
+    monkeypatch.setattr(ledger, "DENSE_EVERY", 1)
+    assert [page("伟", n) for n in (1, 2, 3)] == [(by_index[n], 1, True) for n in range(3)]
+    assert page("伟", 4) == ([], 1, True)
