@@ -129,7 +129,7 @@ def plans(app, head) -> list[str]:
     out = []
     for term in ("王伟", "旧城改造", "不存在的词语"):
         f = ledger.parse_filters(head.agency_id, {"q": term})
-        count = select(func.count()).select_from(select(Case.id).where(f.where()).limit(ledger.COUNT_CAP + 1).subquery())
+        count = select(func.count()).select_from(select(Case.id).where(f.where()).limit(ledger.SEARCH_COUNT_CAP + 1).subquery())
         page = ledger._rows_query(f).limit(f.per_page)
         out += BR.explain(app, f"count (capped) q={term}", count)
         out += BR.explain(app, f"first page q={term}", page)
