@@ -278,7 +278,9 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
-        # SQLite: no ANALYZE, as in a default deployment (the app never runs it).
+        else:
+            from app.services.schedule import nightly_statistics
+            nightly_statistics()  # what the worker's first night does on a deployed host
         handler_open = db.session.scalar(db.select(db.func.count(Case.id)).where(
             Case.handler_id == proto.id, Case.state.in_(list(OPEN_STATES))))
         return {"cases": inserted, "open": open_count, "remedies": len(remedies), "load_seconds": load_s,

@@ -107,15 +107,25 @@ def clock_bounds(today: date) -> date:
     return load_calendar().add_working_days(today, DUE_SOON_DAYS + 1).due
 
 
+def not_paused(today: date):
+    """A case is paused while today ≤ paused_until."""
+    return or_(Case.paused_until.is_(None), Case.paused_until < today)
+
+
+def counting_condition(today: date):
+    """Open cases whose reply clock runs today: the domain rule (clock.clock_status) as ranges. A
+    case is paused while today ≤ paused_until (or, with no due date at all, while it is not
+    waiting for a correction); imported history awaiting triage has a clock nobody ran."""
+    return and_(Case.state.in_(sorted(OPEN_STATES)), Case.needs_triage.is_(False), Case.state != "correction",
+                not_paused(today))
+
+
 def clock_condition(code: str, today: date, bound: date):
     # Imported history awaiting triage has a clock nobody ran: it counts as "待分拣", not overdue.
     open_ = and_(Case.state.in_(sorted(OPEN_STATES)), Case.needs_triage.is_(False))
     if code == "triage":
         return Case.needs_triage.is_(True)
-    # The domain rule (clock.clock_status) as ranges: a case is paused while today ≤ paused_until
-    # (or, with no due date at all, while it is not waiting for a correction).
-    counting = and_(open_, Case.state != "correction",
-                    or_(Case.paused_until.is_(None), Case.paused_until < today))
+    counting = counting_condition(today)
     if code == "overdue":
         return and_(counting, Case.reply_due < today)
     if code == "due_soon":

@@ -84,3 +84,41 @@ def test_paused_case_comes_after_running_ones(office):
     pos = {c.id: i for i, (c, _) in enumerate(rows)}
     assert rows[pos[by_stage["handling"]]][1].status == "paused"
     assert pos[urgency["running"]] < pos[by_stage["handling"]] < pos[by_stage["correction"]]
+
+
+@pytest.mark.parametrize("username", ["head", "handler"])
+def test_pages_of_a_large_queue_follow_the_clock_order_by_either_path(app, ctx, username):
+    """A page filled by running clocks is read from the start of each state's due-date range; any
+    other page ranks every case. Both give the domain's order (clocks.queue_key) on every page."""
+    import random
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Step
+    from app.services.clocks import case_clock, queue_key, refresh_clock
+    from app.services.time import today as today_
+    from tests.reports.support import make_case
+
+    rnd = random.Random(5)
+    today = today_()
+    states = ["registered", "handling", "review", "signoff", "signed", "correction"]
+    for i in range(60):
+        received = today - timedelta(days=rnd.randint(0, 45))
+        c = make_case(received=received, state=rnd.choice(states), handler=rnd.choice(["handler", "handler2", None]),
+                      commit=False)
+        if rnd.random() < 0.25:  # a consultation: paused until its answer is due (some already past)
+            started = received + timedelta(days=rnd.randint(0, 10))
+            c.steps.append(Step(kind="consultation_third_party", party="某公司", started_on=started,
+                                received_on=started, due_on=started + timedelta(days=rnd.randint(5, 30))))
+        refresh_clock(c)
+    db.session.commit()
+    actor = user(username)
+    q = S._queue_query(actor)
+    everything = sorted((c for c in db.session.scalars(q)), key=lambda c: queue_key(case_clock(c, today), c.id))
+    expected = [c.id for c in everything]
+    for offset, limit in ((0, 5), (5, 5), (3, 17), (0, 40), (20, 200), (0, 200)):
+        assert [c.id for c, _ in S.work_queue(actor, limit=limit, offset=offset)] == \
+            expected[offset:offset + limit], (offset, limit)
+    # The first pages came by the due-date ranges; the whole queue needed the ranking.
+    assert S._running_first(actor, today, 10) == expected[:10]
+    assert S._running_first(actor, today, len(expected)) is None

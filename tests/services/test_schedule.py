@@ -13,7 +13,7 @@ from huey.api import PeriodicTask
 
 from app.casefile import attachments as A
 from app.extensions import db
-from app.models import Digest, Event, ScheduledRun
+from app.models import Case, Digest, Event, ScheduledRun
 from app.services import queue, schedule, storage
 from tests.casefile.conftest import png_bytes, stores, web  # noqa: F401  (fixtures: per-test file stores)
 from tests.conftest import user
@@ -54,7 +54,7 @@ def test_the_schedules_fire_at_beijing_time(sched_app):
     assert crontab(minute="30", hour="7")(_utc("2026-12-02T07:30"))
     tasks = _tasks(sched_app)
     assert sched_app.extensions["huey"]["huey"].utc is True
-    for name in ("digest", "nightly_sweep", "nightly_verify"):
+    for name in ("digest", "nightly_sweep", "nightly_verify", "nightly_statistics"):
         assert issubclass(tasks[name].task_class, PeriodicTask)
     digest = tasks["digest"].task_class()
     nightly = tasks["nightly_verify"].task_class()
@@ -181,3 +181,26 @@ def test_the_nightly_verification_logs_mismatches_and_its_result(sched_app, web)
     assert "1 处不符或缺失" in box and "全部一致" not in box
     assert f"附件 #{att.id}：校验不符" in box
     assert "夜间定时校验" in page.split('id="security-log"')[1]  # the event's detail names the trigger
+
+
+def test_the_nightly_statistics_keep_sqlite_planning_searches_by_the_index(sched_app):
+    from sqlalchemy import text
+    from tests.reports.support import make_case
+
+    for i in range(30):
+        make_case(received="2026-03-02", name=f"申请人{i}", commit=False)
+    db.session.commit()
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite:
+        db.session.execute(text("DELETE FROM sqlite_stat1"))  # as after years without statistics
+        db.session.commit()
+    sched_app.config["OGI_NOW"] = "2026-12-01T18:30:00"
+    _tasks(sched_app)["nightly_statistics"].call_local()
+    run = queue.last_run("nightly_statistics")
+    assert run.slot == "2026-12-02T02:30" and run.status == "ok"
+    assert run.summary["analyzed"] is sqlite
+    if sqlite:
+        counted = db.session.execute(text(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'case' AND idx = 'ix_case_received'")).scalar()
+        assert counted is not None and int(counted.split()[0]) == db.session.scalar(
+            db.select(db.func.count()).select_from(Case))
