@@ -142,7 +142,11 @@ def stats(agency_id: int, today: date) -> dict:
     median, replies = None, sum(int(n) for _, _, n in pairs)
     if pairs:
         wd = working_day_counter(min(p[0] for p in pairs), max(p[1] for p in pairs))
-        median = weighted_median(sorted((wd(a, b), int(n)) for a, b, n in pairs))
+        per_days: dict[int, int] = {}  # a few dozen distinct reply times: sort those, not the pairs
+        for a, b, n in pairs:
+            days = wd(a, b)
+            per_days[days] = per_days.get(days, 0) + int(n)
+        median = weighted_median(sorted(per_days.items()))
     times = ReplyTimes(replies, median, measured, on_time)
 
     open_ = and_(mine, Case.state.in_(sorted(OPEN_STATES)))
