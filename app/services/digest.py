@@ -34,6 +34,8 @@ DIGEST_ROLES = ("handler", "head", "legal")
 # A head of a large agency may have hundreds of overdue cases: the panel and a message show the
 # most urgent ones, and say how many there are in all.
 MAX_ITEMS = 100
+# The 工作台 panel shows the most urgent of them; the queue below it is in the same order.
+PANEL_ITEMS = 20
 
 
 class _Ref(NamedTuple):

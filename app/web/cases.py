@@ -50,7 +50,8 @@ def queue():
     # 今日提醒: the morning digest (GET /api/v1/digest shows the same), on the first page only.
     reminders = digest.today_for(me()) if page == 1 and current_user.has_role(*digest.DIGEST_ROLES) else None
     return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
-                           pages=max(1, -(-total // per)), triage=triage, reminders=reminders)
+                           pages=max(1, -(-total // per)), triage=triage, reminders=reminders,
+                           panel_items=digest.PANEL_ITEMS)
 
 
 @bp.route("/cases")

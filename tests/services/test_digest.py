@@ -3,7 +3,7 @@
 once per user and day, and shown on the 工作台 and by GET /api/v1/digest."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.extensions import db
 from app.models import Digest
@@ -146,3 +146,18 @@ def test_the_workbench_and_the_api_show_the_stored_digest(app, client, auth):
     assert 'id="digest-empty"' in client.get("/").get_data(as_text=True)
     assert api.get("/digest", "handler2").get_json()["items"] == []
     assert api.get("/digest").status_code == 401  # the API needs a token
+
+
+def test_the_workbench_panel_shows_the_most_urgent_and_says_how_many_in_all(app, client, auth):
+    from tests.reports.support import make_case
+
+    with app.app_context():
+        for i in range(digest.PANEL_ITEMS + 5):  # all overdue, the earliest first
+            make_case(received="2026-09-01", reply_due=date(2026, 10, 1) + timedelta(days=i), commit=False)
+        db.session.commit()
+        digest.run_all(date(2026, 11, 23))
+    auth.login("head")
+    panel = client.get("/").get_data(as_text=True).split('id="digest"')[1].split("</section>")[0]
+    assert panel.count("<li ") == digest.PANEL_ITEMS
+    assert f"共 {digest.PANEL_ITEMS + 5} 项（以下为最紧急的 {digest.PANEL_ITEMS} 项，其余见下方工作台" in panel
+    assert "2026-10-01" in panel and "2026-10-25" not in panel  # the last five are left to the queue
