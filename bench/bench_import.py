@@ -29,7 +29,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from common import SCRATCH_PG, scratch_pg, write_block
+from common import SCRATCH_PG, commit as bench_commit, scratch_pg, write_block
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -162,11 +162,7 @@ def measure(url: str, step: str, rows: int, profile: bool = False) -> dict:
 
 
 def render(rows: list[dict]) -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip()
-    except OSError:
-        commit = "?"
+    commit = bench_commit()
     lines = [f"Last run: {datetime.now():%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} cores, Python {platform.python_version()}, commit {commit}.", "",
              "| database | rows (file) | step | wall | CPU | peak RSS | SQL statements | cases written | "

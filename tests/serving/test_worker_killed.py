@@ -68,6 +68,16 @@ def _as_if_long_ago(job_id: int) -> None:
 
 # ---------------------------------------------------------------- the calendar recompute
 
+def _finished_by_the_next_worker(queue_app, tmp_path, job_id: int) -> Job:
+    """The killed worker's job, as the stale sweep of a newly started worker leaves it."""
+    _as_if_long_ago(job_id)
+    proc = _start_worker(queue_app, tmp_path, "next")
+    try:
+        return _wait_for(proc, job_id, lambda j: j.status in ("done", "failed"), step=0.2)
+    finally:
+        assert _stop(proc) == 0, proc.log_path.read_text(errors="replace")
+
+
 def _open_cases(n: int) -> None:
     """n open cases received in December 2026, their clocks as the domain computes them (2027 not
     entered: every one is provisional and will be recomputed), inserted in bulk."""
@@ -123,12 +133,7 @@ def test_a_recompute_killed_mid_way_is_finished_by_the_next_worker(queue_app, tm
     # job's progress was committed with them.
     on_new, events, cases = _recompute_state()
     assert 0 < on_new < n and on_new == events == cases == killed.done
-    _as_if_long_ago(job.id)
-    proc = _start_worker(queue_app, tmp_path, "next")
-    try:
-        finished = _wait_for(proc, job.id, lambda j: j.status in ("done", "failed"), step=0.2)
-    finally:
-        assert _stop(proc) == 0, proc.log_path.read_text(errors="replace")
+    finished = _finished_by_the_next_worker(queue_app, tmp_path, job.id)
     assert finished.status == "done", finished.error
     assert finished.attempts == 2 and (finished.done, finished.total) == (n, n), (killed.done, finished.result)
     assert finished.result["done_before"] == killed.done and finished.result["recomputed"] == n - killed.done
@@ -180,12 +185,7 @@ def test_an_import_killed_mid_way_writes_nothing_and_the_next_worker_imports_it_
         pytest.skip(f"the import finished before the worker could be killed: {seen.status} {seen.done} {seen.error}")
     assert _imported() == (0, 0, 0)  # all or nothing: nothing of it was committed
     assert os.path.exists(staged)  # kept for the rerun until the job ends
-    _as_if_long_ago(job.id)
-    proc = _start_worker(queue_app, tmp_path, "next")
-    try:
-        finished = _wait_for(proc, job.id, lambda j: j.status in ("done", "failed"), step=0.2)
-    finally:
-        assert _stop(proc) == 0, proc.log_path.read_text(errors="replace")
+    finished = _finished_by_the_next_worker(queue_app, tmp_path, job.id)
     assert finished.status == "done", finished.error
     assert finished.attempts == 2 and (finished.done, finished.total) == (2 * n, 2 * n)
     assert finished.result["created"] == n
