@@ -9,7 +9,7 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 from .config import MIN_SECRET_KEY_LENGTH, OLD_DEFAULT_SECRET_KEY, ROOT, Config, engine_options, normalise_db_url
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 class SecretKeyMissing(RuntimeError):
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     _sqlite_pragmas(app)
 
     from . import models  # noqa: F401  (register tables)

@@ -96,6 +96,23 @@ class Config:
     # The recompute after a calendar change loads, recomputes and commits this many open cases at a
     # time (a worker killed mid-way loses at most one chunk; the rerun skips the ones done).
     CALENDAR_RECOMPUTE_CHUNK = _env("CALENDAR_RECOMPUTE_CHUNK", 500, int)
+    # The applicant's side (public pages, services.notify). The address the public pages are
+    # reached at, for links in e-mails and SMS (empty: the links are left out).
+    OGI_PUBLIC_URL = _env("OGI_PUBLIC_URL", "")
+    # Rate limits of the public pages (Flask-Limiter) are counted here: memory:// per process, or
+    # redis://host:6379/1 shared by every process and host.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # E-mail by SMTP; empty SMTP_HOST = messages stay in the local outbox (development).
+    SMTP_HOST = _env("SMTP_HOST", "")
+    SMTP_PORT = _env("SMTP_PORT", 25, int)
+    SMTP_USER = _env("SMTP_USER", "")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _env("SMTP_STARTTLS", False, _flag)
+    MAIL_FROM = _env("MAIL_FROM", "ogidesk@localhost")
+    # SMS by an HTTP gateway: a JSON POST {"phone", "text"} with the token as a Bearer header;
+    # empty = messages stay in the local outbox.
+    SMS_GATEWAY_URL = _env("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = _env("SMS_GATEWAY_TOKEN", "")
 
     # --- fixed here (a deployment or a test overrides them in create_app's config) ----------
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -131,6 +148,12 @@ class Config:
     OCR_AUTOSTART = True
     OCR_JOB_STALE_SECONDS = 600
     OCR_LANGUAGES = "chi_sim"
+    # Public pages: per client address (and per phone for SMS codes), in Flask-Limiter's notation.
+    PUBLIC_SUBMIT_LIMIT = "5 per hour;20 per day"
+    PUBLIC_LOOKUP_LIMIT = "30 per 10 minutes"
+    PUBLIC_SMS_LIMIT = "3 per hour"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False
 
 
 def engine_options(config) -> dict:

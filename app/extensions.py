@@ -1,3 +1,5 @@
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -16,3 +18,5 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Public pages only (app/web/public.py): limits are declared per route, none by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

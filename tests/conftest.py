@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.cli import DEMO_PASSWORD, seed_demo
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import User
 
 DB_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -84,6 +84,7 @@ def fresh_db(request, app):
         return
     app.config["OGI_TODAY"] = "2026-11-23"
     with app.app_context():
+        limiter.reset()  # rate limits count per test, like the database
         db.session.remove()
         if IS_PG:
             with db.engine.begin() as conn:

@@ -6,10 +6,12 @@ from .calendar import CalendarChangeRequest, CalendarRevision, CalendarYear
 from .case import Case, CaseTally, Delivery, Draft, Step
 from .job import Job
 from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
+from .public import CorrectionReply, Message, OnlineFile, OnlineRequest, SmsCode
 from .remedy import Remedy
 from .schedule import Digest, ScheduledRun
 
 __all__ = ["Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
            "CalendarChangeRequest", "Case", "CaseTally", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
-           "PasswordHistory", "UserSession", "Digest", "ScheduledRun"]
+           "PasswordHistory", "UserSession", "Digest", "ScheduledRun", "OnlineRequest", "OnlineFile",
+           "CorrectionReply", "SmsCode", "Message"]

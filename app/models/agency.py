@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +30,10 @@ class Agency(db.Model):
     # One-person offices: the same user may draft, approve and sign one reply (each such step is
     # recorded as done under the relaxed rule). Off by default: separation of duties applies.
     separation_relaxed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The public pages (issue 13): the 政府信息公开指南 as its administrator keeps it (JSON of the
+    # fields in services.public.GUIDE_FIELDS) and whether the online form takes requests.
+    guide_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    online_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     users: Mapped[list[User]] = relationship(back_populates="agency")
 
@@ -52,6 +56,9 @@ class User(UserMixin, db.Model):
     # login before anything else (services/accounts.py); the age counts from password_changed_at.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_changed_at: Mapped[datetime | None]
+    # Where the staff notifications go (services.notify): a new online request, the daily digest.
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    mobile: Mapped[str] = mapped_column(String(30), default="", server_default="")
 
     agency: Mapped[Agency] = relationship(back_populates="users")
 

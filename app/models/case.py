@@ -91,6 +91,9 @@ class Case(db.Model):
     doc_number: Mapped[str] = mapped_column(String(100), default="", index=True)
     requested_form: Mapped[str] = mapped_column(String(20), default="paper")
     requested_route: Mapped[str] = mapped_column(String(20), default="post")
+    # The applicant's status lookup (services.applicant): the hash of the query code given at
+    # confirmation or with the 登记回执; None until one is issued.
+    query_code_hash: Mapped[str | None] = mapped_column(String(64))
 
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -65,6 +65,9 @@ def init_web(app: Flask) -> None:
     from .health import bp as health_bp
     from .jobs import bp as jobs_bp
     from .review import bp as review_bp
+    from .online import bp as online_bp
+    from .public import bp as public_bp
+    from .status import bp as status_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
@@ -74,6 +77,9 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(review_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(public_bp)
+    app.register_blueprint(status_bp)
+    app.register_blueprint(online_bp)
     register_display(app)
     register_error_handlers(app)
 
