@@ -114,6 +114,14 @@ def validate_resident_id(number: str) -> str:
     return n
 
 
+def mask_id_number(number: str) -> str:
+    """An ID number as public pages show it: the first and last four characters (1101**********123X)."""
+    n = (number or "").strip()
+    if len(n) <= 8:
+        return "*" * len(n)
+    return n[:4] + "*" * (len(n) - 8) + n[-4:]
+
+
 def resident_id_check_digit(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
 

@@ -14,6 +14,7 @@ ATTACHMENT_CATEGORIES = {
     "postal_receipt": "邮寄凭证",
     "third_party_reply": "第三方意见",
     "proof_of_service": "送达凭证",
+    "correction_material": "补正材料",
     "information_provided": "提供的信息",
     "other": "其他",
 }

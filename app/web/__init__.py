@@ -68,6 +68,7 @@ def init_web(app: Flask) -> None:
     from .online import bp as online_bp
     from .public import bp as public_bp
     from .status import bp as status_bp
+    from .applicant_staff import bp as applicant_staff_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
@@ -80,6 +81,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(status_bp)
     app.register_blueprint(online_bp)
+    app.register_blueprint(applicant_staff_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -102,6 +102,15 @@ def fmt_date_wd(d) -> str:
     return f"{d.isoformat()}（周{WEEKDAYS[d.weekday()]}）"
 
 
+def fmt_cn_date(d) -> str:
+    """A date as letters and the public pages write it (2026年11月23日)."""
+    if not d:
+        return "—"
+    if isinstance(d, str):
+        d = date.fromisoformat(d)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
 def fmt_datetime(dt: datetime | None) -> str:
     if not dt:
         return "—"
@@ -114,7 +123,7 @@ def has_endpoint(name: str) -> bool:
 
 
 def register_display(app: Flask) -> None:
-    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime)
+    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, cn_date=fmt_cn_date)
     app.jinja_env.globals.update(
         STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,

@@ -21,6 +21,7 @@ TITLES = {
     405: "不支持的请求方式",
     409: "操作冲突",
     413: "提交的内容过大",
+    429: "操作过于频繁",
     500: "系统内部错误",
     503: "系统暂时无法访问",
 }
@@ -32,6 +33,8 @@ MESSAGES = {
     405: "不支持以这种方式访问该页面。",
     409: "该记录已被他人修改，请刷新页面后重试。",
     413: "提交的内容过大。",
+    429: "您的操作过于频繁，请稍后再试。为防止滥用，同一网络地址（或同一手机号码）在一段时间内可提交的次数有限；"
+         "已填写的内容未被保存。",
     500: "系统出现内部错误，已记录。请稍后重试；如问题持续，请联系系统管理员。",
     503: "数据库暂时无法连接或响应超时，您的操作未完成。请稍后重试；如问题持续，请联系系统管理员。",
 }
@@ -84,6 +87,8 @@ def register_error_handlers(app: Flask) -> None:
         status = e.code or 500
         # Our own abort(…, description=…) messages are Chinese; Werkzeug's defaults are not.
         custom = e.description if e.description and e.description != type(e).description else None
+        if status == 429:
+            custom = None  # Flask-Limiter's description names the limit in English
         return error_response(status, custom)
 
     @app.errorhandler(ServiceError)
