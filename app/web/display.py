@@ -38,6 +38,7 @@ DATA_LABELS = {
     "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
     "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本", "revised_by": "修订人",
     "separation_relaxed": "职责分离", "steps": "环节期限",
+    "reply_id": "网上补正编号", "attachments": "附件编号", "chars": "字数", "replaced": "替换原查询码",
 }
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
