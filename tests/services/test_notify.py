@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 
 from app.extensions import db
 from app.models import Event, Message
+from app.services import cases as S
 from app.services import digest, notify
 from app.services import letters as L
 from app.services.time import today, utcnow
@@ -208,13 +209,25 @@ def test_a_failing_gateway_is_retried_then_failed(app, ctx, sms_gateway):
     assert notify.send_message(msg.id) == "skipped"
 
 
-def test_a_refused_smtp_port_counts_as_an_attempt(app, ctx):
+def test_a_refused_smtp_port_counts_as_an_attempt_and_the_retry_is_scheduled(app, ctx):
+    from app.services import queue
+
+    h = queue.huey(app)
+    h.storage.flush_queue()
+    h.storage.flush_schedule()
     with _config(app, SMTP_HOST="127.0.0.1", SMTP_PORT=_free_port()):
         [msg] = notify.to_applicant(register(contact_email="a@example.com", contact_phone=""), "replied")
         db.session.commit()
         assert notify.send_message(msg.id) == "retry"
     [m] = _messages(id=msg.id)
     assert m.attempts == 1 and "ConnectionRefusedError" in m.last_error
+    # The hand-over at the commit, then the retry (the consumer keeps it in its schedule until its eta).
+    first, retry = h.pending()
+    assert first.eta is None and first.args == (msg.id,)
+    assert retry.name == notify.TASK and retry.args == (msg.id,)
+    assert retry.eta >= m.next_attempt_at - timedelta(seconds=5)  # not before the retry is due
+    h.storage.flush_queue()
+    h.storage.flush_schedule()
 
 
 def test_the_claim_sends_a_message_once(app, ctx, sms_gateway):
@@ -301,6 +314,16 @@ def test_correction_notice_notifies_once(app, ctx):
     assert sorted((m.event, m.channel) for m in msgs) == [("correction", "email"), ("correction", "sms")]
     L.reissue_notice(case.id, user("handler"), ref, today(), "更正补正事项")
     assert len(_messages(case_id=case.id)) == 2  # a re-issue tells nobody again
+
+
+def test_extension_notice_notifies_with_the_new_due_date(app, ctx):
+    case = build_case("handling")
+    S.perform(case.id, user("head"), "extend", {"days": 10, "reason": "需调取历史档案"})
+    assert not _messages(case_id=case.id)  # the decision alone tells nobody: the notice does
+    L.issue_notice(case.id, user("handler"), "extension", today())
+    [m] = _messages(case_id=case.id)
+    due = reload(case.id).reply_due
+    assert m.event == "extended" and f"延长后的答复期限为{due:%Y年%m月%d日}" in m.body
 
 
 def test_issuing_the_reply_notifies(app, ctx):
