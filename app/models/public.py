@@ -98,7 +98,9 @@ class SmsCode(db.Model):
     used_at: Mapped[datetime | None]
 
 
-MESSAGE_STATUSES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败"}
+# "local": the channel has no gateway configured (development), the outbox page is where it is read.
+MESSAGE_STATUSES = {"queued": "待发送", "sending": "正在发送", "sent": "已发送", "failed": "发送失败",
+                    "local": "仅存本地发件箱（未配置网关）"}
 MESSAGE_CHANNELS = {"email": "电子邮件", "sms": "短信"}
 
 

@@ -175,6 +175,7 @@ DATA_LABELS = {
     "version": "版本", "rolled_back_to": "回滚至版本", "required": "修改原因",
     "trigger": "方式", "checked": "已校验", "casefile_result": "案卷打印结果", "problem_count": "不符或缺失",
     "problems": "问题", "seconds": "用时（秒）",
+    "message_id": "消息编号", "notice": "通知", "to": "收件人", "attempts": "发送次数", "error": "错误",
 }
 REQUIRED_LABELS = {"must_change": "初始密码或一次性密码须修改", "expired": "密码已过期"}
 SUBJECT_KEYS = ("username", "subject", "user", "target_username")

@@ -7,6 +7,7 @@ a security event in the same transaction.
 (who may act on any agency's users)."""
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from werkzeug.security import check_password_hash
@@ -206,3 +207,39 @@ def set_roles(actor: User | None, user_id: int, roles: Iterable[str] | str | Non
                     {"username": user.username, "old": old, "new": new})
     db.session.commit()
     return user
+
+
+# ---------------------------------------------------------------- contacts (services.notify)
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+
+
+def clean_contacts(email: str | None, mobile: str | None) -> tuple[str, str]:
+    """The e-mail address and mainland mobile number where a user's notifications go (each may be
+    empty), checked; the mobile kept as its 11 digits."""
+    email, mobile = (email or "").strip(), (mobile or "").strip()
+    if email and (len(email) > 200 or not _EMAIL.match(email)):
+        raise ServiceError("电子邮箱格式不正确，例如 zhangsan@example.gov.cn", "email")
+    if mobile:
+        from .notify import mobile as mainland_mobile
+
+        digits = mainland_mobile(mobile)
+        if not digits:
+            raise ServiceError("手机号码应为11位中国大陆手机号码，例如 13800000000", "mobile")
+        mobile = digits
+    return email, mobile
+
+
+def set_contacts(actor: User | None, user_id: int, email: str | None, mobile: str | None) -> User:
+    """Set where a user's notifications (new online requests, the morning digest) go."""
+    user = managed_user(actor, user_id)
+    email, mobile = clean_contacts(email, mobile)
+    changes = [{"label": label, "old": old, "new": new} for label, old, new in
+               (("电子邮箱", user.email or "", email), ("手机号码", user.mobile or "", mobile)) if old != new]
+    if not changes:
+        raise ServiceError("联系方式没有变化", "email")
+    user.email, user.mobile = email, mobile
+    record_security(user.agency_id, actor, "contacts_changed", {"username": user.username, "changes": changes})
+    db.session.commit()
+    return user
+

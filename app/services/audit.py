@@ -18,6 +18,7 @@ SECURITY_CATEGORIES = {
     "exports": "导出",
     "calendar": "工作日历",
     "integrity": "完整性与备份",
+    "notify": "通知",
 }
 SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "login_ok": ("signin", "登录成功"),
@@ -34,6 +35,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "user_reactivated": ("account", "启用账号"),
     "token_issued": ("account", "签发 API 令牌"),
     "token_revoked": ("account", "注销 API 令牌"),
+    "contacts_changed": ("account", "修改联系方式"),
     "roles_changed": ("roles", "变更角色"),
     "agency_settings_changed": ("settings", "修改机关设置"),
     "template_changed": ("templates", "修改文书模板"),
@@ -49,6 +51,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "tally_rebuild": ("integrity", "重建统计汇总"),
     "backup_created": ("integrity", "备份"),
     "restore_done": ("integrity", "恢复"),
+    "message_resent": ("notify", "重新发送通知"),
 }
 
 

@@ -23,6 +23,7 @@ from ..domain.workflow import OPEN_STATES, STATES
 from ..extensions import db
 from ..models import Case, Digest, Step, User
 from ..models.case import STEP_KINDS
+from . import notify
 from .clocks import clock_bounds, clock_condition
 from .time import today as _today
 from .time import utcnow
@@ -131,7 +132,10 @@ def run_all(today: date | None = None) -> dict:
         if agency is not None and u.agency_id != agency:
             db.session.commit()
         agency = u.agency_id
+        first = stored_for(u, today) is None  # a rerun of the day's digest sends nothing again
         row = store(u, today)
+        if first and row.total > 0:
+            notify.to_staff_digest(u, row.total, row.items)
         stored += 1
         items += row.total
     db.session.commit()

@@ -25,9 +25,13 @@ from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
+from . import notify
 from .memo import FileMemo, Memo
 from .numbering import next_number
 from .time import today
+
+# Letters the applicant is told of by SMS/e-mail when first issued (the reply: any letter of ref "reply").
+APPLICANT_NOTICES = {"correction_notice": "correction", "extension_notice": "extended"}
 
 # Supplied by the case, the agency and the issue itself, never typed into a draft.
 CASE_SUPPLIED = ("agency.", "number", "issued_on", "contact.", "applicant.", "received_on", "request",
@@ -358,6 +362,10 @@ def issue_letter(case: Case, actor: User, key: str, ctx: dict, *, content_hash: 
                  supersedes_id=supersedes.id if supersedes else None, reissue_reason=reason)
     case.letters.append(row)
     db.session.flush()
+    if supersedes is None:  # the applicant hears of a letter once, not of its corrections
+        event = APPLICANT_NOTICES.get(key) or ("replied" if ref == "reply" else None)
+        if event:
+            notify.to_applicant(case, event)
     return row
 
 

@@ -195,12 +195,17 @@ def _in_context(app: Flask, fn: Callable) -> Callable:
     return run
 
 
-def enqueue(name: str, *args) -> bool:
-    """Hand ``name(*args)`` to the worker; False (and a logged message) when the queue cannot be
-    reached: the caller's own record of the work stays, and the worker's sweep picks it up."""
+def enqueue(name: str, *args, delay: int = 0) -> bool:
+    """Hand ``name(*args)`` to the worker (``delay``: not before that many seconds); False (and a
+    logged message) when the queue cannot be reached: the caller's own record of the work stays,
+    and the worker's sweep picks it up."""
     try:
         huey()
-        current_app.extensions["huey"]["tasks"][name](*args)
+        task = current_app.extensions["huey"]["tasks"][name]
+        if delay > 0:
+            task.schedule(args=args, delay=delay)
+        else:
+            task(*args)
         return True
     except Exception:  # a request never fails, nor waits, because the queue is down
         log.exception("could not enqueue %s%r; the worker's sweep will pick it up", name, args)

@@ -18,7 +18,7 @@ import logging
 from sqlalchemy import text
 
 from ..extensions import db
-from . import digest, integrity, queue
+from . import digest, integrity, notify, queue  # noqa: F401  (notify: the send_message task and its sweep)
 
 log = logging.getLogger(__name__)
 

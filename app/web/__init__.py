@@ -66,6 +66,7 @@ def init_web(app: Flask) -> None:
     from .jobs import bp as jobs_bp
     from .review import bp as review_bp
     from .online import bp as online_bp
+    from .outbox import bp as outbox_bp
     from .public import bp as public_bp
     from .status import bp as status_bp
     from .applicant_staff import bp as applicant_staff_bp
@@ -82,6 +83,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(status_bp)
     app.register_blueprint(online_bp)
     app.register_blueprint(applicant_staff_bp)
+    app.register_blueprint(outbox_bp)
     register_display(app)
     register_error_handlers(app)
 

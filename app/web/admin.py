@@ -16,7 +16,8 @@ from ..services import views
 from ..services.errors import ServiceError
 from ..services.time import today
 from .decorators import me, roles_required
-from .forms import CalendarDecisionForm, CalendarForm, CalendarRequestForm, RolesForm, UserForm, put_error
+from .forms import (CalendarDecisionForm, CalendarForm, CalendarRequestForm, ContactsForm, RolesForm, UserForm,
+                    put_error)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -121,10 +122,11 @@ def users():
                            change_reason=accounts.password_change_reason), status
 
 
-def _user_page(user, form=None, error=None, status=200, otp=None):
+def _user_page(user, form=None, error=None, status=200, otp=None, contacts_form=None, contacts_error=None):
+    contacts_form = contacts_form or ContactsForm(formdata=None, data={"email": user.email, "mobile": user.mobile})
     resp = make_response(render_template(
         "admin/user.html", u=user, form=form or RolesForm(data={"roles": sorted(user.roles)}), error=error,
-        otp=otp, me_id=me().id, is_locked=auth_service.is_locked,
+        otp=otp, me_id=me().id, contacts_form=contacts_form, contacts_error=contacts_error, is_locked=auth_service.is_locked,
         change_reason=accounts.password_change_reason(user)), status)
     resp.headers["Cache-Control"] = "no-store"  # a one-time password is shown once
     return resp
@@ -151,6 +153,23 @@ def user(user_id: int):
         flash(f"已将 {u.username} 的角色改为：{u.role_labels}", "success")
         return redirect(url_for("admin.user", user_id=user_id))
     return _user_page(u, None if request.method == "GET" else form)
+
+
+@bp.route("/users/<int:user_id>/contacts", methods=["POST"])
+@roles_required("admin")
+def user_contacts(user_id: int):
+    """Where the user's notifications go (e-mail, mobile)."""
+    u = _managed_or_404(user_id)
+    form = ContactsForm()
+    if not form.validate_on_submit():
+        return _user_page(u, contacts_form=form, contacts_error="提交未成功，请刷新页面后重试。", status=400)
+    try:
+        accounts.set_contacts(me(), user_id, form.email.data, form.mobile.data)
+    except ServiceError as e:
+        db_error = put_error(form, e, ("email", "mobile")) or "保存未成功，请检查标出的内容。"
+        return _user_page(u, contacts_form=form, contacts_error=db_error, status=e.status)
+    flash(f"已保存 {u.username} 的联系方式", "success")
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])

@@ -39,6 +39,7 @@ DATA_LABELS = {
     "new_calendar_version": "新日历版本", "old_calendar_version": "原日历版本", "revised_by": "修订人",
     "separation_relaxed": "职责分离", "steps": "环节期限",
     "reply_id": "网上补正编号", "attachments": "附件编号", "chars": "字数", "replaced": "替换原查询码",
+    "notice": "通知", "via": "通知方式", "to": "收件人", "attempts": "发送次数", "error": "错误",
 }
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
@@ -49,7 +50,7 @@ _HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash"}
 
 _ORDER = {k: i for i, k in enumerate(DATA_LABELS)}
 # Internal or default values that say nothing to the reader of the timeline.
-_QUIET = {"calendar_version", "step_id"}
+_QUIET = {"calendar_version", "step_id", "message_id"}
 
 
 def event_items(ev) -> list[tuple[str, str]]:

@@ -98,6 +98,14 @@ class RolesForm(FlaskForm):
     submit = SubmitField("保存角色")
 
 
+class ContactsForm(FlaskForm):
+    email = StringField("电子邮箱", description="每日到期提醒、新的网上申请等通知发到这里（可不填）",
+                        render_kw={"maxlength": 200, "autocomplete": "off", "inputmode": "email"})
+    mobile = StringField("手机号码", description="11位中国大陆手机号码，接收短信提醒（可不填）",
+                         render_kw={"maxlength": 30, "autocomplete": "off", "inputmode": "tel"})
+    submit = SubmitField("保存联系方式")
+
+
 class TokenForm(FlaskForm):
     submit = SubmitField("生成新令牌")
 
