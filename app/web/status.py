@@ -5,3 +5,10 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("status", __name__, url_prefix="/gk")
+
+
+@bp.route("/<code>/query")
+def lookup(code: str):
+    # Placeholder until the status lookup lands (another branch); it replaces this view.
+    from flask import abort
+    abort(404)
