@@ -18,6 +18,7 @@ SECURITY_CATEGORIES = {
     "exports": "导出",
     "calendar": "工作日历",
     "integrity": "完整性与备份",
+    "online": "网上申请",
 }
 SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "login_ok": ("signin", "登录成功"),
@@ -49,6 +50,8 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "tally_rebuild": ("integrity", "重建统计汇总"),
     "backup_created": ("integrity", "备份"),
     "restore_done": ("integrity", "恢复"),
+    # A confirmed online request is the case's "register" event (with its online_reference).
+    "online_rejected": ("online", "退回网上申请"),
 }
 
 

@@ -10,7 +10,9 @@ from app.extensions import db
 from tests.web.page import Page
 
 # Rules that only fail on an anonymous visit for the wrong reasons (they are the way in).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz",
+                    # The applicant's public pages (issue 13): no login by design.
+                    "public.index", "public.guide", "public.apply", "public.done", "status.lookup"}
 SAMPLE_VALUES = {"case_id": 1, "name": "start", "year": 2026, "letter_id": 1, "attachment_id": 1,
                  "remedy_id": 1, "job_id": 1, "token": "x", "filename": "x", "kind": "x", "fmt": "xlsx"}
 
