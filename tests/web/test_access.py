@@ -8,7 +8,7 @@ from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "online")
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -25,13 +25,17 @@ PAGE_ROLES = {
     "admin.user": {"admin"},
     "account.token": EVERYONE,
     "account.password": EVERYONE,
+    "online.pending": {"clerk"},  # confirming an online request registers it: intake's role
+    "online.guide_settings": {"admin"},
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
            "admin.calendar_request", "admin.calendar_decide",  # POST only: checked in test_duties.py
            "cases.refresh_hints",  # POST only: its roles are checked in test_hints.py
            "admin.reset_password", "admin.deactivate_user",
-           "admin.reactivate_user"}  # POST only: roles and agency checked in test_accounts.py
+           "admin.reactivate_user",  # POST only: roles and agency checked in test_accounts.py
+           # One online request and its files, confirm and reject: roles and agency in test_online_confirm.py
+           "online.detail", "online.download", "online.confirm", "online.reject"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
@@ -51,7 +55,8 @@ def test_page_access_by_role(web, username):
             "admin.calendar": "/admin/calendar", "admin.users": "/admin/users", "account.token": "/account/token",
             "admin.security_log": "/admin/security-log",
             "admin.security_log_export": "/admin/security-log/export.xlsx",
-            "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password"}
+            "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
+            "online.pending": "/online", "online.guide_settings": "/admin/guide"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
