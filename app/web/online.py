@@ -3,7 +3,7 @@ the correction answers sent online, recorded as received without retyping; the a
 公开指南 page."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..applicant import online as O
@@ -25,7 +25,9 @@ def _pending():
     def online_pending() -> int:
         if not current_user.is_authenticated or not current_user.has_role(*CLERK):
             return 0
-        return O.pending_count(current_user.agency_id)
+        if "online_pending" not in g:  # the nav and the 工作台 ask in one page: counted once
+            g.online_pending = O.pending_count(current_user.agency_id)
+        return g.online_pending
     return {"online_pending": online_pending}
 
 
