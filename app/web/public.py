@@ -94,7 +94,7 @@ def apply(code: str):
         if (form.website.data or "").strip():
             # A bot: it is told what a person would be told, and nothing is kept.
             now = utcnow()
-            return _done(agency, O.new_reference(local(now).date()), now)
+            return _done(agency, O.new_reference(local(now).date()), now, form)
         files = _uploads()
         raw = {n: form[n].data for n in O.ONLINE_FIELDS}
         try:
@@ -109,7 +109,7 @@ def apply(code: str):
         except ServiceError as e:
             error, status = e.message, e.status
         else:
-            return _done(agency, req.reference, req.submitted_at)
+            return _done(agency, req.reference, req.submitted_at, form)
         if files:
             error += "为安全起见，已选择的文件需要重新选择。"
     elif request.method == "POST":
@@ -119,8 +119,10 @@ def apply(code: str):
                            max_size=uploads.human_size(uploads.max_bytes())), status
 
 
-def _done(agency, reference: str, submitted_at: datetime):
-    session[_DONE] = {"agency": agency.code, "reference": reference, "at": submitted_at.isoformat()}
+def _done(agency, reference: str, submitted_at: datetime, form: FlaskForm):
+    # The signed cookie carries only what the done page shows: the ID number masked.
+    session[_DONE] = {"agency": agency.code, "reference": reference, "at": submitted_at.isoformat(),
+                      "name": (form.applicant_name.data or "")[:50], "id": O.mask_id(form.id_number.data or "")}
     return redirect(url_for("public.done", code=agency.code))
 
 
@@ -131,7 +133,8 @@ def done(code: str):
     if not note or note.get("agency") != agency.code:
         return redirect(url_for("public.apply", code=agency.code))
     return render_template("public/done.html", agency=agency, reference=note["reference"],
-                           submitted_at=datetime.fromisoformat(note["at"]))
+                           submitted_at=datetime.fromisoformat(note["at"]), name=note.get("name", ""),
+                           id_masked=note.get("id", ""))
 
 
 @bp.errorhandler(429)

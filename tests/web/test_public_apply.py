@@ -78,6 +78,7 @@ def test_valid_submission_makes_a_pending_request_with_its_files(web, online):
     ref = web.run(check)
     assert page.by_id("reference").text == ref
     assert page.by_id("submitted-at").text == "2026-11-20 09:30"
+    assert page.by_id("done-id").text == "1101**********002X" and "19491231" not in page.html
     assert "双方确认之日为收到申请之日" in page.text and "查询码" in page.text
 
 
