@@ -80,4 +80,40 @@ def seed_demo_cases() -> int:
     # f, g: being handled; h: just registered
     S.perform(f.id, handler, "start")
     S.perform(g.id, handler, "start")
+    seed_demo_online()
     return len(made)
+
+
+DEMO_GUIDE = {
+    "office": "示范市自然资源和规划局办公室（政府信息公开工作机构）", "address": "示范市人民路1号", "postcode": "100000",
+    "hours": "工作日上午 9:00—12:00，下午 13:30—17:00", "phone": "0000-12345678", "fax": "0000-12345679",
+    "email": "gongkai@demo.example.cn", "website": "http://127.0.0.1:5000/gk/DEMO/",
+    "fees": "依申请提供政府信息不收费。申请数量、频次明显超过合理范围的，按规定收取信息处理费，收费前书面告知。",
+    "other": "申请获取与本人相关的不动产登记资料的，请向不动产登记中心申请查询，不按政府信息公开申请办理。",
+}
+
+
+def seed_demo_online() -> None:
+    """The public guide filled in and two online requests waiting for the clerk (make run only:
+    the tests' demo agency has no pending requests)."""
+    import io
+
+    from PIL import Image
+
+    from .applicant import online as O
+
+    O.save_guide(_user("admin"), DEMO_GUIDE, True)
+    agency = _user("clerk").agency
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), (235, 235, 225)).save(buf, "PNG")
+    O.submit(agency, {"applicant_type": "natural", "applicant_name": "钱七", "id_type": "resident_id",
+                      "id_number": _rid("11010519850620003"), "contact_phone": "13900001111",
+                      "contact_email": "qianqi@example.cn", "contact_address": "示范市东风路20号",
+                      "description": "示范区东风路片区2026年控制性详细规划调整的批复文件",
+                      "requested_form": "electronic", "requested_route": "email"},
+             [O.Upload("identity", "身份证复印件.png", buf.getvalue())], "127.0.0.1")
+    O.submit(agency, {"applicant_type": "other_org", "applicant_name": "示范市东风路社区居民委员会",
+                      "id_type": "business_license", "id_number": "55110000MJ0000001X",
+                      "contact_phone": "0000-87654321", "contact_address": "示范市东风路1号",
+                      "description": "东风路拓宽工程征收范围图及征收决定", "doc_number": "",
+                      "requested_form": "paper", "requested_route": "post"}, [], "127.0.0.1")

@@ -31,7 +31,7 @@ class Agency(db.Model):
     # recorded as done under the relaxed rule). Off by default: separation of duties applies.
     separation_relaxed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The public pages (issue 13): the 政府信息公开指南 as its administrator keeps it (JSON of the
-    # fields in services.public.GUIDE_FIELDS) and whether the online form takes requests.
+    # fields in applicant.online.GUIDE_FIELDS) and whether the online form takes requests.
     guide_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     online_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
 

@@ -19,6 +19,7 @@ SECURITY_CATEGORIES = {
     "calendar": "工作日历",
     "integrity": "完整性与备份",
     "notify": "通知",
+    "online": "网上申请",
 }
 SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "login_ok": ("signin", "登录成功"),
@@ -52,6 +53,8 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "backup_created": ("integrity", "备份"),
     "restore_done": ("integrity", "恢复"),
     "message_resent": ("notify", "重新发送通知"),
+    # A confirmed online request is the case's "register" event (with its online_reference).
+    "online_rejected": ("online", "退回网上申请"),
 }
 
 

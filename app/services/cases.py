@@ -57,9 +57,83 @@ def _read(p: Params, name: str) -> Any:
     return p.text(name, i.label, required=i.required, max_len=i.max_len)
 
 
+# The request itself, as the applicant states it (Art. 29): read by check_applicant, the same for
+# staff intake and the public online form (app/applicant/online.py).
+APPLICANT_FIELDS = ("applicant_type", "applicant_name", "id_type", "id_number", "contact_phone", "contact_address",
+                    "contact_email", "agent_name", "agent_id_number", "power_of_attorney", "description",
+                    "doc_number", "requested_form", "requested_route")
+
+
+def check_applicant(raw: Mapping[str, Any], errors: list[ServiceError] | None = None) -> dict:
+    """The applicant's part of a request, parsed and checked by the intake rules: the values to store.
+
+    With ``errors`` given, every field's error is collected there (the public form marks every field
+    to fix at once) and the values read so far are returned; without, the first error is raised."""
+    p = Params(raw)
+    v: dict[str, Any] = {}
+    failed: set[str] = set()
+
+    def check(fn) -> None:
+        try:
+            fn()
+        except ServiceError as e:
+            if errors is None:
+                raise
+            errors.append(e)
+            failed.add(e.field or "")
+
+    def read(name: str) -> None:
+        v[name] = _read(p, name)
+
+    def resident_id() -> None:
+        if v.get("id_type") == "resident_id" and v.get("id_number"):
+            try:
+                v["id_number"] = validate_resident_id(v["id_number"])
+            except IntakeError as e:
+                raise ServiceError(e.message, e.field) from None
+
+    def contact() -> None:
+        if not (v.get("contact_phone") or v.get("contact_address") or v.get("contact_email")) \
+                and not failed & {"contact_phone", "contact_address", "contact_email"}:
+            raise ServiceError("请至少填写一种联系方式（第二十九条）", "contact_phone")
+        if v.get("contact_email") and "@" not in v["contact_email"]:
+            raise ServiceError("电子邮箱格式不正确", "contact_email")
+
+    def agent() -> None:
+        if not v.get("agent_name"):
+            return
+        if not v.get("power_of_attorney"):
+            raise ServiceError("由代理人提交的，请登记授权委托书", "power_of_attorney")
+        if not v.get("agent_id_number"):
+            raise ServiceError("请填写代理人身份证号码", "agent_id_number")
+        try:
+            v["agent_id_number"] = validate_resident_id(v["agent_id_number"])
+        except IntakeError as e:
+            raise ServiceError("代理人" + e.message, "agent_id_number") from None
+
+    for name in APPLICANT_FIELDS[:4]:
+        check(lambda name=name: read(name))
+    check(resident_id)
+    for name in APPLICANT_FIELDS[4:10]:
+        check(lambda name=name: read(name))
+    check(contact)
+    check(agent)
+    for name in APPLICANT_FIELDS[10:]:
+        check(lambda name=name: read(name))
+    return v
+
+
 @conflict_is_409("与同时进行的登记冲突，请重试；您的输入未被保存。")
 def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     """登记: register a request and start its clock from the Art. 31 receipt date."""
+    case = add_registration(actor, raw)
+    db.session.commit()
+    return case
+
+
+def add_registration(actor: User, raw: Mapping[str, Any], event_data: Mapping[str, Any] | None = None) -> Case:
+    """The registration in the caller's transaction (the caller commits): staff intake, and the
+    confirmation of an online request (app/applicant/online.py), whose facts join the event's."""
     if not REGISTRATION.allowed(actor):
         raise ServiceError("只有登记员可以登记申请")
     p = Params(raw)
@@ -72,57 +146,27 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
         raise ServiceError("收到日期不能晚于今天", "arrived_on")
     if confirmed and confirmed > today:
         raise ServiceError("确认日期不能晚于今天", "confirmed_on")
-    applicant_type = _read(p, "applicant_type")
-    name = _read(p, "applicant_name")
-    id_type = _read(p, "id_type")
-    id_number = _read(p, "id_number")
+    a = check_applicant(raw)
     try:
-        if id_type == "resident_id":
-            id_number = validate_resident_id(id_number)
         receipt = receipt_date(channel, arrived, confirmed, cal,
                                non_workday_rolls_forward=current_app.config["ONLINE_NON_WORKDAY_ROLLS_FORWARD"])
     except IntakeError as e:
         raise ServiceError(e.message, e.field) from None
-    phone = _read(p, "contact_phone")
-    address = _read(p, "contact_address")
-    email = _read(p, "contact_email")
-    if not (phone or address or email):
-        raise ServiceError("请至少填写一种联系方式（第二十九条）", "contact_phone")
-    if email and "@" not in email:
-        raise ServiceError("电子邮箱格式不正确", "contact_email")
-    agent = _read(p, "agent_name")
-    agent_id = _read(p, "agent_id_number")
-    poa = _read(p, "power_of_attorney")
-    if agent:
-        if not poa:
-            raise ServiceError("由代理人提交的，请登记授权委托书", "power_of_attorney")
-        if not agent_id:
-            raise ServiceError("请填写代理人身份证号码", "agent_id_number")
-        try:
-            agent_id = validate_resident_id(agent_id)
-        except IntakeError as e:
-            raise ServiceError("代理人" + e.message, "agent_id_number") from None
-    description = _read(p, "description")
-    doc_number = _read(p, "doc_number")
-    form = _read(p, "requested_form")
-    route = _read(p, "requested_route")
     handler_id = _read(p, "handler_id")
     if handler_id is not None:
         _handler(actor, handler_id)
 
     # Computed once here and stored with the case; the case page reads them.
-    hints = intake_hints(actor, name, id_number, description, doc_number, on=receipt.received_on, phone=phone)
+    hints = intake_hints(actor, a["applicant_name"], a["id_number"], a["description"], a["doc_number"],
+                         on=receipt.received_on, phone=a["contact_phone"])
     seq, number = allocate_number(actor, today.year)
     case = Case(
         agency_id=actor.agency_id, year=today.year, seq=seq, number=number, state="registered",
         channel=channel, arrived_on=arrived, confirmed_on=confirmed, received_on=receipt.received_on,
-        receipt_basis=receipt.basis, logged_at=datetime.utcnow(), applicant_type=applicant_type,
-        applicant_name=name, id_type=id_type, id_number=id_number, contact_phone=phone,
-        contact_address=address, contact_email=email, agent_name=agent, agent_id_number=agent_id,
-        power_of_attorney=poa, description=description, doc_number=doc_number, requested_form=form,
-        requested_route=route, handler_id=handler_id, created_by_id=actor.id,
-        clock_start=receipt.received_on, extension_days=0,
-        applicant_key=applicant_key(name), phone_key=phone_key(phone), hints_json=_hints_json(hints),
+        receipt_basis=receipt.basis, logged_at=datetime.utcnow(), **a, handler_id=handler_id,
+        created_by_id=actor.id, clock_start=receipt.received_on, extension_days=0,
+        applicant_key=applicant_key(a["applicant_name"]), phone_key=phone_key(a["contact_phone"]),
+        hints_json=_hints_json(hints),
     )
     db.session.add(case)
     db.session.flush()
@@ -130,9 +174,8 @@ def register_case(actor: User, raw: Mapping[str, Any]) -> Case:
     record(case, actor, "register", "登记申请", None, "registered", {
         "number": case.number, "received_on": case.received_on.isoformat(), "receipt_basis": receipt.basis,
         "channel": channel, "reply_due": case.reply_due.isoformat() if case.reply_due else None,
-        "calendar_version": case.calendar_version, "provisional": case.due_provisional,
+        "calendar_version": case.calendar_version, "provisional": case.due_provisional, **(event_data or {}),
     })
-    db.session.commit()
     return case
 
 

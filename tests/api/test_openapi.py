@@ -143,7 +143,7 @@ def _handler_functions() -> dict[str, ast.FunctionDef]:
             for d in node.decorator_list:
                 if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "handles":
                     out[d.args[0].value] = node
-            if node.name in ("register_case", "list_cases"):
+            if node.name in ("register_case", "add_registration", "check_applicant", "list_cases"):
                 out["<" + node.name + ">"] = node
     return out
 
@@ -200,12 +200,16 @@ def test_action_tables_match_what_each_handler_reads():
 
 def test_intake_table_matches_register_case():
     # register_case parses each input by its declaration (S._read), so kind, label, limits and
-    # default cannot differ from the table; what is left to check is that it reads each one, once.
+    # default cannot differ from the table; what is left to check is that it reads each one, once:
+    # add_registration by name, check_applicant (shared with the online form) those of APPLICANT_FIELDS.
     assert tuple(p.name for p in INTAKE_PARAMS) == S.INTAKE_FIELDS
-    fn = _handler_functions()["<register_case>"]
-    assert _reads(fn, "p") == {}, "register_case reads an input the declaration does not describe"
-    declared = [ast.literal_eval(n.args[1]) for n in ast.walk(fn) if isinstance(n, ast.Call)
-                and getattr(n.func, "id", "") == "_read"]
+    fns = _handler_functions()
+    declared = list(S.APPLICANT_FIELDS)
+    for name in ("<add_registration>", "<check_applicant>"):
+        fn = fns[name]
+        assert _reads(fn, "p") == {}, f"{name} reads an input the declaration does not describe"
+        declared += [ast.literal_eval(n.args[1]) for n in ast.walk(fn) if isinstance(n, ast.Call)
+                     and getattr(n.func, "id", "") == "_read" and isinstance(n.args[1], ast.Constant)]
     assert sorted(declared) == sorted(S.INTAKE_FIELDS)
 
 

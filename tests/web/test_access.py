@@ -8,7 +8,7 @@ from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online")
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -26,6 +26,8 @@ PAGE_ROLES = {
     "outbox.index": {"admin"},
     "account.token": EVERYONE,
     "account.password": EVERYONE,
+    "online.pending": {"clerk"},  # confirming an online request registers it: intake's role
+    "online.guide_settings": {"admin"},
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -33,7 +35,9 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "cases.refresh_hints",  # POST only: its roles are checked in test_hints.py
            "admin.reset_password", "admin.deactivate_user",
            "admin.reactivate_user",  # POST only: roles and agency checked in test_accounts.py
-           "admin.user_contacts", "outbox.resend"}  # POST only: checked in test_outbox.py
+           "admin.user_contacts", "outbox.resend",  # POST only: checked in test_outbox.py
+           # One online request and its files, confirm and reject: roles and agency in test_online_confirm.py
+           "online.detail", "online.download", "online.confirm", "online.reject"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
@@ -54,7 +58,8 @@ def test_page_access_by_role(web, username):
             "admin.security_log": "/admin/security-log",
             "admin.security_log_export": "/admin/security-log/export.xlsx",
             "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
-            "outbox.index": "/outbox"}
+            "outbox.index": "/outbox",
+            "online.pending": "/online", "online.guide_settings": "/admin/guide"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():

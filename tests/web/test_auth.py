@@ -11,7 +11,9 @@ from tests.web.page import Page
 
 # Rules that only fail on an anonymous visit for the wrong reasons (they are the way in).
 PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz",
-                    # The applicant's status lookup (tests/web/test_status_lookup.py checks them as anonymous).
+                    # The applicant's public pages (issue 13): no login by design; tests/web/test_status_lookup.py
+                    # and tests/web/test_public_apply.py visit them as anonymous.
+                    "public.index", "public.guide", "public.apply", "public.done",
                     "status.lookup", "status.sms_send", "status.sms_verify", "status.mine", "status.case",
                     "status.letter", "status.correction", "status.end"}
 SAMPLE_VALUES = {"case_id": 1, "name": "start", "year": 2026, "letter_id": 1, "attachment_id": 1,
