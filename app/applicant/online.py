@@ -14,7 +14,7 @@ from sqlalchemy import func, update
 
 from ..casefile import ocr, uploads
 from ..casefile.attachments import clean_filename
-from ..domain.intake import phone_key
+from ..domain.intake import mask_id_number, phone_key
 from ..extensions import db
 from ..models import Agency, Attachment, Case, OnlineFile, OnlineRequest, User
 from ..models.attachment import ATTACHMENT_CATEGORIES
@@ -83,14 +83,6 @@ def agency_by_code(code: str) -> Agency:
     if agency is None:
         raise NotFound("该机关不存在")
     return agency
-
-
-def mask_id(number: str) -> str:
-    """An ID number as public pages show it: the first and last four characters (1101**********002X)."""
-    n = (number or "").strip()
-    if len(n) <= 8:
-        return n[:1] + "*" * max(len(n) - 2, 0) + n[-1:] if len(n) > 2 else "*" * len(n)
-    return n[:4] + "*" * (len(n) - 8) + n[-4:]
 
 
 # ---------------------------------------------------------------- submission

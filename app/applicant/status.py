@@ -17,9 +17,9 @@ from ..domain.clock import PAUSE_REASONS
 from ..domain.intake import mask_id_number, phone_key
 from ..domain.workflow import OPEN_STATES, STATES
 from ..extensions import db
-from ..models import Agency, Attachment, Case, CorrectionReply, Event, Letter, Message, SmsCode, Step, User
+from ..models import Agency, Attachment, Case, CorrectionReply, Event, Letter, SmsCode, Step, User
 from ..models.case import DELIVERY_METHODS
-from ..services import storage
+from ..services import notify, storage
 from ..services.audit import record
 from ..services.cases import get_case, perform
 from ..services.clocks import case_clock
@@ -131,10 +131,8 @@ def send_sms_code(agency: Agency, phone: str) -> None:
     code = "".join(secrets.choice("0123456789") for _ in range(6))
     db.session.add(SmsCode(phone_key=f"{agency.id}:{key}", code_hash=_sms_hash(key, code), created_at=now,
                            expires_at=now + timedelta(minutes=SMS_CODE_MINUTES), tries=0))
-    db.session.add(Message(agency_id=agency.id, event="sms_code", channel="sms", recipient=key,
-                           body=f"【{agency.name}】您查询政府信息公开申请办理情况的验证码为{code}，"
-                                f"{SMS_CODE_MINUTES}分钟内有效。如非本人操作，请忽略。",
-                           status="queued", attempts=0, last_error="", created_at=now))
+    notify.sms_code(agency, key, f"【{agency.name}】您查询政府信息公开申请办理情况的验证码为{code}，"
+                                 f"{SMS_CODE_MINUTES}分钟内有效。如非本人操作，请忽略。")
     db.session.commit()
 
 

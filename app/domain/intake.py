@@ -117,8 +117,8 @@ def validate_resident_id(number: str) -> str:
 def mask_id_number(number: str) -> str:
     """An ID number as public pages show it: the first and last four characters (1101**********123X)."""
     n = (number or "").strip()
-    if len(n) <= 8:
-        return "*" * len(n)
+    if len(n) <= 8:  # a short passport number keeps its first and last character
+        return n[:1] + "*" * (len(n) - 2) + n[-1:] if len(n) > 2 else "*" * len(n)
     return n[:4] + "*" * (len(n) - 8) + n[-4:]
 
 

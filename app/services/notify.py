@@ -199,6 +199,11 @@ def to_staff_new_online(req: OnlineRequest) -> list[Message]:
     return out
 
 
+def sms_code(agency: Agency, phone: str, text: str) -> Message:
+    """The one-time code of the status lookup (app.applicant.status), sent like every SMS."""
+    return _add("sms_code", "sms", phone, "", text, agency_id=agency.id)
+
+
 def to_staff_digest(user: User, total: int, items: list[dict]) -> list[Message]:
     """The morning digest: one e-mail listing the cases and one SMS summary, to whoever has them."""
     if total <= 0:

@@ -122,7 +122,7 @@ def apply(code: str):
 def _done(agency, reference: str, submitted_at: datetime, form: FlaskForm):
     # The signed cookie carries only what the done page shows: the ID number masked.
     session[_DONE] = {"agency": agency.code, "reference": reference, "at": submitted_at.isoformat(),
-                      "name": (form.applicant_name.data or "")[:50], "id": O.mask_id(form.id_number.data or "")}
+                      "name": (form.applicant_name.data or "")[:50], "id": O.mask_id_number(form.id_number.data or "")}
     return redirect(url_for("public.done", code=agency.code))
 
 

@@ -146,7 +146,7 @@ def test_a_burst_of_submissions_is_refused_with_a_chinese_page(web, online):
 
 
 def test_id_numbers_are_masked_and_a_closed_agency_takes_no_request(web, online):
-    from app.applicant.online import mask_id
+    from app.domain.intake import mask_id_number as mask_id
     assert mask_id("11010519491231002X") == "1101**********002X"
     assert mask_id("G1234567") == "G******7"
 
