@@ -228,8 +228,9 @@ def get_file(actor: User, file_id: int) -> tuple[OnlineFile, bytes]:
 
 
 def submitted_on(req: OnlineRequest) -> date:
-    """The day the request arrived, in the office's time zone."""
-    return local(req.submitted_at).date()
+    """The day the request arrived, in the office's time zone (never after the office's today,
+    which a demo or a test may pin)."""
+    return status.submitted_on(req.submitted_at)
 
 
 def _claim(actor: User, req: OnlineRequest, status_to: str, **values) -> None:
