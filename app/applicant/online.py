@@ -78,13 +78,6 @@ def online_agencies() -> list[Agency]:
     return list(db.session.scalars(db.select(Agency).where(Agency.online_enabled.is_(True)).order_by(Agency.name)))
 
 
-def agency_by_code(code: str) -> Agency:
-    agency = db.session.scalar(db.select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise NotFound("该机关不存在")
-    return agency
-
-
 # ---------------------------------------------------------------- submission
 
 # The applicant's fields of the public form: those of intake without the agent's (an agent sends

@@ -120,8 +120,8 @@ def _sms_hash(phone: str, code: str) -> str:
 def send_sms_code(agency: Agency, phone: str) -> None:
     """A six-digit code by SMS to a phone with cases at this agency. The answer is the same
     whether or not it has any (SMS_SENT): the page tells nothing about who applied."""
-    key = phone_key(phone)
-    if len(key) != 11 or not key.startswith("1"):
+    key = notify.mobile(phone)
+    if not key:
         raise ServiceError("请填写11位手机号码", "phone")
     has_cases = db.session.scalar(db.select(Case.id).where(Case.agency_id == agency.id, Case.phone_key == key,
                                                            Case.query_code_hash.is_not(None)).limit(1))

@@ -32,7 +32,7 @@ def _case(case_id: int):
         abort(404)
 
 
-def _pdf(data: bytes, filename: str, *, inline: bool = True) -> Response:
+def pdf_response(data: bytes, filename: str, *, inline: bool = True) -> Response:
     from urllib.parse import quote
     disp = "inline" if inline else "attachment"
     return Response(data, mimetype="application/pdf", headers={
@@ -48,7 +48,7 @@ def _draft_pdf(draft: L.DraftPdf, filename: str) -> Response:
     if request.if_none_match.contains_weak(draft.etag):
         resp = Response(status=304)
     else:
-        resp = _pdf(draft.pdf(), filename)
+        resp = pdf_response(draft.pdf(), filename)
     resp.set_etag(draft.etag, weak=True)
     resp.headers["Cache-Control"] = REVALIDATE
     return resp
@@ -73,7 +73,7 @@ def issued(case_id: int, letter_id: int):
     row = db.session.get(Letter, letter_id)
     if row is None or row.case_id != case.id:
         abort(404)
-    return _pdf(integrity.letter_pdf(row, me()), "-".join(filter(None, (row.number, row.title))) + ".pdf")
+    return pdf_response(integrity.letter_pdf(row, me()), "-".join(filter(None, (row.number, row.title))) + ".pdf")
 
 
 @bp.route("/cases/<int:case_id>/notices/<ref>.pdf")

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import MultipleFileField, StringField
 
 from ..applicant import online as O
+from ..applicant.status import public_agency
 from ..casefile import uploads
 from ..extensions import limiter
 from ..services.errors import NotFound, ServiceError
@@ -55,7 +56,7 @@ def _form(fresh: bool) -> FlaskForm:
 
 def _agency(code: str):
     try:
-        return O.agency_by_code(code)
+        return public_agency(code)
     except NotFound:
         abort(404)
 
@@ -143,7 +144,7 @@ def too_many(e):
     agency = None
     if code:
         try:
-            agency = O.agency_by_code(code)
+            agency = public_agency(code)
         except NotFound:
             pass
     return render_template("public/limited.html", agency=agency), 429

@@ -14,7 +14,7 @@ from ..extensions import limiter
 from ..services.errors import NotFound, ServiceError
 from ..services.integrity import letter_pdf
 from ..services.time import today
-from .letters import _pdf
+from .letters import pdf_response
 
 bp = Blueprint("status", __name__, url_prefix="/gk")
 
@@ -77,8 +77,7 @@ def lookup(code: str):
             _grant(agency, [case.id])
             return redirect(url_for("status.case", code=code, case_id=case.id))
         error = S.LOOKUP_FAILED
-    return render_template("public/lookup.html", agency=agency, form=form, error=error,
-                           status=400 if error else 200), 400 if error else 200
+    return render_template("public/lookup.html", agency=agency, form=form, error=error), 400 if error else 200
 
 
 @bp.route("/<code>/query/sms", methods=["POST"])
@@ -144,7 +143,7 @@ def letter(code: str, case_id: int, letter_id: int):
     except NotFound:
         abort(404)
     name = "-".join(filter(None, (c.number, row.title))) + ".pdf"
-    return _pdf(letter_pdf(row, None), name, inline=False)
+    return pdf_response(letter_pdf(row, None), name, inline=False)
 
 
 @bp.route("/<code>/status/<int:case_id>/correction", methods=["POST"])

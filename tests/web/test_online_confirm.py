@@ -28,7 +28,7 @@ def online(app, monkeypatch, tmp_path):
 
 def submit(web, agency_code="DEMO", files=(("identity", "身份证.png", None), ("other", "委托书.jpg", None)), **over):
     def run():
-        agency = O.agency_by_code(agency_code)
+        agency = status.public_agency(agency_code)
         ups = [O.Upload(cat, fn, data or (png_bytes() if fn.endswith(".png") else jpeg_bytes()))
                for cat, fn, data in files]
         return O.submit(agency, {**VALID, **over}, ups, "203.0.113.9").id
