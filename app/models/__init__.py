@@ -7,6 +7,7 @@ from .case import Case, CaseTally, Delivery, Draft, Step
 from .job import Job
 from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
 from .public import CorrectionReply, Message, OnlineFile, OnlineRequest, SmsCode
+from .redaction import Redaction, Release, SourceDocument
 from .remedy import Remedy
 from .schedule import Digest, ScheduledRun
 
@@ -14,4 +15,4 @@ __all__ = ["Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event",
            "CalendarChangeRequest", "Case", "CaseTally", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession", "Digest", "ScheduledRun", "OnlineRequest", "OnlineFile",
-           "CorrectionReply", "SmsCode", "Message"]
+           "CorrectionReply", "SmsCode", "Message", "SourceDocument", "Redaction", "Release"]
