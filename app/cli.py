@@ -85,7 +85,7 @@ def seed_demo_with_cases(must_change: bool = True) -> list[tuple[str, str, str]]
 
 def load_job_kinds() -> None:
     """Import every module that declares queue work (each registers its task or job kind)."""
-    from .casefile import jobs, ocr  # noqa: F401
+    from .casefile import jobs, ocr, redaction  # noqa: F401
     from .reports import ledger_export  # noqa: F401
     from .services import calendar, jobs as background  # noqa: F401
 

@@ -30,7 +30,7 @@ from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
 from .search import condition as search_condition
-from . import operations
+from . import operations, redaction
 from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, REGISTRATION, RETENTIONS
 from .params import Params
 from .time import today as _today
@@ -742,6 +742,7 @@ def _save_draft(x: Ctx):
     if letter is not None:
         fields.update(letters.read_letter_fields(letter, x.p.raw))
     _check_withheld(fields.get("withheld"))
+    fields.update(redaction.draft_binding(x.case, code, fields))
     for rule in DRAFT_RULES:
         if code in rule.outcomes and not fields.get(rule.field):
             raise ServiceError(rule.message.format(outcome=oc.label), rule.field)
@@ -789,8 +790,11 @@ def _approve(x: Ctx):
     def apply():
         d.approved_by_id, d.approved_at, d.approved_hash = x.actor.id, datetime.utcnow(), d.content_hash
         d.secrecy_note = note
-        return {"revision": d.revision, "approved_hash": d.content_hash, "secrecy_reviewed": True,
-                "secrecy_note": note}
+        out = {"revision": d.revision, "approved_hash": d.content_hash, "secrecy_reviewed": True,
+               "secrecy_note": note}
+        if redaction.bound_hash(d):
+            out["redaction_hash"] = redaction.bound_hash(d)  # approved with the draft (the draft carries it)
+        return out
     return {"secrecy_reviewed": reviewed, "draft_hash": dh}, apply
 
 
@@ -924,6 +928,7 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         x = Ctx(case, actor, Params(raw), today)
         guard_params, apply = HANDLERS[action](x)
         target = check(action, facts, actor.roles, actor_id=actor.id, **guard_params)
+        redaction.check_step(case, case.current_draft, action)
         relaxed = duty_conflict(action, facts, actor.id)  # allowed only under the agency's relaxed rule
         from_state = case.state
         data = apply()

@@ -23,7 +23,8 @@ from .errors import NotFound, ServiceError
 MISMATCH_MESSAGE = ("文件校验不符：存储的文件与登记时的 SHA-256 校验值不一致，可能已被篡改，"
                     "系统已拒绝提供并记录。请联系系统管理员从备份恢复。")
 KIND_LABELS = {"letter": "已出具文书", "attachment": "附件", "casefile_result": "案卷打印结果",
-               "job_result": "后台任务结果", "case_tally": "统计汇总"}
+               "job_result": "后台任务结果", "case_tally": "统计汇总", "source_document": "删除处理原件",
+               "release": "删除处理版"}
 _CHUNK = 1024 * 1024
 
 
@@ -76,6 +77,21 @@ def attachment_bytes(att: Attachment, actor: User | None) -> bytes:
     actual = hashlib.sha256(data).hexdigest()
     if actual != att.sha256:
         _refuse(att.case.agency_id, actor, "attachment", att.id, att.sha256, actual)
+    return data
+
+
+def stored_bytes(kind: str, ref: int, agency_id: int, sha256: str, actor: User | None) -> bytes:
+    """A file of the content-addressed store (a redaction source or release), if it still hashes to
+    its name and the row's SHA-256."""
+    from . import storage
+
+    try:
+        data = storage.read(sha256)
+    except FileNotFoundError:
+        raise NotFound(f"{KIND_LABELS[kind]}文件缺失，请联系管理员") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
+        _refuse(agency_id, actor, kind, ref, sha256, actual)
     return data
 
 
