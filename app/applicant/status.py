@@ -17,12 +17,13 @@ from ..domain.clock import PAUSE_REASONS
 from ..domain.intake import mask_id_number, phone_key
 from ..domain.workflow import OPEN_STATES, STATES
 from ..extensions import db
-from ..models import Agency, Attachment, Case, CorrectionReply, Event, Letter, SmsCode, Step, User
+from ..models import Agency, Attachment, Case, CorrectionReply, Event, Letter, Release, SmsCode, Step, User
 from ..models.case import DELIVERY_METHODS
 from ..services import notify, storage
 from ..services.audit import record
 from ..services.cases import get_case, perform
 from ..services.clocks import case_clock
+from ..services.redaction import issued_release
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError
 from ..services.params import Params
 from ..services.time import local, today, utcnow
@@ -201,6 +202,14 @@ def applicant_letter(case: Case, letter_id: int) -> Letter:
     raise NotFound("文书不存在")
 
 
+def applicant_release(case: Case, release_id: int) -> Release:
+    """The released copy (删除处理版) that went out with the issued reply."""
+    rel = issued_release(case)
+    if rel is None or rel.id != release_id:
+        raise NotFound("文件不存在")
+    return rel
+
+
 def open_correction(case: Case) -> Step | None:
     """The correction step the applicant may answer online: the case waits for correction and
     its 补正告知书 has been issued."""
@@ -242,6 +251,7 @@ def public_view(case: Case, today) -> dict:
         "correction_due": step.due_on if step else None,
         "replies": replies_of(case),
         "letters": applicant_letters(case),
+        "release": issued_release(case),
         "deliveries": [{"method": DELIVERY_METHODS.get(d.method, d.method), "on": d.delivered_on}
                        for d in case.deliveries],
         "masked_id": mask_id_number(case.id_number),

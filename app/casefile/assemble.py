@@ -124,16 +124,16 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
     for n, it in enumerate(items):
         if it.kind == "letter":
             data, ctype = it.letter.pdf, "application/pdf"
-        elif it.kind == "attachment":
-            ctype = it.attachment.content_type
+        elif it.kind in ("attachment", "release"):
+            ctype = it.attachment.content_type if it.attachment else "application/pdf"
             try:
-                data = storage.read(it.attachment.sha256)
+                data = storage.read((it.attachment or it.release).sha256)
             except (FileNotFoundError, ValueError):
                 it.meta["problem"], it.note = "该文件在存储中缺失，未能打印。", "文件缺失"
                 continue
         else:
             continue
-        if hashlib.sha256(data).hexdigest() != (it.letter or it.attachment).sha256:
+        if hashlib.sha256(data).hexdigest() != (it.letter or it.attachment or it.release).sha256:
             # Changed since it was stored: not printed as if it were the original (flask verify names it).
             it.meta["problem"], it.note = "该文件与登记的校验值不符（可能已被改动），未能打印。", "校验不符"
             continue
@@ -201,7 +201,7 @@ def build_casefile(case: Case, actor: User | None = None, *, order: str | None =
             page = writer.add_page(src.pages[idx])
         if kind == "gen":
             gen_page_of[idx] = page
-        elif kind == "pdf" and it.kind == "attachment":
+        elif kind == "pdf" and it.kind in ("attachment", "release"):
             if layer is not None and layer.page(idx) is not None:
                 overlay_text_layer(page, layer.page(idx))
             fit_to_a4(page)  # scans only: the letters are A4 already and must print as issued

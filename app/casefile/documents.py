@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..models import Attachment, Case, Letter
 from ..services.checklist import approved_draft, letter_group
+from ..services import redaction as R
 from ..services.time import local
 from ..models.attachment import ATTACHMENT_CATEGORIES
 
@@ -71,14 +72,15 @@ def local_date(dt: datetime | None) -> date | None:
 class Item:
     """One item (件) of the file: a letter, a scan, or a page the system writes (generated)."""
 
-    kind: str  # letter | attachment | generated
+    kind: str  # letter | attachment | release | generated
     group: str
     title: str
     number: str = ""
     on: date | None = None
     letter: Letter | None = None
     attachment: Attachment | None = None
-    section: str = ""  # generated: approval | service | timeline
+    release: object | None = None  # the released copy (删除处理版) of a partial disclosure
+    section: str = ""  # generated: approval | service | redaction | timeline
     note: str = ""
     responsible: str = ""  # 责任者 (DA/T 22): who made the document
     order: tuple = ()
@@ -115,6 +117,16 @@ def collect_items(case: Case, order: str = "dat22") -> list[Item]:
         first = case.deliveries[0].delivered_on
         items.append(Item("generated", "service", "送达记录", "", first, section="service",
                           responsible=case.agency.name, order=(datetime.combine(first, datetime.min.time()), 2, 0)))
+    rel = R.issued_release(case)
+    if rel is not None:
+        # Handbook §7 item 4: the information provided and the record of what was withheld and why.
+        when = local(rel.finished_at) or datetime.min
+        items.append(Item("release", "information", "提供的信息（删除处理版）", "", when.date() if rel.finished_at else None,
+                          release=rel, pages=rel.pages, note="删除处理版", responsible=case.agency.name,
+                          order=(when, 3, 0)))
+        items.append(Item("generated", "information", "删除处理记录", "", when.date() if rel.finished_at else None,
+                          section="redaction", responsible=case.agency.name, order=(when, 3, 1),
+                          meta={"release": rel, "documents": R.documents(case), "boxes": R.boxes(case)}))
     for n, att in enumerate(case.attachments):
         g = ATTACHMENT_GROUPS.get(att.category, "other")
         if att.category in RECEIVED_WITH_REQUEST:

@@ -180,6 +180,7 @@ def _note(note: str | None) -> str:
 
 
 KINDS = ("manual", "search", *R.KIND_LABELS)
+FOUND_BY = {"manual": "手工框选", "search": "查找文字", **{k: f"个人信息建议（{v}）" for k, v in R.KIND_LABELS.items()}}
 
 
 @conflict_is_409()
@@ -213,8 +214,8 @@ def add_boxes(case_id: int, actor: User, document_id: int, boxes: list[dict], ba
     db.session.add_all(rows)
     db.session.flush()
     _event(case, actor, "redaction_added", "标注删除处理", {
-        "document_id": doc.id, "title": doc.title, "boxes": len(rows), "pages": sorted({r.page + 1 for r in rows}),
-        "basis": basis, "note": note, "kind": rows[0].kind})
+        "document_id": doc.id, "title": doc.title, "boxes": len(rows), "page_numbers": "、".join(str(p) for p in sorted({r.page + 1 for r in rows})),
+        "basis": basis, "note": note, "found_by": FOUND_BY.get(rows[0].kind, rows[0].kind)})
     db.session.commit()
     return rows
 
@@ -252,7 +253,7 @@ def remove_boxes(case_id: int, actor: User, box_ids: list[int], set_hash: str | 
     db.session.flush()
     _event(case, actor, "redaction_removed", "取消删除处理标注", {
         "boxes": len(found), "box_ids": [b.id for b in found],
-        "pages": sorted({(b.document_id, b.page + 1) for b in found})})
+        "page_numbers": "、".join(str(p) for p in sorted({b.page + 1 for b in found}))})
     db.session.commit()
     return len(found)
 

@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from ..letters.sandbox import url_fetcher
 from ..models import Case, Event
 from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
+from ..services.redaction import KIND_LABELS
 from ..services.cases import RETENTIONS
 from ..services.operations import REASONS_RESULTS
 from ..services.operations import draft_rows
@@ -301,7 +302,8 @@ def render_generated(case: Case, items: list[Item], *, notes: list[str], origina
         "casefile/print/casefile.html", case=case, items=items, sections=sections, events=_events(case),
         notes=notes, originals=originals, filer=filer, filed_on=filed_on, fonts=fonts(),
         retention=RETENTIONS.get(case.retention, case.retention), draft_rows=draft_rows,
-        reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time, ocr_note=OCR_NOTE)
+        reply_letters=reply_letters, cn_date=cn_date, cn_time=cn_time, ocr_note=OCR_NOTE,
+        kind_labels={**KIND_LABELS, "search": "查找标注", "manual": "手工框选"})
     engine = _engine()
     with engine.lock:
         document = engine.html_class(string=html, url_fetcher=url_fetcher()).render(font_config=engine.font_config)

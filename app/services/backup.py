@@ -71,6 +71,13 @@ def _read_snapshot(conn, table_names: list[str]) -> Snapshot:
         snap.letters = {str(i): h for i, h in conn.execute(text("SELECT id, sha256 FROM letter ORDER BY id"))}
     if "attachment" in table_names:
         snap.attachments = list(conn.execute(text("SELECT DISTINCT sha256 FROM attachment ORDER BY sha256")).scalars())
+    # Redaction sources (as uploaded and as marked) and released copies live in the same store.
+    stored = {"source_document": ("original_sha256", "pdf_sha256"), "redaction_release": ("sha256",)}
+    for table, columns in stored.items():
+        if table in table_names:
+            for col in columns:
+                more = conn.execute(text(f"SELECT DISTINCT {col} FROM {table} WHERE {col} <> ''")).scalars()
+                snap.attachments = sorted(set(snap.attachments) | set(more))
     if "ocr_job" in table_names:  # the scans' OCR text layers live in the same store
         ocr = conn.execute(text("SELECT DISTINCT result_sha256 FROM ocr_job WHERE result_sha256 <> ''")).scalars()
         snap.attachments = sorted(set(snap.attachments) | set(ocr))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..extensions import db
-from ..models import Agency, Attachment, Case, Job, Letter, User
+from ..models import Agency, Attachment, Case, Job, Letter, Release, SourceDocument, User
 from .audit import record_security
 from .errors import NotFound, ServiceError
 
@@ -198,6 +198,22 @@ def verify_all(actor: User | None = None, *, trigger: str = "cli") -> VerifyRepo
         actual = file_hashes[expected]
         note(agency_id, "attachment", None if actual == expected else
              Problem("attachment", aid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
+
+    # Redaction sources and released copies live in the same store (app/casefile/redaction.py).
+    stored = [("source_document", db.select(SourceDocument.id, Case.agency_id, SourceDocument.pdf_sha256)
+               .join(Case, Case.id == SourceDocument.case_id).order_by(SourceDocument.id)),
+              ("release", db.select(Release.id, Case.agency_id, Release.sha256).join(Case, Case.id == Release.case_id)
+               .where(Release.status == "done").order_by(Release.id))]
+    for kind, q in stored:
+        for rid, agency_id, expected in db.session.execute(q).all():
+            if expected not in file_hashes:
+                try:
+                    file_hashes[expected] = sha256_path(storage.path_for(expected))
+                except (FileNotFoundError, ValueError):
+                    file_hashes[expected] = None
+            actual = file_hashes[expected]
+            note(agency_id, kind, None if actual == expected else
+                 Problem(kind, rid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
 
     q = (db.select(Job.id, Job.agency_id, Job.result_path, Job.result_sha256, Job.kind)
          .where(Job.status == "done", Job.result_path != "").order_by(Job.id))

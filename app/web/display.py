@@ -40,12 +40,18 @@ DATA_LABELS = {
     "separation_relaxed": "职责分离", "steps": "环节期限",
     "reply_id": "网上补正编号", "attachments": "附件编号", "chars": "字数", "replaced": "替换原查询码",
     "notice": "通知", "via": "通知方式", "to": "收件人", "attempts": "发送次数", "error": "错误",
+    "document_id": "原件编号", "title": "名称", "filename": "文件名", "content_type": "文件类型",
+    "pages": "页数", "page_numbers": "页码", "boxes": "标注框数", "basis": "不予公开依据", "found_by": "标注方式",
+    "box_id": "标注编号", "box_ids": "标注编号", "box": "标注位置", "before": "修改前",
+    "release_id": "删除处理版编号", "redacted_pages": "遮盖处理页数", "sha256": "文件指纹",
+    "redaction_hash": "标注集指纹",
 }
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
     "kind": STEP_KINDS, "retention": RETENTIONS,
 }
-_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash"}
+_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256"}
+_QUIET_KEYS = {"box", "before", "box_ids"}  # coordinates: in the record, not for the reader
 
 
 _ORDER = {k: i for i, k in enumerate(DATA_LABELS)}
@@ -57,7 +63,8 @@ def event_items(ev) -> list[tuple[str, str]]:
     """The event's data as (label, value) pairs, in a reading order; empty and internal ones left out."""
     out = []
     for key, value in sorted(ev.data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
-        if value is None or value == "" or value == [] or key in _QUIET or (key == "provisional" and not value):
+        if value is None or value == "" or value == [] or key in _QUIET or key in _QUIET_KEYS \
+                or (key == "provisional" and not value):
             continue
         out.append((DATA_LABELS.get(key, key), _value(key, value)))
     return out

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..applicant import status as S
 from ..extensions import limiter
 from ..services.errors import NotFound, ServiceError
-from ..services.integrity import letter_pdf
+from ..services.integrity import letter_pdf, stored_bytes
 from ..services.time import today
 from .letters import pdf_response
 
@@ -144,6 +144,20 @@ def letter(code: str, case_id: int, letter_id: int):
         abort(404)
     name = "-".join(filter(None, (c.number, row.title))) + ".pdf"
     return pdf_response(letter_pdf(row, None), name, inline=False)
+
+
+@bp.route("/<code>/status/<int:case_id>/released/<int:release_id>.pdf")
+def released(code: str, case_id: int, release_id: int):
+    agency = _agency(code)
+    c = _case(agency, case_id)
+    if c is None:
+        return redirect(url_for("status.lookup", code=code))
+    try:
+        rel = S.applicant_release(c, release_id)
+    except NotFound:
+        abort(404)
+    return pdf_response(stored_bytes("release", rel.id, c.agency_id, rel.sha256, None),
+                        f"{c.number}-提供的信息（删除处理版）.pdf", inline=False)
 
 
 @bp.route("/<code>/status/<int:case_id>/correction", methods=["POST"])

@@ -15,7 +15,7 @@ PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz",
                     # and tests/web/test_public_apply.py visit them as anonymous.
                     "public.index", "public.guide", "public.apply", "public.done",
                     "status.lookup", "status.sms_send", "status.sms_verify", "status.mine", "status.case",
-                    "status.letter", "status.correction", "status.end"}
+                    "status.letter", "status.released", "status.correction", "status.end"}
 SAMPLE_VALUES = {"case_id": 1, "name": "start", "year": 2026, "letter_id": 1, "attachment_id": 1,
                  "remedy_id": 1, "job_id": 1, "token": "x", "filename": "x", "kind": "x", "fmt": "xlsx"}
 
