@@ -68,6 +68,7 @@ def init_web(app: Flask) -> None:
     from .online import bp as online_bp
     from .outbox import bp as outbox_bp
     from .public import bp as public_bp
+    from .redaction import bp as redaction_bp
     from .status import bp as status_bp
     from .applicant_staff import bp as applicant_staff_bp
 
@@ -84,6 +85,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(online_bp)
     app.register_blueprint(applicant_staff_bp)
     app.register_blueprint(outbox_bp)
+    app.register_blueprint(redaction_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -24,6 +24,7 @@ from ..services.cases import CONSULT_KINDS
 from ..services.letters import form_name
 from ..services.operations import (DRAFT_MAX_LEN, OUTCOME_CHOICES, REGISTRATION, Input, draft_form_data,
                                    draft_inputs_for, operations)
+from ..services import redaction as R
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
 
@@ -148,6 +149,8 @@ def defaults(action: str, case: Case, today: date) -> dict:
             if f.kind == "rows":  # rows as stored, in their order (text from older drafts as one row each)
                 value = stored.get(f.name)
                 data[f.name] = [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+    if action == "save_draft":
+        _redaction_prefill(data, case, draft)
     if action == "approve" and draft is not None:
         data["draft_hash"] = draft.content_hash
     if action == "deliver":
@@ -159,6 +162,21 @@ def defaults(action: str, case: Case, today: date) -> dict:
     if action == "archive":
         data["retention"] = "10y"
     return data
+
+
+def _redaction_prefill(data: dict, case: Case, draft) -> None:
+    """Marked source documents mean a 部分公开 reply: a form without earlier values for them starts with
+    the withheld rows and attachment lines the boxes give (the handler edits the wording)."""
+    if not R.documents(case):
+        return
+    if draft is None:
+        data["outcome"] = R.OUTCOME
+    if not data.get("withheld"):
+        rows = R.generated_rows(case)
+        if rows:
+            data["withheld"] = rows
+    if not (data.get("attachments") or "").strip():
+        data["attachments"] = "\n".join(R.attachment_lines(case))
 
 
 def build_form(action: str, case: Case, user: User, today: date, *, fresh: bool, formdata=None) -> ActionForm:
@@ -206,9 +224,13 @@ def is_form_op(formdata) -> bool:
     return bool(formdata.get(ROW_OP))
 
 
-def apply_form_op(action: str, formdata) -> MultiDict:
+GENERATE = "withheld:generate"  # the withheld rows and attachment lines from the redaction boxes
+
+
+def apply_form_op(action: str, formdata, case: Case | None = None) -> MultiDict:
     """The posted form with one row operation applied: "withheld:add", "withheld:remove:2",
-    "withheld:up:2", "withheld:down:2"; "outcome" only re-shows the fields for the chosen outcome."""
+    "withheld:up:2", "withheld:down:2"; "outcome" only re-shows the fields for the chosen outcome;
+    "withheld:generate" replaces the rows and the attachments with what the case's boxes give."""
     op = (formdata.get(ROW_OP) or "").split(":")
     out = MultiDict((k, v) for k, v in formdata.items(multi=True) if k != ROW_OP)
     rows_fields = {f.name: f for f in fields_for(action) if f.kind == "rows"}
@@ -234,15 +256,19 @@ def apply_form_op(action: str, formdata) -> MultiDict:
         ordered[n - 1], ordered[n] = ordered[n], ordered[n - 1]
     elif op[1] == "down" and 0 <= n < len(ordered) - 1:
         ordered[n], ordered[n + 1] = ordered[n + 1], ordered[n]
+    elif ":".join(op) == GENERATE and case is not None and R.documents(case):
+        ordered = R.generated_rows(case) or [{}]
+        out["attachments"] = "\n".join(R.attachment_lines(case))
     for i, row in enumerate(ordered):
         for key, _ in f.item_fields:
             out[f"{f.name}-{i}-{key}"] = row.get(key, "")
     return out
 
 
-def draft_form_view(action: str, form: ActionForm) -> dict:
+def draft_form_view(action: str, form: ActionForm, case: Case | None = None) -> dict:
     """For the draft form: the outcome chosen now, and per field whether it is shown and required for it
-    (the same declaration the service reads: operations.draft_inputs_for and Input.needed_by)."""
+    (the same declaration the service reads: operations.draft_inputs_for and Input.needed_by); how many
+    source documents the redaction has (the "按删除处理标注生成" button)."""
     if action != "save_draft":
         return {}
     code = form["outcome"].data or ""
@@ -253,7 +279,8 @@ def draft_form_view(action: str, form: ActionForm) -> dict:
             continue
         state[f.name] = {"shown": f.name in used, "required": code in f.needed_by,
                          "required_for": ",".join(f.needed_by)}
-    return {"draft_outcome": code, "draft_state": state}
+    return {"draft_outcome": code, "draft_state": state,
+            "redaction_docs": len(R.documents(case)) if case is not None else 0}
 
 
 def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> str | None:

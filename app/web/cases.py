@@ -12,8 +12,8 @@ from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.operations import REGISTRATION
 from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
-from .actions import (INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, build_form, build_intake_form, draft_form_view,
-                      fields_for, form_values, intake_values, is_form_op, unavailable_reason)
+from .actions import (GENERATE, INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, build_form, build_intake_form,
+                      draft_form_view, fields_for, form_values, intake_values, is_form_op, unavailable_reason)
 from .decorators import me, roles_required
 from .forms import put_error
 from .review import REVIEW_STEPS, review_view
@@ -150,7 +150,9 @@ def action(case_id: int, name: str):
         form = build_form(name, case, me(), today(), fresh=True)
     elif is_form_op(request.form):
         # Add, remove or move a row, or show the fields of another outcome: the form again, nothing saved.
-        form = build_form(name, case, me(), today(), fresh=False, formdata=apply_form_op(name, request.form))
+        form = build_form(name, case, me(), today(), fresh=False, formdata=apply_form_op(name, request.form, case))
+        if request.form.get("form_op") == GENERATE:
+            notice = "已按删除处理标注填入“不予公开的部分”和附件清单，请核对、修改措辞后保存。"
     else:
         form = build_form(name, case, me(), today(), fresh=False)
         if form.validate_on_submit():
@@ -181,4 +183,4 @@ def action(case_id: int, name: str):
     review = review_view(case) if name in REVIEW_STEPS else {}
     return render_template("cases/action.html", case=case, action=act, form=form, fields=fields_for(name),
                            error=error, notice=notice, intro=INTROS.get(name), review=review,
-                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case), **draft_form_view(name, form)), status
+                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case), **draft_form_view(name, form, case)), status

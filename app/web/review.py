@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 
 from ..models import Case
+from ..services import redaction as RD
 from ..services import review as R
 from ..services.errors import NotFound, ServiceError
 from ..services.cases import get_case
 from .decorators import me, roles_required
+from .redaction import groups
 
 bp = Blueprint("review", __name__)
 
@@ -28,7 +30,28 @@ def review_view(case: Case) -> dict:
     except ServiceError as e:
         pages, preview_error = 0, e.message
     return {"decided": R.decided_parts(case, d), "diff": R.draft_diff(prev, d) if prev else None,
-            "preview_pages": pages, "preview_error": preview_error, "draft": d}
+            "preview_pages": pages, "preview_error": preview_error, "draft": d,
+            "redaction": redaction_review(case, d)}
+
+
+def redaction_review(case: Case, d) -> dict | None:
+    """For a 部分公开 draft over source documents: what was marked, to be approved with the draft."""
+    docs = RD.documents(case)
+    if d.outcome_code != RD.OUTCOME or not docs:
+        return None
+    now, bound = RD.redaction_hash(case), RD.bound_hash(d)
+    marked = {}
+    for b in RD.boxes(case):
+        marked.setdefault((b.document_id, b.page), []).append(b)
+    pages = []
+    for doc in docs:
+        for page in sorted(p for (i, p) in marked if i == doc.id):
+            w, h = doc.size_of(page)
+            pages.append({"doc": doc, "page": page, "w": round(w, 2), "h": round(h, 2), "boxes": [
+                {"x": round(b.x0 * w, 2), "y": round(b.y0 * h, 2), "w": round((b.x1 - b.x0) * w, 2),
+                 "h": round((b.y1 - b.y0) * h, 2), "basis": b.basis, "note": b.note} for b in marked[(doc.id, page)]]})
+    return {"documents": docs, "groups": groups(case), "pages": pages, "hash": now, "bound": bound,
+            "stale": bound != now}
 
 
 @bp.route("/cases/<int:case_id>/drafts/<int:revision>/page-<int:page>.png")

@@ -29,14 +29,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class Served(str):
+    """The server's address; ``env`` is its environment (a worker for it runs with the same)."""
+    env: dict
+
+
 @pytest.fixture(scope="module")
 def server():
-    """The app as `make run` serves it, on its own database (SQLite or the PG test database)."""
+    """The app as `make run` serves it, on its own database (SQLite or the PG test database), its files
+    and its task queue in a directory of its own."""
     if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed (make test installs it)")
     tmp = Path(tempfile.mkdtemp(prefix="ogidesk-ui-"))
     env = dict(os.environ)
     env["DATABASE_URL"] = env.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'ui.sqlite3'}"
+    env["QUEUE_URL"] = f"sqlite:///{tmp / 'queue.sqlite3'}"
+    for name in ("ATTACHMENT_DIR", "CASEFILE_JOB_DIR", "LETTER_PREVIEW_DIR", "IMPORT_STAGING_DIR"):
+        env[name] = str(tmp / name.lower())
     env["OGI_TODAY"] = "2026-11-23"
     env["SECRET_KEY"] = "browser-test-key-0123456789abcdef"  # served as in production: a real key
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -60,7 +69,8 @@ def server():
     # Served as `make run` serves it: warmed up (fonts, PDF engines) before it listens.
     proc = subprocess.Popen(flask + ["run", "--port", str(port)], cwd=ROOT, env={**env, "OGI_WARM_UP": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    base = Served(f"http://127.0.0.1:{port}")
+    base.env = env
     deadline = time.monotonic() + 120  # only stops a server that never comes up
     while True:
         try:

@@ -8,7 +8,7 @@ from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction")
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -28,6 +28,8 @@ PAGE_ROLES = {
     "account.password": EVERYONE,
     "online.pending": {"clerk"},  # confirming an online request registers it: intake's role
     "online.guide_settings": {"admin"},
+    # 删除处理: the handler marks, legal review, the head and the archivist read (issue 14).
+    "redaction.workspace": {"handler", "legal", "head", "archivist"},
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -37,7 +39,12 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.reactivate_user",  # POST only: roles and agency checked in test_accounts.py
            "admin.user_contacts", "outbox.resend",  # POST only: checked in test_outbox.py
            # One online request and its files, confirm and reject: roles and agency in test_online_confirm.py
-           "online.detail", "online.download", "online.confirm", "online.reject"}
+           "online.detail", "online.download", "online.confirm", "online.reject",
+           # The workspace's JSON, a source document's pages, the box and document writes and the released
+           # copy: roles, agency, CSRF and read-only states in test_redaction_pages.py
+           "redaction.state", "redaction.releases_json", "redaction.page_png", "redaction.search", "redaction.suggestions", "redaction.add_boxes",
+           "redaction.update_box", "redaction.remove_boxes", "redaction.upload", "redaction.remove_document",
+           "redaction.start_release", "redaction.release_pdf"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
@@ -59,7 +66,8 @@ def test_page_access_by_role(web, username):
             "admin.security_log_export": "/admin/security-log/export.xlsx",
             "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
             "outbox.index": "/outbox",
-            "online.pending": "/online", "online.guide_settings": "/admin/guide"}
+            "online.pending": "/online", "online.guide_settings": "/admin/guide",
+            "redaction.workspace": f"/cases/{case_id}/redaction"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
