@@ -26,6 +26,7 @@ from pypdf.generic import (
     DecodedStreamObject,
     DictionaryObject,
     FloatObject,
+    IndirectObject,
     NameObject,
     NumberObject,
     StreamObject,
@@ -105,10 +106,15 @@ class _Geometry:
     width: float
     height: float
 
-    def fractions(self, page: int, left: float, bottom: float, right: float, top: float, pad: float) -> Box:
+    def rect(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        """A user-space rectangle as displayed: x0, y0, x1, y1 in points."""
         xs, ys = zip(*(_apply(self.to_display, x, y) for x in (left, right) for y in (bottom, top)))
-        return Box(page, max(0.0, (min(xs) - pad) / self.width), max(0.0, (min(ys) - pad) / self.height),
-                   min(1.0, (max(xs) + pad) / self.width), min(1.0, (max(ys) + pad) / self.height))
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def box(self, page: int, left: float, bottom: float, right: float, top: float, pad: float) -> Box:
+        x0, y0, x1, y1 = self.rect(left, bottom, right, top)
+        return Box(page, max(0.0, (x0 - pad) / self.width), max(0.0, (y0 - pad) / self.height),
+                   min(1.0, (x1 + pad) / self.width), min(1.0, (y1 + pad) / self.height))
 
 
 def _geometry(page: pdfium.PdfPage) -> _Geometry:
@@ -172,20 +178,27 @@ def _chars(textpage: pdfium.PdfTextPage) -> str:
 def _boxes(textpage, g: _Geometry, page: int, start: int, end: int) -> tuple[Box, ...]:
     """pdfium's rectangles of chars [start, end): one per line (or run of one text object)."""
     n = textpage.count_rects(start, end - start)
-    return tuple(g.fractions(page, *textpage.get_rect(k), FIND_PAD_PT) for k in range(n))
+    return tuple(g.box(page, *textpage.get_rect(k), FIND_PAD_PT) for k in range(n))
 
 
-def _pages(pdf: bytes) -> Iterator[tuple[int, pdfium.PdfTextPage, _Geometry, str]]:
-    """Each page with a text layer, page by page under the lock (the caller's body runs in it)."""
+PageHits = Callable[[int, pdfium.PdfTextPage, _Geometry, str], list[Hit]]
+
+
+def _scan(pdf: bytes, on_page: PageHits, limit: int | None = None) -> list[Hit]:
+    """``on_page`` on each page with a text layer, under the lock one page at a time."""
+    hits: list[Hit] = []
     with _document(pdf) as doc:
         for i in range(len(doc)):
+            if limit is not None and len(hits) >= limit:
+                break
             with _PDFIUM:
                 page = doc[i]
                 textpage = page.get_textpage()
                 text = _chars(textpage)
                 if text.strip():
-                    yield i, textpage, _geometry(page), text
+                    hits += on_page(i, textpage, _geometry(page), text)
                 page.close()
+    return hits[:limit]
 
 
 def _fold(c: str) -> str:
@@ -197,20 +210,18 @@ def find_text(pdf: bytes, needle: str, *, limit: int = 500) -> list[Hit]:
     """Every occurrence of ``needle``, case-insensitive, whitespace and line breaks ignored (extracted
     text often has spaces between CJK glyphs, and a name may wrap to the next line)."""
     key = "".join(_fold(c) for c in needle if not c.isspace())
-    hits: list[Hit] = []
-    if not key:
-        return hits
-    for i, textpage, g, text in _pages(pdf):
+
+    def on_page(i, textpage, g, text):
         index = [k for k, c in enumerate(text) if not c.isspace()]
         hay = "".join(_fold(text[k]) for k in index)
-        at = hay.find(key)
+        hits, at = [], hay.find(key)
         while at >= 0 and len(hits) < limit:
             start, end = index[at], index[at + len(key) - 1] + 1
             hits.append(Hit(i, _boxes(textpage, g, i, start, end), re.sub(r"\s+", " ", text[start:end])))
             at = hay.find(key, at + len(key))
-        if len(hits) >= limit:
-            break
-    return hits
+        return hits
+
+    return _scan(pdf, on_page, limit) if key else []
 
 
 def _unwrapped(textpage, g: _Geometry, text: str) -> tuple[str, list[int]]:
@@ -227,8 +238,8 @@ def _unwrapped(textpage, g: _Geometry, text: str) -> tuple[str, list[int]]:
         last = next((k for k in range(b - 1, a - 1, -1) if not text[k].isspace()), None)
         if last is None:
             return 0.0, 0.0
-        box = g.fractions(-1, *textpage.get_charbox(last, loose=True), 0.0)
-        return box.x1 * g.width, (box.y1 - box.y0) * g.height
+        _, y0, x1, y1 = g.rect(*textpage.get_charbox(last, loose=True))
+        return x1, y1 - y0
 
     ends = [right_end(a, b) for a, b in lines]
     margin = max(x for x, _ in ends)
@@ -244,13 +255,12 @@ def _unwrapped(textpage, g: _Geometry, text: str) -> tuple[str, list[int]]:
 
 def find_personal_data(pdf: bytes) -> list[Hit]:
     """The findings of domain.redaction on each page's text, as boxes."""
-    hits = []
-    for i, textpage, g, text in _pages(pdf):
+    def on_page(i, textpage, g, text):
         joined, index = _unwrapped(textpage, g, text)
-        for f in redaction.find_personal_data(joined):
-            start, end = index[f.start], index[f.end - 1] + 1
-            hits.append(Hit(i, _boxes(textpage, g, i, start, end), joined[f.start:f.end], f.kind, f.label))
-    return hits
+        return [Hit(i, _boxes(textpage, g, i, index[f.start], index[f.end - 1] + 1), joined[f.start:f.end],
+                    f.kind, f.label) for f in redaction.find_personal_data(joined)]
+
+    return _scan(pdf, on_page)
 
 
 # ------------------------------------------------------------------ the released copy
@@ -263,11 +273,13 @@ _PAGE_KEYS = {"/Type", "/Resources", "/MediaBox", "/CropBox", "/Rotate", "/Conte
 _NEVER = ["/Metadata", "/PieceInfo", "/AA", "/Annots", "/Thumb", "/StructParent", "/StructParents"]
 _PRUNED = ("/XObject", "/Font", "/ExtGState", "/Pattern", "/Shading", "/Properties")
 _NAME = re.compile(rb"/([^\s/\[\]()<>{}%]+)")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
 def _names(content: bytes) -> set[str]:
-    unescape = re.compile(rb"#([0-9A-Fa-f]{2})")
-    return {"/" + unescape.sub(lambda m: bytes([int(m[1], 16)]), raw).decode("latin-1") for raw in _NAME.findall(content)}
+    """Every name a content stream mentions (a superset of the resources it uses)."""
+    return {"/" + _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw).decode("latin-1")
+            for raw in _NAME.findall(content)}
 
 
 def _pruned(resources, content: bytes, seen: set[int]) -> DictionaryObject:
@@ -287,9 +299,8 @@ def _pruned(resources, content: bytes, seen: set[int]) -> DictionaryObject:
         out[NameObject(category)] = kept
         for ref in kept.values():
             form = ref.get_object()
-            if (isinstance(form, StreamObject) and form.get("/Subtype") == "/Form"
-                    and getattr(ref, "idnum", None) not in seen):
-                seen.add(getattr(ref, "idnum", id(form)))
+            if isinstance(ref, IndirectObject) and ref.idnum not in seen and form.get("/Subtype") == "/Form":
+                seen.add(ref.idnum)  # a form drawn by many pages (or by itself) is pruned once
                 form[NameObject("/Resources")] = _pruned(form.get("/Resources"), form.get_data(), seen)
     return out
 
@@ -328,7 +339,8 @@ class _Stamp:
         form.set_data(_content(page))
         form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
                      NameObject("/BBox"): ArrayObject(FloatObject(v) for v in (left, bottom, right, top)),
-                     NameObject("/Resources"): page.raw_get("/Resources").clone(writer)})
+                     NameObject("/Resources"): (page.raw_get("/Resources") if "/Resources" in page
+                                                else DictionaryObject()).clone(writer)})
         self.ref = writer._add_object(form)
         self._images: dict[float, Image.Image] = {}
 

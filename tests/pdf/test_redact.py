@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
 from PIL import Image
-from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf import PdfReader, PdfWriter
 from pypdf.annotations import Text
 from pypdf.generic import (
     ArrayObject,
@@ -100,7 +100,8 @@ def source_pdf() -> bytes:
     for page in (0, 1):
         writer.add_annotation(page, Text(rect=(60, 500, 200, 560), text="SECRETANNOTATION7"))
     writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
-        NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('SECRETSCRIPT10')")})
+        NameObject("/S"): NameObject("/JavaScript"),
+        NameObject("/JS"): TextStringObject("app.alert('SECRETSCRIPT10')")})
     writer.add_outline_item(title="SECRETOUTLINE11", page_number=0)
     first = to_bytes(writer)
     update = PdfWriter(io.BytesIO(first), incremental=True)
@@ -115,7 +116,8 @@ def stamp_pdf() -> bytes:
     from weasyprint import HTML
 
     html = f"<p style='margin:0;font:10pt \"Noto Serif CJK SC\";text-align:center'>{STAMP_TEXT}</p>"
-    return HTML(string=html).write_pdf(stylesheets=[WCSS(string="@page { size: 150mm 6mm; margin: 0 }")])
+    page = "@page { size: 150mm 6mm; margin: 0 } body { margin: 0 }"
+    return HTML(string=html).write_pdf(stylesheets=[WCSS(string=page)])
 
 
 def boxes_for(pdf: bytes) -> list[Box]:
