@@ -3,6 +3,7 @@ the approved draft, a changed set cannot be submitted, approved, released or iss
 copy is made by the job, leaks nothing covered, goes into the 案卷 and to the applicant."""
 from __future__ import annotations
 
+import hashlib
 import io
 from functools import lru_cache
 
@@ -232,10 +233,11 @@ def test_release_needs_approval_of_this_set(app, actx):
     with pytest.raises(ServiceError) as e:
         CR.start_release(case.id, user("handler"))
     assert "重新" in e.value.message
-    act(case, "head", "sign_off", {"note": "同意"})
-    with pytest.raises(ServiceError) as e:
-        act(reload(case), "handler", "issue")
+    before = snapshot(case.id)
+    with pytest.raises(ServiceError) as e:  # nor signed: what was approved is not what would go out
+        act(case, "head", "sign_off", {"note": "同意"})
     assert e.value.field == "redaction"
+    assert snapshot(case.id) == before
 
 
 def test_a_set_changed_after_the_release_was_asked_for_is_not_released(app, actx):
@@ -287,3 +289,34 @@ def test_released_copy_leaks_nothing_and_goes_out_with_the_reply(app, actx):
 
     report = verify_all(user("admin"))
     assert report.checked["release"] == 1 and report.checked["source_document"] == 1 and not report.problems
+
+
+def _issued_case() -> int:
+    case = _to_signoff(_marked_case()[0])
+    CR.start_release(case.id, user("handler"))
+    background.run_pending()
+    act(reload(case), "head", "sign_off", {"note": "同意"})
+    act(reload(case), "handler", "issue")
+    return case.id
+
+
+def test_the_applicant_downloads_the_released_copy_from_the_status_page(app, web):
+    from app.applicant.status import issue_query_code
+
+    cid = web.run(_issued_case)
+    def released():
+        rel = R.issued_release(reload(cid))
+        return rel.id, rel.case.number, rel.sha256
+    rel_id, number, sha = web.run(released)
+    url = f"/gk/DEMO/status/{cid}/released/{rel_id}.pdf"
+    r = web.client.get(url)  # not looked up yet: back to the look-up form
+    assert r.status_code == 302 and "/gk/DEMO/query" in r.location
+    code = web.run(lambda: issue_query_code(user("clerk"), cid))
+    assert web.client.post("/gk/DEMO/query", data={"number": number, "query_code": code}).status_code == 302
+    page = web.get(f"/gk/DEMO/status/{cid}")
+    assert "删除处理版" in page.by_id("released-package").text and "3页" in page.by_id("released-package").text
+    r = web.client.get(url)
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert hashlib.sha256(r.data).hexdigest() == sha
+    assert SECRET_ID not in extract(r.data).replace(" ", "")
+    assert web.client.get(f"/gk/DEMO/status/{cid}/released/{rel_id + 1}.pdf").status_code == 404
