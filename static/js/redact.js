@@ -67,11 +67,15 @@
     var layout = "";      // which documents and pages are shown (re-rendered only when it changes)
     var drawing = false, drag = null, pop = null, lastBasis = "", hits = [];
 
-    function say(msg, kind) {
+    var sayTimer = null;
+    function say(msg, kind) {  // a toast over the page: the user may be far down the pages
+      clearTimeout(sayTimer);
       statusEl.textContent = msg || "";
-      statusEl.className = "alert alert-" + (kind || "info");
+      statusEl.className = "alert redact-toast alert-" + (kind || "info");
       statusEl.hidden = !msg;
+      if (kind === "success") sayTimer = setTimeout(function () { statusEl.hidden = true; }, 4000);
     }
+    statusEl.addEventListener("click", function () { statusEl.hidden = true; });
 
     function basisIndex(articles) {
       for (var i = 0; i < S.bases.length; i++) if (S.bases[i].value === articles) return i;

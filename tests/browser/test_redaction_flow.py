@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from tests.browser import test_walkthrough as walkthrough
@@ -152,7 +153,7 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
     assert ID_NUMBER in suggestion.inner_text()
     suggestion.locator("button", has_text="采纳").click()
     status(page, "已采纳 1 条建议")
-    page.wait_for_function("!document.querySelector('#suggestions').textContent.includes('身份证号码')")
+    expect(page.locator(".suggestion", has_text="身份证号码")).to_have_count(0)
 
     # Draw a box over the name with the mouse; Esc drops a second one; the drawn box asks for its basis.
     page.click("#tool-draw")
@@ -171,7 +172,7 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
     assert page.locator(".rpop").count() == 0 and page.locator(".rbox-new").count() == 0
     page.keyboard.press("Escape")
     assert page.get_attribute("#tool-draw", "aria-pressed") == "false"
-    page.wait_for_function("document.querySelectorAll('.rbox[data-id]').length === 3")
+    expect(page.locator(".rbox[data-id]")).to_have_count(3)
     assert page.locator("#box-count").inner_text() == "（3 处）"
     assert "被征收人姓名" in page.locator("#box-list").inner_text()
     assert "身份证号码" in page.locator("#preview-rows").inner_text()
@@ -188,13 +189,13 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     phone.click("#tool-draw")
     assert phone.evaluate("getComputedStyle(document.querySelector('.rpage')).touchAction") == "none"
-    touch_drag(phone, ".rpage[data-doc] >> nth=1", (0.2, 0.3), (0.6, 0.36))
+    touch_drag(phone, ".rpage[data-doc] >> nth=1", (0.255, 0.19), (0.44, 0.23))  # over the mobile number
     phone.wait_for_selector(".rpop")
     phone.select_option(".rpop select", "第十五条")
     phone.fill(".rpop input[name=note]", "联系电话")
     phone.click(".rpop button[type=submit]")
     status(phone, "已保存标注")
-    phone.wait_for_function("document.querySelectorAll('.rbox[data-id]').length === 4")
+    expect(phone.locator(".rbox[data-id]")).to_have_count(4)
     shot(phone, "redaction-workspace-390")
     phone.click("#tool-draw")  # off: a tap on a box opens it
     phone.locator(".rbox[data-id]", has_text="第十五条").last.click()
@@ -215,11 +216,11 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
     page.select_option("#search-basis", "第十五条")
     page.click("#search-mark-all")
     status(page, "已被他人修改")
-    page.wait_for_function("document.querySelectorAll('.rbox[data-id]').length === 4")
+    expect(page.locator(".rbox[data-id]")).to_have_count(4)
     page.on("dialog", lambda d: d.accept())
     page.locator("#box-list li", has_text="联系电话").locator("button", has_text="删除").click()
     status(page, "已取消标注")
-    page.wait_for_function("document.querySelectorAll('.rbox[data-id]').length === 3")
+    expect(page.locator(".rbox[data-id]")).to_have_count(3)
 
     # The draft: 部分公开, rows and 附件 from the boxes.
     page.goto(case_url)
@@ -250,7 +251,9 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
     assert page.locator("#redaction-stale").count() == 0
     assert page.locator("#redaction-thumbs figure").count() == 2
     panel.scroll_into_view_if_needed()
-    page.wait_for_function("[...document.querySelectorAll('#redaction-thumbs image')].length === 2")
+    # The page images inside the SVGs are loaded before the screenshot.
+    for href in page.locator("#redaction-thumbs image").evaluate_all("els => els.map(e => e.getAttribute('href'))"):
+        assert page.context.request.get(f"{base}{href}").ok
     shot(page, "redaction-review")
     page.check("[name=secrecy_reviewed]")
     page.fill("[name=secrecy_note]", "不涉密")
