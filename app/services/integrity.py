@@ -186,24 +186,14 @@ def verify_all(actor: User | None = None, *, trigger: str = "cli") -> VerifyRepo
         note(agency_id, "letter", None if actual == expected else
              Problem("letter", lid, agency_id, "mismatch", expected, actual))
 
-    q = (db.select(Attachment.id, Case.agency_id, Attachment.sha256)
-         .join(Case, Case.id == Attachment.case_id).order_by(Attachment.id))
-    file_hashes: dict[str, str | None] = {}  # one read per stored file, however many rows share it
-    for aid, agency_id, expected in db.session.execute(q).all():
-        if expected not in file_hashes:
-            try:
-                file_hashes[expected] = sha256_path(storage.path_for(expected))
-            except (FileNotFoundError, ValueError):
-                file_hashes[expected] = None
-        actual = file_hashes[expected]
-        note(agency_id, "attachment", None if actual == expected else
-             Problem("attachment", aid, agency_id, "missing" if actual is None else "mismatch", expected, actual))
-
-    # Redaction sources and released copies live in the same store (app/casefile/redaction.py).
-    stored = [("source_document", db.select(SourceDocument.id, Case.agency_id, SourceDocument.pdf_sha256)
+    # Scans, redaction sources and released copies share the content-addressed store.
+    stored = [("attachment", db.select(Attachment.id, Case.agency_id, Attachment.sha256)
+               .join(Case, Case.id == Attachment.case_id).order_by(Attachment.id)),
+              ("source_document", db.select(SourceDocument.id, Case.agency_id, SourceDocument.pdf_sha256)
                .join(Case, Case.id == SourceDocument.case_id).order_by(SourceDocument.id)),
               ("release", db.select(Release.id, Case.agency_id, Release.sha256).join(Case, Case.id == Release.case_id)
                .where(Release.status == "done").order_by(Release.id))]
+    file_hashes: dict[str, str | None] = {}  # one read per stored file, however many rows share it
     for kind, q in stored:
         for rid, agency_id, expected in db.session.execute(q).all():
             if expected not in file_hashes:

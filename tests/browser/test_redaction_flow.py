@@ -109,18 +109,7 @@ def test_partial_disclosure_with_redaction_through_the_ui(server, browser, worke
 
     # The clerk registers the request; the handler starts on it.
     login(page, base, "clerk")
-    page.goto(f"{base}/cases/new")
-    page.select_option("[name=channel]", "in_person")
-    page.fill("[name=arrived_on]", "2026-11-02")
-    page.select_option("[name=applicant_type]", "natural")
-    page.fill("[name=applicant_name]", "李四")
-    page.select_option("[name=id_type]", "resident_id")
-    page.fill("[name=id_number]", "11010519491231002X")
-    page.fill("[name=contact_phone]", "13800000001")
-    page.fill("[name=description]", "示范区旧城改造项目征收补偿方案")
-    page.click("#submit")
-    page.wait_for_url(f"{base}/cases/*")
-    case_url = page.url.split("#")[0]
+    case_url = walkthrough.register_in_person(page, base, "李四", "13800000001", "示范区旧城改造项目征收补偿方案")
     ctx.clear_cookies()
     login(page, base, "handler")
     act(page, base, case_url, "start")
