@@ -38,6 +38,21 @@ class YearSchedule:
         return f"{self.year}r{self.revision}"
 
 
+def version_words(version: str) -> str:
+    """A calendar version as a reader says it: "2026r1,2027p" → "2026年正式，2027年暂定"
+    (a later revision of a year is named: "2026年正式（第2版）"). Unknown parts are kept as written."""
+    out = []
+    for tag in filter(None, (version or "").split(",")):
+        year, sep, rest = tag.partition("r")
+        if sep and year.isdigit() and rest.isdigit():
+            out.append(f"{year}年正式" + (f"（第{rest}版）" if int(rest) > 1 else ""))
+        elif tag.endswith("p") and tag[:-1].isdigit():
+            out.append(f"{tag[:-1]}年暂定")
+        else:
+            out.append(tag)
+    return "，".join(out)
+
+
 @dataclass(frozen=True)
 class Deadline:
     """A computed due date and what it was computed with."""

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app
 
+from ..domain.calendar import version_words
 from ..domain.clock import PAUSE_REASONS, STATUS_LABELS
 from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
@@ -83,6 +84,8 @@ def _value(key: str, value) -> str:
         return "；".join(_step_change(c) for c in value if isinstance(c, dict))
     if isinstance(value, bool):
         return "是" if value else "否"
+    if key in ("calendar_version", "new_calendar_version", "old_calendar_version") and isinstance(value, str):
+        return version_words(value)
     if key in _HASH_KEYS and isinstance(value, str):
         return value[:12]
     if key == "method":
@@ -132,7 +135,8 @@ def has_endpoint(name: str) -> bool:
 
 
 def register_display(app: Flask) -> None:
-    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, cn_date=fmt_cn_date)
+    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, cn_date=fmt_cn_date,
+                                 calendar_words=version_words)
     app.jinja_env.globals.update(
         STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,

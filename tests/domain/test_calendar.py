@@ -369,3 +369,18 @@ def test_years_outside_the_lunar_tables_count_weekends_only():
     assert provisional_schedule(2100).holidays == frozenset()
     with pytest.raises(LookupError):
         statutory_holidays(2100)
+
+
+@pytest.mark.no_db
+@pytest.mark.parametrize("version, words", [
+    ("2026r1", "2026年正式"),
+    ("2026r1,2027p", "2026年正式，2027年暂定"),
+    ("2026r3,2027r1", "2026年正式（第3版），2027年正式"),
+    ("2028p", "2028年暂定"),
+    ("", ""),
+    ("weird", "weird"),
+])
+def test_calendar_version_in_words(version, words):
+    from app.domain.calendar import version_words
+
+    assert version_words(version) == words

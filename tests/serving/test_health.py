@@ -60,3 +60,14 @@ def test_readyz_is_503_when_the_database_cannot_be_reached(tmp_path):
     assert body["checks"]["database"].startswith("数据库无法访问")
     assert body["checks"]["storage"] == "ok"
     assert not Path(missing).exists()
+
+
+def test_every_page_names_its_icon_and_favicon_ico_finds_it(client):
+    """Issue 15 item 6: no favicon 404 in any page's log."""
+    for url in ("/login", "/gk/"):
+        html = client.get(url).get_data(as_text=True)
+        assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg?v=' in html, url
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and "/static/favicon.svg" in r.location
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data

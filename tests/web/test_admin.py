@@ -77,6 +77,9 @@ def test_entering_2027_recomputes_a_case_due_in_january(web, app):
     # Named as the national revision by the system administrator, not as a stranger's edit.
     timeline = page.by_id("timeline").text
     assert "全国工作日历修订，重新计算期限" in timeline and "修订人：系统管理员 周系统" in timeline
+    # Calendar versions in words (issue 15 item 6), not "2026r1,2027p".
+    assert "原日历版本：2026年正式，2027年暂定" in timeline and "2027p" not in timeline
+    assert "工作日历：2026年正式，2027年正式" in page.text
     assert "（暂定）" not in page.by_id("clock").text
     web.as_user("sysadmin")
     assert not web.get("/admin/calendar").has_id("unconfirmed")

@@ -10,7 +10,7 @@ from app.extensions import db
 from tests.web.page import Page
 
 # Rules that only fail on an anonymous visit for the wrong reasons (they are the way in).
-PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz",
+PUBLIC_ENDPOINTS = {"static", "auth.login", "health.healthz", "health.readyz", "health.favicon",
                     # The applicant's public pages (issue 13): no login by design; tests/web/test_status_lookup.py
                     # and tests/web/test_public_apply.py visit them as anonymous.
                     "public.index", "public.guide", "public.apply", "public.done",
