@@ -46,18 +46,22 @@ DATA_LABELS = {
     "box_id": "标注编号", "box_ids": "标注编号", "box": "标注位置", "before": "修改前",
     "release_id": "删除处理版编号", "redacted_pages": "遮盖处理页数", "sha256": "文件指纹",
     "redaction_hash": "标注集指纹",
+    "key": "文书", "letter_number": "文号", "letter_sha256": "文书指纹", "replaces_number": "所替换文书文号",
+    "reissue_no": "重新出具次数",
 }
+# Where a key means something else in one kind of event.
+_ACTION_LABELS = {("issue_notice", "number"): "文号", ("reissue_notice", "number"): "文号"}
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
     "kind": STEP_KINDS, "retention": RETENTIONS,
 }
-_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256"}
+_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256", "letter_sha256"}
 _QUIET_KEYS = {"box", "before", "box_ids"}  # coordinates: in the record, not for the reader
 
 
 _ORDER = {k: i for i, k in enumerate(DATA_LABELS)}
 # Internal or default values that say nothing to the reader of the timeline.
-_QUIET = {"calendar_version", "step_id", "message_id"}
+_QUIET = {"calendar_version", "step_id", "message_id", "ref", "replaces"}
 
 
 def event_items(ev) -> list[tuple[str, str]]:
@@ -67,7 +71,7 @@ def event_items(ev) -> list[tuple[str, str]]:
         if value is None or value == "" or value == [] or key in _QUIET or key in _QUIET_KEYS \
                 or (key == "provisional" and not value):
             continue
-        out.append((DATA_LABELS.get(key, key), _value(key, value)))
+        out.append((_ACTION_LABELS.get((ev.action, key)) or DATA_LABELS.get(key, key), _value(key, value)))
     return out
 
 
@@ -86,6 +90,8 @@ def _value(key: str, value) -> str:
         return "是" if value else "否"
     if key in ("calendar_version", "new_calendar_version", "old_calendar_version") and isinstance(value, str):
         return version_words(value)
+    if key == "key" and isinstance(value, str):
+        return _letter_name(value) or value
     if key in _HASH_KEYS and isinstance(value, str):
         return value[:12]
     if key == "method":
@@ -96,6 +102,15 @@ def _value(key: str, value) -> str:
     if labels and value in labels:
         return labels[value]
     return str(value)
+
+
+def _letter_name(key: str) -> str:
+    from ..letters.catalogue import get_letter
+
+    try:
+        return get_letter(key).name
+    except Exception:  # an unknown or retired letter type
+        return ""
 
 
 def fmt_date(d) -> str:

@@ -41,7 +41,7 @@ def test_due_date_in_an_unconfirmed_year_is_marked_provisional_with_an_explanati
     page = web.get(f"/cases/{case_id}")
     clock = page.by_id("clock")
     # Issue 10: the unentered 2027 counts 元旦 (Fri 1 Jan) as a holiday: day 20 is Fri 8 Jan, not 7 Jan.
-    assert "2027-01-08" in clock.text and "（暂定）" in clock.text and "2026r1,2027p" in clock.text
+    assert "2027-01-08" in clock.text and "（暂定）" in clock.text and "工作日历：2026年正式，2027年暂定" in clock.text
 
 
 def test_step_deadlines_are_marked_provisional_or_as_printed_in_a_letter(web, app):
@@ -85,3 +85,24 @@ def test_case_page_shows_intake_details_receipt_basis_and_timeline(web):
     assert len(event) == 1 and "登记申请" in event[0].text and "王登记" in event[0].text
     assert "— → 已登记" in event[0].text and "答复期限：2026-11-30" in event[0].text
     assert page.has_id("no-actions")  # the archivist has nothing to do on a new request
+
+
+def test_history_names_letters_and_numbers_in_words(web):
+    """Issue 15 item 5: an issued letter's event reads 文书：《…》 and 文号, never "key：receipt" or a whole SHA-256."""
+    from app.services import letters as L
+    from tests.conftest import user
+    from tests.factories import d
+
+    def build():
+        case = register()
+        row = L.issue_notice(case.id, user("clerk"), "receipt", d("2026-11-02"))
+        return case.id, row.number, row.sha256
+    cid, number, sha = web.run(build)
+    web.as_user("handler")
+    timeline = web.get(f"/cases/{cid}").by_id("timeline").text
+    assert "key：" not in timeline and "ref：" not in timeline and "receipt" not in timeline
+    from app.letters.catalogue import get_letter
+    assert f"文书：{get_letter('receipt').name}" in timeline
+    if number:
+        assert f"文号：{number}" in timeline and "案号：" + number not in timeline
+    assert sha not in timeline and sha[:12] in timeline
