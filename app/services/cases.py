@@ -909,6 +909,10 @@ def _reopen(x: Ctx):
     return {"reason": reason}, apply
 
 
+# Steps whose letter goes out with the handler as 联系人 (correction, consultation, reasons, fee, 协办).
+SIGNS_AS_CONTACT = ("request_correction", "consult", "request_reasons", "fee_notice", "cohandle")
+
+
 @conflict_is_409()  # also what a flush inside a handler raises, not only the commit
 def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | None = None,
             expected_version: int | None = None) -> Case:
@@ -934,6 +938,10 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         data = apply()
         if relaxed:
             data["separation_relaxed"] = relaxed
+        if action in SIGNS_AS_CONTACT and case.handler_id is None and actor.has_role("handler"):
+            # Its letter names the handler as 联系人: whoever sends it on an unassigned case takes the case.
+            case.handler_id = actor.id
+            data["handler"] = actor.name
         if ACTIONS[action].target:
             case.state = target
         target = case.state

@@ -596,6 +596,8 @@ def _issuable(case_id: int, actor: User, ref: str) -> tuple[Case, Notice, dict]:
         raise ServiceError("文书只能由承办人或登记员出具")
     _open_for_change(case)
     n = find_notice(case, ref)
+    if case.handler is None and ref != "receipt":
+        raise ServiceError("该案件尚未分派承办人：文书须写明联系人（承办人），请先分派承办人或由承办人开始办理")
     st = notice_status(case, n)
     if st["needs_review"] and not st["approved"]:
         raise ServiceError(f"《{st['letter'].name}》须经法制审核通过后出具，且内容须与审核时一致")
