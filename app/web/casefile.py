@@ -138,24 +138,11 @@ def batches():
                            error=None)
 
 
-def _ids(raw: list[str]) -> list[int]:
-    out = []
-    for chunk in raw:
-        for part in chunk.replace("，", ",").replace(" ", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit():
-                raise ServiceError(f"案件编号无效：{part}", "case_ids")
-            out.append(int(part))
-    return out
-
-
 @bp.route("/casefiles/batch", methods=["POST"])
 @roles(*PRINT_ROLES)
 def batch_create():
     try:
-        ids = _ids(request.form.getlist("case_ids"))
+        ids = J.ids_for_numbers(current_user, request.form.get("case_ids", ""))
         if not ids:
             year_raw = request.form.get("year", "").strip()
             scope = request.form.get("scope", "ready")
@@ -175,7 +162,7 @@ def batch_create():
             return jsonify({"error": {"message": e.message, "field": e.field}}), e.status
         return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
                                formats=J.FORMATS, orders=ORDERS, year=today().year,
-                               status_labels=J.STATUS_LABELS, error=e), e.status
+                               status_labels=J.STATUS_LABELS, error=e, typed=request.form), e.status
     return redirect(url_for("casefile.job_page", job_id=job.id))
 
 

@@ -56,7 +56,7 @@ def _wait_for(web, job_id, pred, limit=120.0):
 def test_batch_of_chosen_cases_gives_a_zip(web):
     a, b, _c, num_a, num_b = web.run(_cases)
     web.as_user("archivist")
-    r = web.client.post("/casefiles/batch", data={"case_ids": f"{a}, {b}", "format": "zip"})
+    r = web.client.post("/casefiles/batch", data={"case_ids": f"{num_a}, {num_b}", "format": "zip"})
     assert r.status_code == 302
     job_id = _job_id(r.headers["Location"])
     assert _status(web, job_id)["status"] == "queued"  # the request only recorded it
@@ -92,7 +92,7 @@ def test_all_ready_cases_of_a_year_in_one_pdf(web):
 def test_progress_is_reported_and_other_users_are_not_blocked(web, monkeypatch):
     """The job builds one case file at a time; while it runs, the page reports its progress and
     other requests are served."""
-    a, b, _c, _na, _nb = web.run(_cases)
+    a, b, _c, num_a, num_b = web.run(_cases)
     gates = [threading.Event(), threading.Event()]
     started = []
     real_build = J.build_casefile
@@ -103,7 +103,7 @@ def test_progress_is_reported_and_other_users_are_not_blocked(web, monkeypatch):
         return real_build(case, actor, **kw)
     monkeypatch.setattr(J, "build_casefile", gated_build)
     web.as_user("archivist")
-    r = web.client.post("/casefiles/batch", data={"case_ids": f"{a},{b}"})
+    r = web.client.post("/casefiles/batch", data={"case_ids": f"{num_a}\n{num_b}"})
     assert r.status_code == 302  # answered before any case file was built
     job_id = _job_id(r.headers["Location"])
     worker = threading.Thread(target=_run_pending, args=(web,))  # as the worker process would
@@ -140,7 +140,7 @@ def test_a_failing_case_is_reported_and_the_others_are_printed(web, monkeypatch)
         return real_build(case, actor, **kw)
     monkeypatch.setattr(J, "build_casefile", build)
     web.as_user("admin")
-    job_id = _job_id(web.client.post("/casefiles/batch", data={"case_ids": f"{a},{b}"}).headers["Location"])
+    job_id = _job_id(web.client.post("/casefiles/batch", data={"case_ids": f"{num_a}\n{num_b}"}).headers["Location"])
     assert _run_pending(web) == 1
     st = _status(web, job_id)
     assert st["status"] == "done" and st["done"] == 2 and num_a in st["error"] and "字体文件损坏" in st["error"]
@@ -155,11 +155,13 @@ def test_batch_input_is_checked(web):
     assert r.status_code == 400 and "请填写年度" in r.get_data(as_text=True)
     r = web.client.post("/casefiles/batch", data={"year": "2019", "scope": "ready"})
     assert r.status_code == 400 and "2019年没有" in r.get_data(as_text=True)
-    r = web.client.post("/casefiles/batch", data={"case_ids": "1, x"})
-    assert r.status_code == 400 and "案件编号无效" in r.get_data(as_text=True)
-    r = web.client.post("/casefiles/batch", data={"case_ids": "99999"})
-    assert r.status_code == 400 and "案件不存在" in r.get_data(as_text=True)
-    r = web.client.post("/casefiles/batch", data={"case_ids": "1", "format": "tar"})
+    r = web.client.post("/casefiles/batch", data={"case_ids": f"{_na}、DEMO-2026-9999"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "没有以下登记编号的案件：DEMO-2026-9999" in html
+    assert f"{_na}、DEMO-2026-9999</textarea>" in html  # what was typed is kept
+    r = web.client.post("/casefiles/batch", data={"case_ids": "1"})  # an internal id is not a case number
+    assert r.status_code == 400 and "没有以下登记编号的案件：1" in r.get_data(as_text=True)
+    r = web.client.post("/casefiles/batch", data={"case_ids": _na, "format": "tar"})
     assert r.status_code == 400 and "输出格式" in r.get_data(as_text=True)
     assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(CaseFileJob))) == 0
 
@@ -167,7 +169,7 @@ def test_batch_input_is_checked(web):
 @pytest.mark.parametrize("username,allowed", [("clerk", False), ("handler", False), ("legal", False),
                                               ("head", True), ("archivist", True), ("admin", True)])
 def test_batch_routes_roles(web, username, allowed):
-    a, _b, _c, _na, _nb = web.run(_cases)
+    a, _b, _c, num_a, _nb = web.run(_cases)
     job_id = web.run(lambda: _finished_job(a))
     web.as_user(username)
     expect = 200 if allowed else 403
@@ -175,7 +177,7 @@ def test_batch_routes_roles(web, username, allowed):
     assert web.client.get(f"/casefiles/jobs/{job_id}").status_code == expect
     assert web.client.get(f"/casefiles/jobs/{job_id}.json").status_code == expect
     assert web.client.get(f"/casefiles/jobs/{job_id}/result").status_code == expect
-    r = web.client.post("/casefiles/batch", data={"case_ids": str(a)})
+    r = web.client.post("/casefiles/batch", data={"case_ids": num_a})
     assert r.status_code == (302 if allowed else 403)
     if allowed:
         assert _run_pending(web) == 1
@@ -192,20 +194,20 @@ def _finished_job(case_id: int) -> int:
 
 
 def test_batch_routes_need_login_and_same_agency(web):
-    a, _b, _c, _na, _nb = web.run(_cases)
+    a, _b, _c, num_a, _nb = web.run(_cases)
     job_id = web.run(lambda: _finished_job(a))
     for url in ("/casefiles", f"/casefiles/jobs/{job_id}", f"/casefiles/jobs/{job_id}.json",
                 f"/casefiles/jobs/{job_id}/result"):
         assert web.client.get(url).status_code == 302
-    assert web.client.post("/casefiles/batch", data={"case_ids": str(a)}).status_code == 302
+    assert web.client.post("/casefiles/batch", data={"case_ids": num_a}).status_code == 302
     assert web.client.post(f"/casefiles/jobs/{job_id}/resubmit").status_code == 302
     web.run(other_agency)
     web.as_user("other_archivist")
     for url in (f"/casefiles/jobs/{job_id}", f"/casefiles/jobs/{job_id}.json", f"/casefiles/jobs/{job_id}/result"):
         assert web.client.get(url).status_code == 404
     assert web.client.post(f"/casefiles/jobs/{job_id}/resubmit").status_code == 404
-    r = web.client.post("/casefiles/batch", data={"case_ids": str(a)})
-    assert r.status_code == 400 and "案件不存在" in r.get_data(as_text=True)
+    r = web.client.post("/casefiles/batch", data={"case_ids": num_a})  # another agency's number
+    assert r.status_code == 400 and f"没有以下登记编号的案件：{num_a}" in r.get_data(as_text=True)
     html = web.client.get("/casefiles").get_data(as_text=True)
     assert f"#{job_id}" not in html  # another agency's jobs are not listed
 

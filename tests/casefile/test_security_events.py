@@ -26,7 +26,7 @@ def test_case_file_pdf_is_recorded(web):
 
 
 def test_batch_print_is_recorded_with_the_job(web):
-    a, b = web.run(lambda: (build_case("delivered").id, build_case("closed").id))
+    a, b = web.run(lambda: (build_case("delivered").number, build_case("closed").number))
     web.as_user("head")
     r = web.client.post("/casefiles/batch", data={"case_ids": f"{a}, {b}", "format": "zip"})
     assert r.status_code == 302
@@ -34,7 +34,7 @@ def test_batch_print_is_recorded_with_the_job(web):
     assert web.run(background.run_pending) == 1
     assert web.run(_prints) == [("head", None, {"job": job_id, "count": 2, "format": "zip"})]
     # A refused request (unknown case) creates neither a job nor an event.
-    r = web.client.post("/casefiles/batch", data={"case_ids": "999999", "format": "zip"})
+    r = web.client.post("/casefiles/batch", data={"case_ids": "DEMO-2026-9999", "format": "zip"})
     assert r.status_code == 400
     assert web.run(lambda: db.session.scalar(db.select(db.func.count()).select_from(CaseFileJob))) == 1
     assert len(web.run(_prints)) == 1
