@@ -188,3 +188,18 @@ def ready_cases(actor: User) -> list[Case]:
          .options(selectinload(Case.steps), selectinload(Case.deliveries), selectinload(Case.attachments))
          .order_by(Case.closed_on.is_(None), Case.closed_on, Case.id))
     return list(db.session.scalars(q))
+
+
+# 档号 (DA/T 13: 全宗号-年度-保管期限-件号): the agency's code stands for its 全宗号; the period codes are
+# the usual 永久 Y, 定期30年 D30, 定期10年 D10.
+RETENTION_CODES = {"permanent": "Y", "30y": "D30", "10y": "D10"}
+
+
+def suggest_archive_number(case: Case, retention: str = "10y", year: int | None = None) -> str:
+    """The next free 档号 of the agency for the filing year and period: 全宗号-年度-期限-件号 (4 digits)."""
+    year = year or (case.closed_on.year if case.closed_on else case.received_on.year)
+    prefix = f"{case.agency.code}-{year}-{RETENTION_CODES.get(retention, 'D10')}-"
+    used = db.session.scalars(db.select(Case.archive_number).where(
+        Case.agency_id == case.agency_id, Case.archive_number.like(prefix.replace("%", r"\%") + "%"))).all()
+    taken = {int(n[len(prefix):]) for n in used if n[len(prefix):].isdigit()}
+    return f"{prefix}{max(taken, default=0) + 1:04d}"

@@ -456,7 +456,8 @@ def _declare() -> dict[str, Operation]:
               help="如：申请人书面撤回申请，撤回申请书已存卷"),
         )),
         Operation("archive", (
-            In("archive_number", "text", "档号", required=True, max_len=60),
+            In("archive_number", "text", "档号", required=True, max_len=60,
+              help="已按“全宗号-年度-保管期限-件号”建议下一个档号（保管期限：永久 Y、30年 D30、10年 D10），可修改"),
             In("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
         )),
         Operation("reopen", (

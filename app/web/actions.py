@@ -25,6 +25,7 @@ from ..services.letters import form_name
 from ..services.operations import (DRAFT_MAX_LEN, OUTCOME_CHOICES, REGISTRATION, Input, draft_form_data,
                                    draft_inputs_for, operations)
 from ..services import redaction as R
+from ..services.checklist import suggest_archive_number
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
 
@@ -161,6 +162,7 @@ def defaults(action: str, case: Case, today: date) -> dict:
         data["handler_id"] = str(case.handler_id)
     if action == "archive":
         data["retention"] = "10y"
+        data["archive_number"] = case.archive_number or suggest_archive_number(case, "10y")
     return data
 
 

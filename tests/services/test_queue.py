@@ -24,7 +24,8 @@ def office(app, ctx):
 EXPECTED = {
     "clerk": {"registered", "correction", "replied"},
     "handler": {"registered", "correction", "handling", "signed", "replied"},
-    "handler2": {"registered", "correction"},  # only unassigned cases; the rest belong to 'handler'
+    # Only unassigned cases; the rest belong to 'handler' (who took the corrected one by sending its notice).
+    "handler2": {"registered"},
     "legal": {"review"},
     "head": {"registered", "correction", "handling", "review", "signoff", "signed"},
     "archivist": {"delivered", "closed"},

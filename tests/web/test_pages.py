@@ -106,3 +106,18 @@ def test_history_names_letters_and_numbers_in_words(web):
     if number:
         assert f"文号：{number}" in timeline and "案号：" + number not in timeline
     assert sha not in timeline and sha[:12] in timeline
+
+
+def test_the_archive_form_suggests_the_next_archive_number(web):
+    """Issue 15 item 5: 档号 suggested as 全宗号-年度-保管期限-件号, the next free 件号 of the agency."""
+    from app.services.checklist import suggest_archive_number
+    from tests.factories import reload
+
+    a, b = web.run(lambda: (build_case("delivered").id, build_case("delivered").id))
+    web.as_user("archivist")
+    assert web.get(f"/cases/{a}/action/archive").value("archive_number") == "DEMO-2026-D10-0001"
+    assert web.client.post(f"/cases/{a}/action/archive", data={
+        "archive_number": "DEMO-2026-D10-0001", "retention": "10y",
+        "version": web.run(lambda: str(reload(a).version))}).status_code == 302
+    assert web.get(f"/cases/{b}/action/archive").value("archive_number") == "DEMO-2026-D10-0002"
+    assert web.run(lambda: suggest_archive_number(reload(b), "permanent")) == "DEMO-2026-Y-0001"
