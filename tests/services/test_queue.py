@@ -58,7 +58,10 @@ def test_most_urgent_first(office, username):
     # Within one status the fewest working days left come first.
     running = [st.days_left for _, st in rows if st.status == "running"]
     assert running == sorted(running)
-    assert rows[pos[by_stage["correction"]]][1].status == "stopped"
+    if username == "handler2":  # not in its queue: 'handler' sent the correction notice and took the case
+        assert by_stage["correction"] not in pos
+    else:
+        assert rows[pos[by_stage["correction"]]][1].status == "stopped"
 
 
 def test_queue_status_values(office):
