@@ -57,6 +57,12 @@ REMEDY_RULES = (
 )
 
 
+def due_year(today: date) -> int:
+    """The year whose report the office is working on: in January the report of the year just ended
+    is due (by 31 January, Art. 49), the rest of the year the current year's figures are building up."""
+    return today.year - 1 if today.month == 1 else today.year
+
+
 def bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 

@@ -132,7 +132,7 @@ def dashboard_view():
 # ---------------------------------------------------------------- annual report
 
 def _year(raw: dict) -> int:
-    default = _today().year - 1
+    default = annual.due_year(_today())
     return Params(raw).integer("year", "年度", default=default, lo=2000, hi=2100)
 
 

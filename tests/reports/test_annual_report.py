@@ -257,3 +257,18 @@ def test_report_counts_only_own_agency(app, client, auth):
     auth.login("head")
     cells = screen_cells(client.get("/annual-report?year=2026").get_data(as_text=True))
     assert cells["一.total"] == 1
+
+
+@pytest.mark.parametrize("today, year", [("2027-01-15", 2026), ("2027-01-31", 2026), ("2027-02-01", 2027),
+                                         ("2026-11-23", 2026)])
+def test_the_page_opens_on_the_year_that_is_due(app, client, auth, today, year):
+    """Issue 15 item 4: January opens on the report due by 31 January (last year), later months on this year's
+    figures (it used to open on last year all year: "no data" for most of it)."""
+    from tests.conftest import set_today
+
+    with app.app_context():
+        make_case(received="2026-03-02")
+    set_today(app, today)
+    auth.login("head")
+    html = client.get("/annual-report").get_data(as_text=True)
+    assert f"<h1>{year}年政府信息公开工作年度报告</h1>" in html
