@@ -4,8 +4,6 @@ static/js/redact.js, talking to the JSON routes below; every write is a service 
 the redaction hash the page showed (``set_hash``) and answers 409 when the set changed meanwhile."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +14,7 @@ from ..services import redaction as R
 from ..services.cases import get_case
 from ..services.errors import NotFound, ServiceError
 from . import REVALIDATE
+from .casefile import _download_name
 from .decorators import me, roles_required
 from .errors import MESSAGES, TITLES, error_response
 
@@ -214,11 +213,8 @@ def release_pdf(case_id: int, release_id: int):
     rel = C.get_release(release_id, me())
     if rel.case_id != case.id or rel.status != "done":
         abort(404)
-    name = C.release_filename(rel)
-    fallback = name.encode("ascii", "ignore").decode().replace('"', "") or "release.pdf"  # RFC 6266 with RFC 5987
-    return Response(C.release_pdf(rel, me()), mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "private, no-store"})
+    return Response(C.release_pdf(rel, me()), mimetype="application/pdf",
+                    headers={**_download_name(C.release_filename(rel)), "Cache-Control": "private, no-store"})
 
 
 # ---------------------------------------------------------------- the page view (JSON, images)

@@ -12,7 +12,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..applicant import status as S
 from ..extensions import limiter
 from ..services.errors import NotFound, ServiceError
-from ..services.integrity import letter_pdf, stored_bytes
+from ..casefile.redaction import release_pdf
+from ..services.integrity import letter_pdf
 from ..services.time import today
 from .letters import pdf_response
 
@@ -156,8 +157,7 @@ def released(code: str, case_id: int, release_id: int):
         rel = S.applicant_release(c, release_id)
     except NotFound:
         abort(404)
-    return pdf_response(stored_bytes("release", rel.id, c.agency_id, rel.sha256, None),
-                        f"{c.number}-提供的信息（删除处理版）.pdf", inline=False)
+    return pdf_response(release_pdf(rel, None), f"{c.number}-提供的信息（删除处理版）.pdf", inline=False)
 
 
 @bp.route("/<code>/status/<int:case_id>/correction", methods=["POST"])
