@@ -9,10 +9,11 @@ from .letter import Letter, LetterTemplateOverride, LetterTemplateVersion
 from .public import CorrectionReply, Message, OnlineFile, OnlineRequest, SmsCode
 from .redaction import Redaction, Release, SourceDocument
 from .remedy import Remedy
+from .report import AnnualReportEntry
 from .schedule import Digest, ScheduledRun
 
 __all__ = ["Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
            "CalendarChangeRequest", "Case", "CaseTally", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession", "Digest", "ScheduledRun", "OnlineRequest", "OnlineFile",
-           "CorrectionReply", "SmsCode", "Message", "SourceDocument", "Redaction", "Release"]
+           "CorrectionReply", "SmsCode", "Message", "SourceDocument", "Redaction", "Release", "AnnualReportEntry"]

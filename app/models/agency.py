@@ -26,6 +26,10 @@ class Agency(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
     number_pattern: Mapped[str] = mapped_column(String(100), default="{code}〔{year}〕{seq}号")
+    # 档号 rule (DA/T 13): {fonds} 全宗号 (the code when blank), {year}, {period} Y/D30/D10, {seq}
+    archive_pattern: Mapped[str] = mapped_column(String(100), default="{fonds}-{year}-{period}-{seq:04d}",
+                                                 server_default="{fonds}-{year}-{period}-{seq:04d}")
+    fonds_code: Mapped[str] = mapped_column(String(32), default="", server_default="")
     seal_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     # One-person offices: the same user may draft, approve and sign one reply (each such step is
     # recorded as done under the relaxed rule). Off by default: separation of duties applies.
