@@ -90,6 +90,25 @@ def to_handling(case: Case) -> Case:
     return act(case, "handler", "start")
 
 
+def issue_fee_notice(case: Case, on: str | date | None = None, handler: str = "handler") -> Case:
+    """Review and issue the case's pending 收费通知书 (it takes effect on ``on``, default today)."""
+    from app.services import letters as L
+    from app.services.time import today
+    step = next(s for s in case.steps_of("fee") if s.notice_state in ("review", "approved"))
+    ref = f"step-{step.id}"
+    if step.notice_state == "review":
+        L.approve_notice(case.id, user("legal"), ref)
+    when = d(on) if isinstance(on, str) else (on or today())
+    L.issue_notice(case.id, user(handler), ref, when)
+    return reload(case)
+
+
+def fee_in_effect(case: Case, params: dict, on: str | date | None = None) -> Case:
+    """Decide a fee (fee_notice) and put its notice in force on ``on``."""
+    act(case, "handler", "fee_notice", params)
+    return issue_fee_notice(reload(case), on)
+
+
 def save_draft(case: Case, **fields: Any) -> Case:
     return act(case, "handler", "save_draft", {**DISCLOSE_DRAFT, **fields})
 

@@ -71,7 +71,9 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("fee_lapsed", "逾期未缴费，终止办理", "handler", "handling", "closed"),
     _a("cohandle", "发出协办函", "handler", "registered handling", "handling"),
     _a("cohandle_reply", "登记协办回复", "handler", "handling", "handling"),
+    _a("request_extension", "申请延期答复", "handler", "registered handling review signoff", None),
     _a("extend", "批准延期答复", "head", "registered handling review signoff", None),
+    _a("decline_extension", "不批准延期", "head", "registered handling review signoff", None),
     _a("save_draft", "起草答复", "handler", "registered handling", "handling"),
     _a("submit_draft", "提交法制审核", "handler", "handling", "review"),
     _a("approve", "审核通过", "legal", "review", "signoff"),
@@ -110,8 +112,10 @@ class CaseFacts:
     reasons_due: date | None = None
     fee_pending: bool = False
     fee_due: date | None = None
+    fee_unissued: bool = False  # a 收费通知书 decided but not yet issued (awaiting review or issue)
     open_cohandlings: int = 0
     extension_days: int = 0
+    extension_requested: bool = False  # a handler's 延期申请 waits for the head
     reply_due: date | None = None
     clock_paused: bool = False
     has_draft: bool = False
@@ -226,11 +230,15 @@ def _g_reasons_reply(f: CaseFacts, p: dict) -> None:
 
 
 def _g_fee_notice(f: CaseFacts, p: dict) -> None:
+    if f.fee_unissued:
+        raise TransitionError("已有尚未出具的收费通知书")
     if f.fee_pending:
         raise TransitionError("已有待缴费的收费通知")
 
 
 def _g_fee_paid(f: CaseFacts, p: dict) -> None:
+    if not f.fee_pending and f.fee_unissued:
+        raise TransitionError("收费通知书尚未出具（须经法制审核后出具），出具后才能登记缴费")
     if not f.fee_pending:
         raise TransitionError("没有待缴费的收费通知")
 
@@ -258,6 +266,21 @@ def _g_extend(f: CaseFacts, p: dict) -> None:
         raise TransitionError(f"答复期限已于{f.reply_due.isoformat()}届满，延期须在期限届满前批准")
 
 
+def _g_request_extension(f: CaseFacts, p: dict) -> None:
+    if f.extension_requested:
+        raise TransitionError("已提出延期申请，尚待负责人审批")
+    _g_extend(f, p)
+    if not (p.get("reason") or "").strip():
+        raise TransitionError("请写明延期理由", "reason")
+
+
+def _g_decline_extension(f: CaseFacts, p: dict) -> None:
+    if not f.extension_requested:
+        raise TransitionError("没有待审批的延期申请")
+    if not (p.get("comments") or "").strip():
+        raise TransitionError("不批准延期须写明意见", "comments")
+
+
 def _g_submit(f: CaseFacts, p: dict) -> None:
     if not f.has_draft:
         raise TransitionError("尚未起草答复")
@@ -267,6 +290,8 @@ def _g_submit(f: CaseFacts, p: dict) -> None:
         raise TransitionError("申请人尚未说明理由，不能提交审核")
     if f.fee_pending:
         raise TransitionError("申请人尚未缴费，不能提交审核")
+    if f.fee_unissued:
+        raise TransitionError("收费通知书尚未出具，不能提交审核")
 
 
 def _g_approve(f: CaseFacts, p: dict) -> None:
@@ -307,6 +332,8 @@ _GUARDS = {
     "fee_lapsed": _g_fee_lapsed,
     "cohandle_reply": _g_cohandle_reply,
     "extend": _g_extend,
+    "request_extension": _g_request_extension,
+    "decline_extension": _g_decline_extension,
     "submit_draft": _g_submit,
     "approve": _g_approve,
     "return_draft": _g_return,

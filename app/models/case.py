@@ -175,6 +175,7 @@ STEP_KINDS = {
     "reasons": "说明理由（第三十五条）",
     "fee": "收费",
     "cohandle": "协办",
+    "extension_request": "延期申请",
 }
 CONSULTATION_RESULTS = {"agree": "同意公开", "object": "不同意公开", "no_answer": "逾期未答复"}
 
@@ -198,6 +199,9 @@ class CaseTally(db.Model):
     on_time: Mapped[int]
 
 
+UNISSUED = ("review", "approved")  # Step.notice_state of a notice not yet issued
+
+
 class Step(db.Model):
     """A sub-procedure with its own period: correction, consultation, reasons, fee, co-handling."""
 
@@ -218,6 +222,10 @@ class Step(db.Model):
     result: Mapped[str] = mapped_column(String(40), default="")
     details_json: Mapped[str] = mapped_column(Text, default="{}")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The step's letter when it needs legal review (收费通知书, the public-interest disclosure notice):
+    # "review" awaiting the legal adviser, "approved" awaiting issue, "issued"; "" none needed. A fee
+    # step takes effect (pause, payment) only once its notice is issued.
+    notice_state: Mapped[str] = mapped_column(String(20), default="", server_default="", index=True)
 
     case: Mapped[Case] = relationship(back_populates="steps")
 
@@ -230,8 +238,13 @@ class Step(db.Model):
         self.details_json = json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     @property
+    def in_effect(self) -> bool:
+        """False while the step's notice waits for review or issue: nothing runs from it yet."""
+        return self.notice_state not in UNISSUED
+
+    @property
     def is_open(self) -> bool:
-        return self.answered_on is None and not self.result
+        return self.answered_on is None and not self.result and self.in_effect
 
     @property
     def printed_letter(self):

@@ -417,6 +417,7 @@ def case_facts(case: Case, today: date) -> CaseFacts:
     consult = [s for s in case.steps_of(*CONSULT_KINDS.values()) if s.is_open]
     reasons = [s for s in case.steps_of("reasons") if s.is_open]
     fee = [s for s in case.steps_of("fee") if s.is_open]
+    fee_unissued = any(not s.in_effect for s in case.steps_of("fee"))
     draft = case.current_draft
     return CaseFacts(
         state=case.state, today=today,
@@ -425,9 +426,10 @@ def case_facts(case: Case, today: date) -> CaseFacts:
         correction_period_end=correction[-1].due_on if correction else None,
         open_consultations=len(consult),
         reasons_pending=bool(reasons), reasons_due=reasons[0].due_on if reasons else None,
-        fee_pending=bool(fee), fee_due=fee[0].due_on if fee else None,
+        fee_pending=bool(fee), fee_due=fee[0].due_on if fee else None, fee_unissued=fee_unissued,
         open_cohandlings=sum(1 for s in case.steps_of("cohandle") if s.is_open),
         extension_days=case.extension_days,
+        extension_requested=any(s.is_open for s in case.steps_of("extension_request")),
         reply_due=st.due, clock_paused=st.status == "paused",
         has_draft=draft is not None,
         draft_hash=draft.content_hash if draft else None,
@@ -596,6 +598,8 @@ def _consultation_reply(x: Ctx):
         s.answered_on, s.result = on, result
         s.details = {**s.details, "opinion": opinion, "effect": effect, "public_interest_override": override,
                      "override_reason": override_reason}
+        if override:
+            s.notice_state = "review"  # the third party's 告知书 is reviewed before it is issued
         return {"step_id": s.id, "party": s.party, "result": result, "answered_on": on, "effect": effect,
                 "public_interest_override": override}
     return {}, apply
@@ -649,15 +653,14 @@ def _fee_notice(x: Ctx):
     amount = fee_amount(method, nth_in_month=nth or 0, pages=pages or 0)
     if amount == 0:
         raise ServiceError("按收费标准该申请免费，不能发出收费通知", "method")
-    sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
-    served = x.past_date("served_on", "申请人收到通知日期", sent, "发出日期", default=sent)
-    due = x.cal.add_working_days(served, C.FEE_PAYMENT_DAYS).due
 
     def apply():
-        s = Step(kind="fee", started_on=sent, received_on=served, due_on=due, created_by_id=x.actor.id)
+        # The decision only: the 收费通知书 goes to legal review, and the pause and the 20 working
+        # days to pay run from the day it is issued (services.letters.issue_notice).
+        s = Step(kind="fee", started_on=x.today, created_by_id=x.actor.id, notice_state="review")
         s.details = {"method": method, "nth_in_month": nth, "pages": pages, "amount": amount}
         x.case.steps.append(s)
-        return {"method": method, "amount": amount, "due_on": due}
+        return {"method": method, "amount": amount, "notice": "awaiting_review"}
     return {}, apply
 
 
@@ -716,6 +719,38 @@ def _cohandle_reply(x: Ctx):
     return {}, apply
 
 
+def extension_request(case: Case) -> Step | None:
+    """The handler's 延期申请 waiting for the head, if any."""
+    return _open_step(case, "extension_request")
+
+
+@handles("request_extension")
+def _request_extension(x: Ctx):
+    if x.case.override_due:
+        raise ServiceError("已按第三十五条确定合理的延迟答复期限，不再适用第三十三条延期")
+    days = x.p.integer("days", "延长工作日数", required=True)
+    reason = x.p.text("reason", "延期理由", required=True, max_len=2000)
+
+    def apply():
+        s = Step(kind="extension_request", started_on=x.today, created_by_id=x.actor.id)
+        s.details = {"days": days, "reason": reason}
+        x.case.steps.append(s)
+        return {"days": days, "reason": reason}
+    return {"days": days, "reason": reason}, apply
+
+
+@handles("decline_extension")
+def _decline_extension(x: Ctx):
+    comments = x.p.text("comments", "不批准的意见", required=True, max_len=2000)
+
+    def apply():
+        s = extension_request(x.case)
+        s.answered_on, s.result = x.today, "declined"
+        s.details = {**s.details, "comments": comments}
+        return {"comments": comments, "requested_days": s.details.get("days")}
+    return {"comments": comments}, apply
+
+
 @handles("extend")
 def _extend(x: Ctx):
     if x.case.override_due:
@@ -726,6 +761,9 @@ def _extend(x: Ctx):
     def apply():
         old = x.case.reply_due
         x.case.extension_days = days
+        asked = extension_request(x.case)
+        if asked is not None:  # the handler's request is answered by the grant
+            asked.answered_on, asked.result = x.today, "granted"
         return {"days": days, "reason": reason, "old_due": old}
     return {"days": days}, apply
 

@@ -25,7 +25,7 @@ def clock_input(case: Case) -> ClockInput:
     kinds = PAUSING_KINDS if current_app.config["REASONS_PAUSES_CLOCK"] else PAUSING_KINDS[:3]
     pauses = tuple(
         Pause(s.kind, s.started_on, s.answered_on, s.due_on)
-        for s in case.steps if s.kind in kinds and s.result not in ("withdrawn",)
+        for s in case.steps if s.kind in kinds and s.result not in ("withdrawn",) and s.in_effect
     )
     return ClockInput(case.clock_start, case.extension_days, pauses, case.override_due, stopped)
 

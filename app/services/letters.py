@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from flask import current_app
+from sqlalchemy.orm.attributes import flag_modified
 
-from ..domain.clock import format_cn_date
+from ..domain.clock import FEE_PAYMENT_DAYS, format_cn_date
 from ..domain.workflow import NOTICE_SEPARATION, TransitionError, separation
 from ..extensions import db
 from ..letters import (LetterError, get_letter, letter_for_outcome, prepare_context, render_html, render_pdf,
                        repeated_sentences)
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
+from ..models.case import UNISSUED
 from .base import commit_step as _commit, get_case
 from .errors import Conflict, NotFound, ServiceError, conflict_is_409
 from . import notify
@@ -408,7 +410,10 @@ def step_context(case: Case, step: Step) -> dict:
         extra = {"facts": d.get("matter"), "reasons_due": step.due_on}
     elif step.kind == "fee":
         extra = {**fee_wording(case, d), "fee.method": d.get("method"), "fee.amount": d.get("amount"),
-                 "fee.payment": "请按本机关另行提供的缴款通知，通过非税收入收缴系统缴纳", "fee.due": step.due_on}
+                 "fee.payment": "请按本机关另行提供的缴款通知，通过非税收入收缴系统缴纳",
+                 # The period runs from receipt of the notice, unknown when it is reviewed: the letter
+                 # states the rule; only a fee recorded as already sent (before review) names a date.
+                 "fee.due": step.due_on if not step.notice_state else None}
     elif step.kind == "cohandle":
         extra = {"cohandler.name": step.party, "tasks": d.get("matter"), "reply_due": step.due_on}
     return case_context(case, extra)
@@ -563,8 +568,41 @@ def approve_notice(case_id: int, actor: User, ref: str) -> None:
     data = {"ref": ref, "key": st["letter"].key, "content_hash": st["hash"]}
     if relaxed:
         data["separation_relaxed"] = relaxed
+    step = notice_step(case, ref)
+    if step is not None and step.notice_state == "review":
+        step.notice_state = "approved"
     record(case, actor, "approve_notice", f"审核通过《{st['letter'].name}》", case.state, case.state, data)
     _commit()
+
+
+def notice_step(case: Case, ref: str) -> Step | None:
+    """The step whose reviewed notice ref is ("step-12", "step-12-override"), if any."""
+    if not ref.startswith("step-"):
+        return None
+    sid, _, part = ref[len("step-"):].partition("-")
+    if part not in ("", "override"):
+        return None
+    step = next((st for st in case.steps if str(st.id) == sid), None)
+    if step is None or (part == "override") != (step.kind == "consultation_third_party"):
+        return None
+    return step
+
+
+def _take_effect(case: Case, ref: str, on: date) -> dict:
+    """Issuing a reviewed notice puts its step in force: a fee notice pauses the clock from the day
+    it is issued and the applicant has 20 working days to pay (109号)."""
+    step = notice_step(case, ref)
+    if step is None or step.notice_state not in UNISSUED:
+        return {}
+    step.notice_state = "issued"
+    if step.kind != "fee":
+        return {}
+    from .calendar import load_calendar
+    from .clocks import refresh_clock
+    step.started_on = step.received_on = on
+    step.due_on = load_calendar().add_working_days(on, FEE_PAYMENT_DAYS).due
+    refresh_clock(case)
+    return {"fee_due": step.due_on, "reply_due": case.reply_due}
 
 
 def notice_preparers(case: Case, ref: str) -> set[int]:
@@ -624,8 +662,11 @@ def issue_notice(case_id: int, actor: User, ref: str, on: date) -> Letter:
     check_letter(case, n.key, n.build(), "出具")
     try:
         row = issue_letter(case, actor, n.key, n.build(), content_hash=st["hash"], on=on, ref=ref)
+        effect = _take_effect(case, ref, on)
+        if effect:
+            flag_modified(case, "state")  # a step put in force changes the case: its version moves
         record(case, actor, "issue_notice", f"出具《{st['letter'].name}》", case.state, case.state,
-               {"ref": ref, "key": row.key, "number": row.number, "sha256": row.sha256})
+               {"ref": ref, "key": row.key, "number": row.number, "sha256": row.sha256, **effect})
         db.session.commit()
     except ServiceError:
         db.session.rollback()

@@ -395,10 +395,7 @@ def _declare() -> dict[str, Operation]:
               help="按件计收：申请人本自然月内的第几件申请（10件以内免费）", api_note="method 为 per_request 时必填"),
             In("pages", "integer", "页数", minimum=1, maximum=1000000, show_if="method=per_volume",
               help="按量计收：30页以内免费", api_note="method 为 per_volume 时必填"),
-            In("sent_on", "date", "发出日期", default=TODAY, today=True),
-            In("served_on", "date", "申请人收到通知日期", default="发出日期",
-              help="留空则与发出日期相同；缴费期限为收到后20个工作日"),
-        )),
+        ), intro="收费通知书须经法制审核后出具；出具之日起暂停计时，缴费期限为出具后20个工作日。"),
         Operation("fee_paid", (
             In("paid_on", "date", "缴费日期", default=TODAY, today=True),
             In("receipt_no", "text", "票据号码", required=True, max_len=100),
@@ -415,11 +412,20 @@ def _declare() -> dict[str, Operation]:
             In("answered_on", "date", "回复日期", default=TODAY, today=True),
             In("note", "text", "回复内容", required=True, max_len=2000, widget="textarea"),
         )),
+        Operation("request_extension", (
+            In("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
+              help="最长不超过20个工作日，只能延长一次，且须在答复期限届满前（第三十三条）"),
+            In("reason", "text", "延期理由", required=True, max_len=2000, widget="textarea"),
+        ), intro="延期须经机关负责人同意（第三十三条）。申请提交后进入负责人的工作台，由负责人批准或不批准。"),
         Operation("extend", (
             In("days", "integer", "延长工作日数", required=True, minimum=1, maximum=20,
               help="最长不超过20个工作日，只能延长一次，且须在答复期限届满前（第三十三条）"),
             In("reason", "text", "延期理由", required=True, max_len=2000, widget="textarea", help="延期须告知申请人"),
         )),
+        Operation("decline_extension", (
+            In("comments", "text", "不批准的意见", required=True, guard_required=True, max_len=2000,
+              widget="textarea"),
+        ), intro="不批准承办人的延期申请；案件按原答复期限办理。"),
         Operation("save_draft", _draft_inputs(), intro="每次保存形成一个新的稿件版本；已审核的版本不会被修改。"),
         Operation("submit_draft", intro="将下列答复稿提交法制审核。", shows_draft=True),
         Operation("approve", (

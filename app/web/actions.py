@@ -20,7 +20,7 @@ from wtforms.widgets import NumberInput
 
 from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
-from ..services.cases import CONSULT_KINDS
+from ..services.cases import CONSULT_KINDS, extension_request
 from ..services.letters import form_name
 from ..services.operations import (DRAFT_MAX_LEN, OUTCOME_CHOICES, REGISTRATION, Input, draft_form_data,
                                    draft_inputs_for, operations)
@@ -160,6 +160,8 @@ def defaults(action: str, case: Case, today: date) -> dict:
             case.requested_route, "post")
     if action == "assign" and case.handler_id:
         data["handler_id"] = str(case.handler_id)
+    if action == "extend" and (asked := extension_request(case)) is not None:
+        data["days"], data["reason"] = asked.details.get("days"), asked.details.get("reason")
     if action == "archive":
         data["retention"] = "10y"
         data["archive_number"] = case.archive_number or suggest_archive_number(case, "10y")
@@ -303,8 +305,11 @@ def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> 
         return "没有尚未回复的协办"
     if action == "reasons_reply" and not open_steps(case, ("reasons",)):
         return "没有待答复的说明理由告知"
+    unissued_fee = any(not s.in_effect for s in case.steps_of("fee"))
     if action in ("fee_paid", "fee_lapsed") and not open_steps(case, ("fee",)):
-        return "没有待缴费的收费通知"
+        return "收费通知书尚未出具，出具后才能登记缴费" if unissued_fee else "没有待缴费的收费通知"
+    if action == "fee_notice" and unissued_fee:
+        return "已有尚未出具的收费通知书"
     if action == "fee_notice" and open_steps(case, ("fee",)):
         return "已有待缴费的收费通知"
     if action == "request_reasons" and open_steps(case, ("reasons",)):
@@ -313,8 +318,12 @@ def unavailable_reason(action: str, case: Case, actor_id: int | None = None) -> 
         return "补正告知只能发出一次（第三十条）"
     if action == "submit_draft" and case.current_draft is None:
         return "尚未起草答复"
-    if action == "extend" and case.extension_days:
+    if action in ("extend", "request_extension") and case.extension_days:
         return "答复期限只能延长一次（第三十三条）"
+    if action == "request_extension" and extension_request(case) is not None:
+        return "已提出延期申请，尚待负责人审批"
+    if action == "decline_extension" and extension_request(case) is None:
+        return "没有待审批的延期申请"
     return None
 
 

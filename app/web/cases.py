@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..domain.workflow import ACTIONS, AGENCY_ROLES, STATES, allowed, available_actions
 from ..services import cases as S
-from ..services import digest
+from ..services import digest, worklist
 from ..services.clocks import case_clock
 from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.operations import REGISTRATION
@@ -49,9 +49,11 @@ def queue():
     triage = S.triage_count(me()) if current_user.has_role(*S.TRIAGE_ROLES) else 0
     # 今日提醒: the morning digest (GET /api/v1/digest shows the same), on the first page only.
     reminders = digest.today_for(me()) if page == 1 and current_user.has_role(*digest.DIGEST_ROLES) else None
+    # Each role's own work first (待审核, 待签发, 延期申请 …), on the first page.
+    sections = worklist.my_work(me()) if page == 1 else []
     return render_template("cases/queue.html", rows=rows, today=today(), page=page, total=total,
                            pages=max(1, -(-total // per)), triage=triage, reminders=reminders,
-                           panel_items=digest.PANEL_ITEMS)
+                           panel_items=digest.PANEL_ITEMS, sections=sections)
 
 
 @bp.route("/cases")

@@ -22,6 +22,8 @@ VALID = {
     "cohandle": lambda ctx: {"party": "征收办", "matter": "提供材料"},
     "cohandle_reply": lambda ctx: {"step_id": ctx["step_id"], "note": "已提供"},
     "extend": lambda ctx: {"days": 5, "reason": "情况复杂"},
+    "request_extension": lambda ctx: {"days": 5, "reason": "情况复杂"},
+    "decline_extension": lambda ctx: {"comments": "请按期答复"},
     "save_draft": lambda ctx: dict(DRAFT),
     "approve": lambda ctx: {"secrecy_reviewed": True},
     "return_draft": lambda ctx: {"comments": "请修改"},
@@ -38,7 +40,8 @@ STAGE = {
     "receive_correction": "correction", "correction_lapsed": "correction", "consult": "registered",
     "consultation_reply": "consulting", "request_reasons": "registered", "reasons_reply": "reasons",
     "fee_notice": "handling", "fee_paid": "fee", "fee_lapsed": "fee", "cohandle": "registered",
-    "cohandle_reply": "cohandling", "extend": "registered", "save_draft": "registered",
+    "cohandle_reply": "cohandling", "extend": "registered", "request_extension": "registered",
+    "decline_extension": "extension_requested", "save_draft": "registered",
     "submit_draft": "drafted", "approve": "review", "return_draft": "review", "sign_off": "signoff",
     "reject_signoff": "signoff", "issue": "signed", "deliver": "replied", "withdraw": "registered",
     "archive": "delivered", "reopen": "archived",
@@ -61,7 +64,11 @@ def build(api, stage: str) -> dict:
         act("start", "handler")
     elif stage == "fee":
         act("start", "handler")
-        act("fee_notice", "handler", method="per_request", nth_in_month=12)
+        ref = f"step-{act('fee_notice', 'handler', method='per_request', nth_in_month=12)['steps'][-1]['id']}"
+        assert api.post(f"/cases/{cid}/notices/{ref}/approve", as_="legal").status_code == 200
+        assert api.post(f"/cases/{cid}/notices/{ref}/issue", as_="handler").status_code == 201
+    elif stage == "extension_requested":
+        act("request_extension", "handler", days=5, reason="检索量大")
     elif stage == "cohandling":
         ctx["step_id"] = act("cohandle", "handler", party="征收办", matter="协办")["steps"][-1]["id"]
     elif stage in CHAIN:

@@ -17,7 +17,7 @@ from app.services.calendar import load_calendar
 from app.services.clocks import case_clock
 from app.services.errors import ServiceError
 from tests.conftest import set_today, user
-from tests.factories import (act, build_case, d, events, register, reload, snapshot, to_correction,
+from tests.factories import (act, build_case, d, events, fee_in_effect, register, reload, snapshot, to_correction,
                              save_year, to_handling, withdraw)
 
 
@@ -296,8 +296,7 @@ def test_free_request_gets_no_fee_notice(app, ctx, params):
 
 def test_fee_lapsed_only_after_20_working_days_from_service(app, ctx):
     case = build_case("handling")
-    act(case, "handler", "fee_notice", {"method": "per_request", "nth_in_month": 15,
-                                        "sent_on": "2026-11-03", "served_on": "2026-11-04"})
+    fee_in_effect(case, {"method": "per_request", "nth_in_month": 15}, on="2026-11-04")
     s = reload(case).steps[-1]
     assert s.due_on == d("2026-12-02") and _wd("2026-11-04", "2026-12-02") == 20
     for today in ("2026-11-23", "2026-12-02"):
@@ -324,11 +323,10 @@ def test_fee_lapsed_without_a_notice_is_refused(app, ctx):
 
 def test_fee_pauses_the_clock_and_payment_resumes_it(app, ctx):
     case = build_case("handling")
-    act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 50, "sent_on": "2026-11-04",
-                                        "served_on": "2026-11-05"})
-    case = reload(case)
-    # Issue 10: stored as if the applicant pays on the last day (paused 4 Nov – 3 Dec).
-    assert (case.reply_due, case.paused_until) == (d("2026-12-30"), d("2026-12-03"))
+    case = fee_in_effect(case, {"method": "per_volume", "pages": 50}, on="2026-11-04")
+    # Issue 10: stored as if the applicant pays on the last day (paused 4 Nov – 2 Dec, the notice
+    # issued and served on 4 Nov).
+    assert (case.reply_due, case.paused_until) == (d("2026-12-29"), d("2026-12-02"))
     st = case_clock(case)
     assert st.status == "paused" and st.paused_reasons == ("fee",) and st.due == case.reply_due
     act(case, "handler", "save_draft", {"outcome": "disclose", "obtain": "邮寄"})
@@ -346,7 +344,7 @@ def test_fee_pauses_the_clock_and_payment_resumes_it(app, ctx):
 
 def test_fee_paid_before_the_notice_is_refused(app, ctx):
     case = build_case("handling")
-    act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 50, "sent_on": "2026-11-04"})
+    fee_in_effect(case, {"method": "per_volume", "pages": 50}, on="2026-11-04")
     before = snapshot(case.id)
     with pytest.raises(ServiceError) as e:
         act(case, "clerk", "fee_paid", {"paid_on": "2026-11-03", "receipt_no": "X1"})
@@ -446,7 +444,7 @@ def test_extension_refused_while_paused(app, ctx):
 
 def test_extension_after_a_pause_adds_to_the_moved_due(app, ctx):
     case = build_case("handling")
-    act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 50, "sent_on": "2026-11-04"})
+    fee_in_effect(case, {"method": "per_volume", "pages": 50}, on="2026-11-04")
     act(case, "clerk", "fee_paid", {"paid_on": "2026-11-10", "receipt_no": "R1"})
     assert reload(case).reply_due == d("2026-12-07")
     act(case, "head", "extend", {"days": 10, "reason": "需调取档案"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.errors import ServiceError
-from tests.factories import act, build_case, reload, snapshot
+from tests.factories import act, build_case, fee_in_effect, reload, snapshot
 
 FUTURE = "2026-11-24"
 BEFORE_RECEIPT = "2026-10-30"
@@ -25,7 +25,7 @@ def _prep_reasons(case):
 
 
 def _prep_fee(case):
-    act(case, "handler", "fee_notice", {"method": "per_request", "nth_in_month": 11, "sent_on": "2026-11-05"})
+    fee_in_effect(case, {"method": "per_request", "nth_in_month": 11}, on="2026-11-05")
     return {"receipt_no": "R1"}
 
 
@@ -45,10 +45,6 @@ ROWS = {
     "consultation_answered_on": ("handling", _prep_consult, "consultation_reply", "handler", "answered_on", {}),
     "reasons_sent_on": ("handling", None, "request_reasons", "handler", "sent_on", {"matter": "x"}),
     "reasons_answered_on": ("handling", _prep_reasons, "reasons_reply", "handler", "answered_on", {}),
-    "fee_sent_on": ("handling", None, "fee_notice", "handler", "sent_on",
-                    {"method": "per_request", "nth_in_month": 11}),
-    "fee_served_on": ("handling", None, "fee_notice", "handler", "served_on",
-                      {"method": "per_request", "nth_in_month": 11, "sent_on": "2026-11-05"}),
     "fee_paid_on": ("handling", _prep_fee, "fee_paid", "clerk", "paid_on", {}),
     "cohandle_sent_on": ("handling", None, "cohandle", "handler", "sent_on", {"party": "档案馆", "matter": "x"}),
     "cohandle_answered_on": ("handling", _prep_cohandle, "cohandle_reply", "handler", "answered_on", {}),

@@ -13,7 +13,7 @@ from app.models import Event
 from app.services import cases as S
 from app.services.errors import Conflict, NotFound, ServiceError
 from tests.conftest import set_today, user
-from tests.factories import (DISCLOSE_DRAFT, STAGES, act, actor_for, build_case, events, snapshot,
+from tests.factories import (DISCLOSE_DRAFT, STAGES, act, actor_for, build_case, events, fee_in_effect, snapshot,
                              users_lacking)
 
 # Valid parameters for each action; ``prepare`` steps run first (they are not the step under test).
@@ -33,6 +33,8 @@ PARAMS = {
     "cohandle": lambda: {"party": "示范市档案馆", "matter": "协助检索1990年代档案"},
     "cohandle_reply": lambda: {"note": "已检索，未发现相关档案"},
     "extend": lambda: {"days": 5, "reason": "涉及档案检索，需延长答复期限"},
+    "request_extension": lambda: {"days": 5, "reason": "涉及档案检索，需延长答复期限"},
+    "decline_extension": lambda: {"comments": "请按期答复"},
     "save_draft": lambda: dict(DISCLOSE_DRAFT),
     "submit_draft": dict,
     "approve": lambda: {"secrecy_reviewed": "y", "secrecy_note": "不涉密"},
@@ -63,12 +65,13 @@ def _prepare(app, action: str, case) -> dict:
     elif action == "reasons_reply":
         act(case, "handler", "request_reasons", {"matter": "请说明理由", "sent_on": "2026-11-20"})
     elif action == "fee_paid":
-        act(case, "handler", "fee_notice", {"method": "per_volume", "pages": 40})
+        fee_in_effect(case, {"method": "per_volume", "pages": 40})
     elif action == "fee_lapsed":
-        act(case, "handler", "fee_notice", {"method": "per_request", "nth_in_month": 12,
-                                            "sent_on": "2026-11-03", "served_on": "2026-11-03"})
+        case = fee_in_effect(case, {"method": "per_request", "nth_in_month": 12}, on="2026-11-03")
         assert case.steps[-1].due_on.isoformat() == "2026-12-01"
         set_today(app, "2026-12-02")
+    elif action == "decline_extension":
+        act(case, "handler", "request_extension", {"days": 5, "reason": "需调取档案"})
     elif action == "cohandle_reply":
         act(case, "handler", "cohandle", {"party": "示范市档案馆", "matter": "协助检索"})
         params.update(step_id=case.steps[-1].id)

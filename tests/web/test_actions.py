@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Case
 from app.services import cases as S
 from tests.conftest import set_today, user
-from tests.factories import build_case, events, register, to_review
+from tests.factories import build_case, events, issue_fee_notice, register, reload, to_review
 from tests.web.page import Page
 
 
@@ -135,7 +135,8 @@ def test_correction_and_fee_lapse_end_the_request(web, app):
     web.as_user("handler")
     do(web, lapsing, "request_correction", {"notice_date": "2026-11-04", "items": "请明确年份",
                                             "period_end": "2026-11-20"})
-    do(web, unpaid, "fee_notice", {"method": "per_volume", "pages": "150", "sent_on": "2026-11-02"})
+    do(web, unpaid, "fee_notice", {"method": "per_volume", "pages": "150"})
+    web.run(lambda: issue_fee_notice(reload(unpaid), "2026-11-02"))
     assert stored(web, unpaid)["steps"] == [("fee", "")]
     set_today(app, "2026-12-01")
     do(web, lapsing, "correction_lapsed")
@@ -160,6 +161,7 @@ def test_extension_reasons_fee_and_cohandling(web):
     assert stored(web, case_id)["override_due"] == date(2027, 1, 15)
 
     do(web, case_id, "fee_notice", {"method": "per_request", "nth_in_month": "12"})
+    web.run(lambda: issue_fee_notice(reload(case_id)))
     web.as_user("clerk")
     do(web, case_id, "fee_paid", {"receipt_no": "PJ-0001"})
 
