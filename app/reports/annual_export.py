@@ -265,26 +265,37 @@ def document_docx(doc: dict) -> bytes:
     return buf.getvalue()
 
 
+def _docx_grid(d, rows: int, cols: int, widths=None) -> list[list]:
+    """A bordered table and its cells, read once: python-docx's table.cell() walks the whole table on
+    every call (3 s for table 三), each row's cells are read here before any merge."""
+    t = d.add_table(rows=rows, cols=cols)
+    t.style = "Table Grid"
+    grid = [list(r.cells) for r in t.rows]
+    if widths:
+        for row in grid:
+            for c, w in zip(row, widths):
+                c.width = w
+    return grid
+
+
 def _docx_table2(d, table2: dict) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    n = sum(2 + len(b.rows) for b in TABLE2)
-    t = d.add_table(rows=n, cols=4)
-    t.style = "Table Grid"
+    g = _docx_grid(d, sum(2 + len(b.rows) for b in TABLE2), 4)
     r = 0
     for block in TABLE2:
         one = len(block.fields) == 1
-        _cell(t.cell(r, 0).merge(t.cell(r, 3)), block.article, 10)
-        _cell(t.cell(r + 1, 0), "信息内容", 10)
+        _cell(g[r][0].merge(g[r][3]), block.article, 10)
+        _cell(g[r + 1][0], "信息内容", 10)
         for j, (_, header) in enumerate(block.fields):
-            _cell(t.cell(r + 1, 1 + j).merge(t.cell(r + 1, 3)) if one else t.cell(r + 1, 1 + j), header, 10)
+            _cell(g[r + 1][1 + j].merge(g[r + 1][3]) if one else g[r + 1][1 + j], header, 10)
         r += 2
         for rkey, label in block.rows:
-            _cell(t.cell(r, 0), label, 10, WD_ALIGN_PARAGRAPH.LEFT)
+            _cell(g[r][0], label, 10, WD_ALIGN_PARAGRAPH.LEFT)
             for j, (fkey, _) in enumerate(block.fields):
                 v = table2.get(rkey, {}).get(fkey)
                 text = "" if v is None else (fmt_amount(v) if fkey == AMOUNT else v)
-                _cell(t.cell(r, 1 + j).merge(t.cell(r, 3)) if one else t.cell(r, 1 + j), text, 10)
+                _cell(g[r][1 + j].merge(g[r][3]) if one else g[r][1 + j], text, 10)
             r += 1
 
 
@@ -293,39 +304,33 @@ def _docx_table3(d, rep: AnnualReport) -> None:
     from docx.shared import Mm
 
     grid = table3_grid()
-    t = d.add_table(rows=3 + len(grid), cols=10)
-    t.style = "Table Grid"
-    _cell(t.cell(0, 0).merge(t.cell(2, 2)), CORNER_NOTE, 7)
-    _cell(t.cell(0, 3).merge(t.cell(0, 9)), "申请人情况")
-    _cell(t.cell(1, 3).merge(t.cell(2, 3)), "自然人")
-    _cell(t.cell(1, 4).merge(t.cell(1, 8)), "法人或其他组织")
+    g = _docx_grid(d, 3 + len(grid), 10, [Mm(12), Mm(14), Mm(52)] + [Mm(13)] * 7)
+    _cell(g[0][0].merge(g[2][2]), CORNER_NOTE, 7)
+    _cell(g[0][3].merge(g[0][9]), "申请人情况")
+    _cell(g[1][3].merge(g[2][3]), "自然人")
+    _cell(g[1][4].merge(g[1][8]), "法人或其他组织")
     for j, k in enumerate(ORG_TYPES):
-        _cell(t.cell(2, 4 + j), APPLICANT_TYPES[k].split("—")[-1])
-    _cell(t.cell(1, 9).merge(t.cell(2, 9)), "总计")
+        _cell(g[2][4 + j], APPLICANT_TYPES[k].split("—")[-1])
+    _cell(g[1][9].merge(g[2][9]), "总计")
     for key, boxes in grid:
         for i, col, rs, cs, text in boxes:
             top, left = 3 + i, col - 1
-            c = t.cell(top, left)
+            c = g[top][left]
             if rs > 1 or cs > 1:
-                c = c.merge(t.cell(top + rs - 1, left + cs - 1))
+                c = c.merge(g[top + rs - 1][left + cs - 1])
             _cell(c, text, 8, None if rs > 1 else WD_ALIGN_PARAGRAPH.LEFT)
         r = 3 + boxes[0][0]
         for j, col in enumerate(COLUMNS):
-            _cell(t.cell(r, 3 + j), rep.table3[key][col])
-    widths = [Mm(12), Mm(14), Mm(52)] + [Mm(13)] * 7
-    for row in t.rows:
-        for c, w in zip(row.cells, widths):
-            c.width = w
+            _cell(g[r][3 + j], rep.table3[key][col])
 
 
 def _docx_table4(d, rep: AnnualReport) -> None:
-    t = d.add_table(rows=4, cols=15)
-    t.style = "Table Grid"
-    _cell(t.cell(0, 0).merge(t.cell(1, 4)), "行政复议")
-    _cell(t.cell(0, 5).merge(t.cell(0, 14)), "行政诉讼")
-    _cell(t.cell(1, 5).merge(t.cell(1, 9)), "未经复议直接起诉")
-    _cell(t.cell(1, 10).merge(t.cell(1, 14)), "复议后起诉")
-    for g, kind in enumerate(REMEDY_KINDS):
+    g = _docx_grid(d, 4, 15)
+    _cell(g[0][0].merge(g[1][4]), "行政复议")
+    _cell(g[0][5].merge(g[0][14]), "行政诉讼")
+    _cell(g[1][5].merge(g[1][9]), "未经复议直接起诉")
+    _cell(g[1][10].merge(g[1][14]), "复议后起诉")
+    for gi, kind in enumerate(REMEDY_KINDS):
         for j, col in enumerate(REMEDY_COLUMNS):
-            _cell(t.cell(2, g * 5 + j), REMEDY_COLUMN_LABELS[col], 7)
-            _cell(t.cell(3, g * 5 + j), rep.table4[kind][col])
+            _cell(g[2][gi * 5 + j], REMEDY_COLUMN_LABELS[col], 7)
+            _cell(g[3][gi * 5 + j], rep.table4[kind][col])

@@ -447,3 +447,22 @@ def test_exports_of_a_submitted_report_are_the_submitted_one(web, app):
     assert d.tables[1].rows[3].cells[-1].text == "4"  # not 5: the report as submitted
     text = pdf_text(web.client.get("/annual-report/export.pdf?year=2026").data)
     assert "本年新收政府信息公开申请4件" in text
+
+
+def test_a_year_without_requests_can_still_be_reported(web):
+    """An office that received no request still publishes its report (tables 三 and 四 all 0)."""
+    web.as_user("clerk")
+    page = web.get("/annual-report?year=2026")
+    assert page.has_id("no-data") and not page.has_id("start-empty")
+    web.as_user("head")
+    page = web.get("/annual-report?year=2026")
+    assert page.has_id("no-data") and page.by_id("start-empty").get("href") == "/annual-report?year=2026&start=1"
+    assert web.client.get("/annual-report/export.pdf?year=2026").status_code == 400
+    page, data = entry_form(web, "2026&start=1")
+    assert "本年新收政府信息公开申请0件" in data["text_一"]
+    data.update(TABLE2, text_五=TEXT5)
+    assert web.client.post("/annual-report/entry", data=data).status_code == 302
+    page = web.get("/annual-report?year=2026")
+    assert not page.has_id("no-data") and page.has_id("entry-form")
+    text = pdf_text(web.client.get("/annual-report/export.pdf?year=2026").data)
+    assert "行政许可4527" in text and "本年新收政府信息公开申请0件" in text
