@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import (SecurityError, TemplateError, TemplateNotFound, TemplateRuntimeError,
-                               UndefinedError)
+from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateRuntimeError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 

@@ -14,6 +14,7 @@ from app.models import Case
 from tests.factories import build_case, other_agency, register, reload
 from tests.letters.support import pdf_text, squash
 from tests.web.conftest import form_data
+from tests.web.page import Page
 
 KEY = "correction_notice"
 URL = f"/admin/letter-templates/{KEY}"
@@ -168,6 +169,5 @@ def test_a_refused_save_keeps_the_wording_and_the_chosen_case(web):
     r = web.client.post(URL, data={"source": broken, "preview_case": str(case_id), "preview_number": ""})
     page_html = r.get_data(as_text=True)
     assert r.status_code == 400 and "没有名为“nosuch”的过滤器" in page_html
-    from tests.web.page import Page
     page = Page(r)
     assert page.value("source") == broken and page.value("preview_case") == str(case_id)
