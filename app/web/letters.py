@@ -8,7 +8,8 @@ from . import REVALIDATE
 from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
-from ..letters.catalogue import TEMPLATES_DIR, CatalogueError
+from ..letters import variables
+from ..letters.catalogue import TEMPLATES_DIR, CatalogueError, applies_to
 from ..models import Letter, LetterTemplateOverride
 from ..services import integrity
 from ..services import agency as agency_service
@@ -228,7 +229,7 @@ def _check_seal(data: bytes) -> str | None:
 def templates_index():
     rows = {o.key: o for o in db.session.scalars(db.select(LetterTemplateOverride).where(
         LetterTemplateOverride.agency_id == me().agency_id))}
-    return render_template("letters/templates.html", letters=all_letters(), overrides=rows)
+    return render_template("letters/templates.html", letters=all_letters(), overrides=rows, applies_to=applies_to)
 
 
 def _template_letter(key: str):
@@ -272,7 +273,40 @@ def _template_page(letter, default_source: str, source: str, error: str | None, 
         old_label = f"第{before.version}版" if before else "系统默认措辞"
         history.append({"v": v, "diff": version_diff(old, new, old_label, f"第{v.version}版")})
     return render_template("letters/template_edit.html", letter=letter, source=source, error=error,
-                           overridden=overridden, history=history), status
+                           overridden=overridden, history=history, applies=applies_to(letter),
+                           sections=variables.sections(letter), cases=L.preview_cases(me()),
+                           preview_case=request.form.get("preview_case") or "",
+                           preview_number=request.form.get("preview_number") or ""), status
+
+
+@bp.route("/admin/letter-templates/<key>/preview", methods=["POST"])
+@roles_required("admin")
+def template_preview(key: str):
+    """The wording as typed (unsaved) as a draft PDF for a case of the agency or the example, shown in the
+    editor's frame; a mistake in the wording or an unknown case is a short Chinese page there instead."""
+    from urllib.parse import quote
+
+    letter, _default = _template_letter(key)
+    number = (request.form.get("preview_number") or "").strip()
+    chosen = (request.form.get("preview_case") or "").strip()
+    try:
+        case = None
+        if number:
+            case = L.case_by_number(me(), number)
+        elif chosen:
+            if not chosen.isdigit():
+                raise NotFound("案件不存在")
+            case = get_case(int(chosen), me())
+        preview = L.preview_wording(me(), key, request.form.get("source") or "", case)
+    except NotFound as e:
+        return render_template("letters/template_preview_error.html", letter=letter, error=e.message), 404
+    except ServiceError as e:
+        return render_template("letters/template_preview_error.html", letter=letter, error=e.message), 400
+    resp = pdf_response(preview.pdf, f"{letter.name}-预览-草稿.pdf")
+    if preview.example_fields:
+        # Which parts are the example's, not the case's (percent-encoded UTF-8: headers are Latin-1).
+        resp.headers["X-Example-Fields"] = quote("、".join(preview.example_fields))
+    return resp
 
 
 @bp.route("/admin/letter-templates/<key>/rollback", methods=["POST"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
+from app.letters.catalogue import TEMPLATES_DIR
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters")
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -30,6 +31,12 @@ PAGE_ROLES = {
     "online.guide_settings": {"admin"},
     # 删除处理: the handler marks, legal review, the head and the archivist read (issue 14).
     "redaction.workspace": {"handler", "legal", "head", "archivist"},
+    "letters.notice_preview": {"handler", "legal", "head", "clerk"},
+    # Agency settings and letter wording: the administrator's (issue 15 item 3: the editor's preview).
+    "letters.agency_settings": {"admin"},
+    "letters.templates_index": {"admin"},
+    "letters.template_edit": {"admin"},
+    "letters.template_preview": {"admin"},
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -44,11 +51,16 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # copy: roles, agency, CSRF and read-only states in test_redaction_pages.py
            "redaction.state", "redaction.releases_json", "redaction.page_png", "redaction.search", "redaction.suggestions", "redaction.add_boxes",
            "redaction.update_box", "redaction.remove_boxes", "redaction.upload", "redaction.remove_document",
-           "redaction.start_release", "redaction.release_pdf"}
+           "redaction.start_release", "redaction.release_pdf",
+           # A case's letters need a draft or an issued letter: roles in test_letters.py, test_preview_cache.py,
+           # test_double_submit.py and test_duties.py
+           "letters.reply_preview", "letters.issued", "letters.notice_op", "letters.notice_reissue",
+           "letters.template_rollback"}  # POST only: versions and their audit in test_template_versions.py
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
-POSTED = {"cases.intake_hints": {"applicant_name": "张三"}}
+POSTED = {"cases.intake_hints": {"applicant_name": "张三"},
+          "letters.template_preview": {"source": (TEMPLATES_DIR / "receipt/template.html.j2").read_text(encoding="utf-8")}}
 
 
 def test_matrix_covers_every_ui_route(app):
@@ -67,7 +79,11 @@ def test_page_access_by_role(web, username):
             "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
             "outbox.index": "/outbox",
             "online.pending": "/online", "online.guide_settings": "/admin/guide",
-            "redaction.workspace": f"/cases/{case_id}/redaction"}
+            "redaction.workspace": f"/cases/{case_id}/redaction",
+            "letters.notice_preview": f"/cases/{case_id}/notices/receipt.pdf", "letters.agency_settings": "/admin/agency",
+            "letters.templates_index": "/admin/letter-templates",
+            "letters.template_edit": "/admin/letter-templates/receipt",
+            "letters.template_preview": "/admin/letter-templates/receipt/preview"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
