@@ -139,13 +139,13 @@ def run(job: Job, progress) -> background.Result:
             for i, case_id in enumerate(params["ids"], start=1):
                 case = db.session.get(Case, case_id)
                 if case is None or case.agency_id != agency_id:
-                    errors.append(f"案件 {case_id} 不存在")
+                    errors.append(f"所选的第 {i} 件案件已不存在")
                 else:
                     try:
                         cf = build_casefile(case, actor, order=params.get("order"))
                     except Exception as e:  # one broken case must not sink the batch
                         log.exception("case file %s failed", case_id)
-                        errors.append(f"{case.number}：{type(e).__name__}: {e}")
+                        errors.append(f"{case.number}：生成失败（{e}）")  # the exception type is in the log
                     else:
                         if zf is not None:
                             zf.writestr(f"{case.number}.pdf", cf.pdf)

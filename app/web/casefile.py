@@ -144,6 +144,10 @@ class Selection:
     cases: list  # (id, 登记编号)
     labels: list[str]  # the conditions, in words
     by_numbers: bool
+    period: str = ""  # the year or range, for "没有符合条件的案件"
+
+    def none_message(self) -> str:
+        return f"{self.period}没有符合条件的案件（{'；'.join(self.labels)}）"
 
     @property
     def ids(self) -> list[int]:
@@ -175,10 +179,7 @@ def _selection(form) -> Selection:
     labels = ([f"结案年度：{year_raw}年"] if year_raw else [x for x in f.labels if x.startswith("办结日期")]) \
         + [f"案件范围：{J.SCOPES[scope]}"] + ([f"档号：{J.NUMBERED[numbered]}"] if numbered else []) \
         + [x for x in f.labels if x.startswith("承办人")]
-    if not cases:
-        where = f"{year_raw}年" if year_raw else "所选办结日期范围内"
-        raise ServiceError(f"{where}没有符合条件的案件（{'；'.join(labels)}）", "year")
-    return Selection(cases, labels, False)
+    return Selection(cases, labels, False, f"{year_raw}年" if year_raw else "所选办结日期范围内")
 
 
 def _batch_page(error=None, typed=None, preview: Selection | None = None, status: int = 200):
@@ -212,6 +213,8 @@ def batch_create():
     sel = None
     try:
         sel = _selection(request.form)
+        if not sel.cases:
+            raise ServiceError(sel.none_message(), "year")
         seen = request.form.get("preview_key")
         if seen and seen != sel.key:
             raise Conflict("符合条件的案件在预览后有变化（例如有案件已归档），请核对下面的新名单后再开始生成")

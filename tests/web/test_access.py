@@ -8,7 +8,8 @@ from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "casefile")
+PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -30,6 +31,11 @@ PAGE_ROLES = {
     "online.guide_settings": {"admin"},
     # 删除处理: the handler marks, legal review, the head and the archivist read (issue 14).
     "redaction.workspace": {"handler", "legal", "head", "archivist"},
+    # The archivist's pages (issue 15 item 5): the checklist, the batch page and its preview.
+    "casefile.archive_list": PRINT,
+    "casefile.archive_case": PRINT,
+    "casefile.batches": PRINT,
+    "casefile.batch_preview": PRINT,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -44,11 +50,16 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # copy: roles, agency, CSRF and read-only states in test_redaction_pages.py
            "redaction.state", "redaction.releases_json", "redaction.page_png", "redaction.search", "redaction.suggestions", "redaction.add_boxes",
            "redaction.update_box", "redaction.remove_boxes", "redaction.upload", "redaction.remove_document",
-           "redaction.start_release", "redaction.release_pdf"}
+           "redaction.start_release", "redaction.release_pdf",
+           # Attachments (any agency role; another agency's: 404) in tests/casefile/test_uploads.py; the case
+           # file PDF in test_security_events.py and test_casefile_pdf.py; starting a batch and its job's
+           # pages in test_jobs.py (test_batch_routes_roles, test_batch_routes_need_login_and_same_agency)
+           "casefile.attachments", "casefile.download", "casefile.casefile_pdf", "casefile.batch_create",
+           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
-POSTED = {"cases.intake_hints": {"applicant_name": "张三"}}
+POSTED = {"cases.intake_hints": {"applicant_name": "张三"}, "casefile.batch_preview": {"year": "2026"}}
 
 
 def test_matrix_covers_every_ui_route(app):
@@ -67,7 +78,9 @@ def test_page_access_by_role(web, username):
             "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
             "outbox.index": "/outbox",
             "online.pending": "/online", "online.guide_settings": "/admin/guide",
-            "redaction.workspace": f"/cases/{case_id}/redaction"}
+            "redaction.workspace": f"/cases/{case_id}/redaction",
+            "casefile.archive_list": "/archive", "casefile.archive_case": f"/archive/{case_id}",
+            "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
