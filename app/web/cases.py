@@ -13,7 +13,8 @@ from ..services.operations import REGISTRATION
 from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
 from .actions import (GENERATE, INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, archive_suggestions, build_form,
-                      build_intake_form, draft_form_view, fields_for, form_values, intake_values, is_form_op, unavailable_reason)
+                      build_intake_form, draft_form_view, fields_for, form_values, intake_values, is_form_op,
+                      unavailable_reason)
 from .decorators import me, roles_required
 from .forms import put_error
 from .review import REVIEW_STEPS, review_view

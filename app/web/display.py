@@ -55,12 +55,16 @@ DATA_LABELS = {
     "imported": "历史导入", "row": "台账行号", "original_number": "原编号", "closed_on": "办结日期",
     "reply_number": "答复文号", "needs_triage": "待分拣", "changed": "修改内容", "filed_on": "申请复议或起诉日期",
     "body": "复议机关或人民法院", "decided_on": "决定或裁判日期", "notes": "备注", "after": "修改后",
+    # The case fields a ledger re-import may change (services.cases.IMPORT_FIELDS).
+    "applicant_name": "申请人", "applicant_type": "申请人类型", "description": "申请内容", "doc_number": "所需信息文号",
+    "handler_id": "承办人编号", "outcome_code": "办理结果",
 }
 # Where a key means something else in one kind of event.
 _ACTION_LABELS = {("issue_notice", "number"): "文号", ("reissue_notice", "number"): "文号"}
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
-    "kind": {**STEP_KINDS, **REMEDY_KINDS}, "retention": RETENTIONS,
+    "kind": {**STEP_KINDS, **REMEDY_KINDS}, "retention": RETENTIONS, "applicant_type": APPLICANT_TYPES,
+    "outcome_code": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
     "category": ATTACHMENT_CATEGORIES,
     "content_type": {"application/pdf": "PDF 文件", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片"},
 }
@@ -189,9 +193,8 @@ def has_endpoint(name: str) -> bool:
 
 
 def register_display(app: Flask) -> None:
-    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, iso_datetime=fmt_iso_datetime,
-                                 cn_date=fmt_cn_date,
-                                 calendar_words=version_words)
+    app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, cn_date=fmt_cn_date,
+                                 calendar_words=version_words, iso_datetime=fmt_iso_datetime)
     app.jinja_env.globals.update(
         STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,
