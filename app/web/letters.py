@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from . import REVALIDATE
+from ..domain import archive_number as AN
 from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
@@ -163,6 +164,7 @@ AGENCY_FIELDS = (
     ("name", "机关名称", 200), ("doc_code", "发文代字（文号中的机关代字）", 50),
     ("number_pattern", "文号格式", 100), ("reconsideration_body", "行政复议机关", 200),
     ("court", "管辖人民法院", 200), ("address", "机关地址", 300), ("phone", "联系电话", 50),
+    ("fonds_code", "全宗号", 32), ("archive_pattern", "档号规则", 100),
 )
 
 
@@ -175,9 +177,12 @@ def agency_settings():
     relaxed = agency.separation_relaxed
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k, _, _ in AGENCY_FIELDS}
+        for k in ("fonds_code", "archive_pattern"):  # added later: a form without them leaves them as they are
+            if k not in request.form:
+                values[k] = getattr(agency, k) or ""
         relaxed = bool(request.form.get("separation_relaxed"))
         for k, label, n in AGENCY_FIELDS:
-            if k in ("name", "number_pattern") and not values[k]:
+            if k in ("name", "number_pattern", "archive_pattern") and not values[k]:
                 errors[k] = f"请填写{label}"
             elif len(values[k]) > n:
                 errors[k] = f"{label}不能超过{n}字"
@@ -185,6 +190,11 @@ def agency_settings():
             problem = L.check_number_pattern(values["number_pattern"])
             if problem:
                 errors["number_pattern"] = f"{problem}（{L.NUMBER_PATTERN_HELP}）"
+        for k, check, help_text in (("archive_pattern", AN.check_pattern, AN.HELP),
+                                    ("fonds_code", AN.check_fonds, "")):
+            problem = None if k in errors else check(values[k])
+            if problem:
+                errors[k] = f"{problem}（{help_text}）" if help_text else problem
         seal = request.files.get("seal_png")
         seal_bytes = seal.read() if seal and seal.filename else None
         if seal_bytes is not None:
@@ -200,7 +210,16 @@ def agency_settings():
             flash("机关设置已保存" + (f"（修改：{'、'.join(changed)}）" if changed else ""), "success")
             return redirect(url_for("letters.agency_settings"))
     return render_template("letters/agency.html", fields=AGENCY_FIELDS, values=values, errors=errors,
-                           agency=agency, relaxed=relaxed), (400 if errors else 200)
+                           agency=agency, relaxed=relaxed, archive_example=_archive_example(values, agency),
+                           archive_help=AN.HELP, today_year=today().year), (400 if errors else 200)
+
+
+def _archive_example(values: dict, agency) -> str:
+    """示例 for the rule as typed (this year, 定期10年, 件号 1); empty while the rule is unusable."""
+    pattern, fonds = values.get("archive_pattern", ""), values.get("fonds_code") or agency.code
+    if AN.check_pattern(pattern) or AN.check_fonds(values.get("fonds_code", "")):
+        return ""
+    return AN.format_number(pattern, fonds, today().year, AN.PERIOD_CODES["10y"], 1)
 
 
 def _check_seal(data: bytes) -> str | None:

@@ -9,7 +9,8 @@ from app.letters.catalogue import TEMPLATES_DIR
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile")
+PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -37,6 +38,11 @@ PAGE_ROLES = {
     "letters.templates_index": {"admin"},
     "letters.template_edit": {"admin"},
     "letters.template_preview": {"admin"},
+    # The archivist's pages (issue 15 item 5): the checklist, the batch page and its preview.
+    "casefile.archive_list": PRINT,
+    "casefile.archive_case": PRINT,
+    "casefile.batches": PRINT,
+    "casefile.batch_preview": PRINT,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -55,11 +61,16 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # A case's letters need a draft or an issued letter: roles in test_letters.py, test_preview_cache.py,
            # test_double_submit.py and test_duties.py
            "letters.reply_preview", "letters.issued", "letters.notice_op", "letters.notice_reissue",
-           "letters.template_rollback"}  # POST only: versions and their audit in test_template_versions.py
+           "letters.template_rollback",  # POST only: versions and their audit in test_template_versions.py
+           # Attachments (any agency role; another agency's: 404) in tests/casefile/test_uploads.py; the case
+           # file PDF in test_security_events.py and test_casefile_pdf.py; starting a batch and its job's
+           # pages in test_jobs.py (test_batch_routes_roles, test_batch_routes_need_login_and_same_agency)
+           "casefile.attachments", "casefile.download", "casefile.casefile_pdf", "casefile.batch_create",
+           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
-POSTED = {"cases.intake_hints": {"applicant_name": "张三"},
+POSTED = {"cases.intake_hints": {"applicant_name": "张三"}, "casefile.batch_preview": {"year": "2026"},
           "letters.template_preview": {"source": (TEMPLATES_DIR / "receipt/template.html.j2").read_text(encoding="utf-8")}}
 
 
@@ -83,7 +94,9 @@ def test_page_access_by_role(web, username):
             "letters.notice_preview": f"/cases/{case_id}/notices/receipt.pdf", "letters.agency_settings": "/admin/agency",
             "letters.templates_index": "/admin/letter-templates",
             "letters.template_edit": "/admin/letter-templates/receipt",
-            "letters.template_preview": "/admin/letter-templates/receipt/preview"}
+            "letters.template_preview": "/admin/letter-templates/receipt/preview",
+            "casefile.archive_list": "/archive", "casefile.archive_case": f"/archive/{case_id}",
+            "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview"}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
