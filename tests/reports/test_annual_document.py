@@ -16,7 +16,7 @@ from app.models import AnnualReportEntry, Event
 from app.reports import annual_entry
 from app.reports.annual_text import TO_FILL
 from tests.conftest import set_today, user
-from tests.factories import act, build_case
+from tests.factories import act, build_case, fee_in_effect
 from tests.web.conftest import Web, form_data
 from tests.web.page import Page
 
@@ -370,10 +370,10 @@ def test_fees_paid_in_the_year_are_reported_in_section_six(web):
     def fees():
         for params in ({"method": "per_request", "nth_in_month": 11}, {"method": "per_volume", "pages": 101}):
             case = build_case("handling")
-            act(case, "handler", "fee_notice", {**params, "sent_on": "2026-11-04", "served_on": "2026-11-05"})
+            fee_in_effect(case, params, on="2026-11-04")
             act(case, "clerk", "fee_paid", {"paid_on": "2026-11-10", "receipt_no": "非税收入票据0001"})
         unpaid = build_case("handling")
-        act(unpaid, "handler", "fee_notice", {"method": "per_request", "nth_in_month": 40, "sent_on": "2026-11-04"})
+        fee_in_effect(unpaid, {"method": "per_request", "nth_in_month": 40}, on="2026-11-04")
         return annual_entry.fees_collected(user("head").agency_id, 2026), annual_entry.fees_collected(
             user("head").agency_id, 2025)
     assert web.run(fees) == ((2, 820), (0, 0))  # 100 + 720 yuan; the unpaid notice is not collected
