@@ -136,7 +136,8 @@ def seed_demo_supervision(must_change: bool = True) -> list[tuple[str, str, str]
     from .services.clocks import clock_bounds
     from .services.views import new_user
 
-    made = {code: create_agency(code, name) for code, name in (SUPERVISOR, SECOND)}
+    # Their public guides are not filled in: no online form on the demo's public pages.
+    made = {code: create_agency(code, name, online_enabled=False) for code, name in (SUPERVISOR, SECOND)}
     out = []
     for code, username, name, roles in SUPERVISION_USERS:
         new_user(made[code].id, username, name, "ogidesk-demo", roles, seed=True, must_change=must_change)
