@@ -34,10 +34,37 @@ STATUS_LABELS = {"queued": "排队中", "running": "正在生成", "done": "已�
 MAX_CASES = 2000
 
 
-def cases_for_year(actor: User, year: int, scope: str) -> list[int]:
-    q = (db.select(Case.id).where(Case.agency_id == actor.agency_id, Case.year == year,
-                                  Case.state.in_(SCOPE_STATES[scope])).order_by(Case.seq))
-    return list(db.session.scalars(q))
+# Chosen by filters (the batch page): whether the case already has its 档号.
+NUMBERED = {"": "不限", "1": "已编档号", "0": "尚未编档号"}
+PREVIEW_SHOWN = 500  # case numbers listed on the preview; the count covers them all
+
+
+def cases_matching(actor: User, where, scope: str, numbered: str = "") -> list[tuple[int, str]]:
+    """(id, 登记编号) of the actor's agency's cases matching ``where`` (the ledger's filter condition,
+    app/reports/ledger.py) in the chosen scope, in filing order (closing date, then number).
+    More than MAX_CASES is refused: a batch that size takes hours and one file that size is unusable."""
+    if scope not in SCOPES:
+        raise ServiceError("请选择案件范围", "scope")
+    if numbered not in NUMBERED:
+        raise ServiceError("请选择是否已有档号", "numbered")
+    conds = [Case.agency_id == actor.agency_id, where, Case.state.in_(SCOPE_STATES[scope])]
+    if numbered:
+        has = db.func.coalesce(Case.archive_number, "") != ""
+        conds.append(has if numbered == "1" else db.not_(has))
+    n = db.session.scalar(db.select(db.func.count()).select_from(Case).where(*conds)) or 0
+    if n > MAX_CASES:
+        raise ServiceError(f"符合条件的案件共 {n} 件，超过一次打印的上限 {MAX_CASES} 件；"
+                           "请缩小办结日期范围，或按承办人、是否已有档号分批打印", "closed_from")
+    q = (db.select(Case.id, Case.number).where(*conds)
+         .order_by(Case.closed_on.is_(None), Case.closed_on, Case.year, Case.seq, Case.id))
+    return [(r.id, r.number) for r in db.session.execute(q)]
+
+
+def numbers_for_ids(actor: User, ids: list[int]) -> list[tuple[int, str]]:
+    """(id, 登记编号) of the actor's agency's cases, in the order given (the preview of typed numbers)."""
+    found = dict(db.session.execute(db.select(Case.id, Case.number).where(Case.agency_id == actor.agency_id,
+                                                                          Case.id.in_(ids))).all()) if ids else {}
+    return [(i, found[i]) for i in ids if i in found]
 
 
 def ids_for_numbers(actor: User, text: str) -> list[int]:
@@ -112,13 +139,13 @@ def run(job: Job, progress) -> background.Result:
             for i, case_id in enumerate(params["ids"], start=1):
                 case = db.session.get(Case, case_id)
                 if case is None or case.agency_id != agency_id:
-                    errors.append(f"案件 {case_id} 不存在")
+                    errors.append(f"所选的第 {i} 件案件已不存在")
                 else:
                     try:
                         cf = build_casefile(case, actor, order=params.get("order"))
                     except Exception as e:  # one broken case must not sink the batch
                         log.exception("case file %s failed", case_id)
-                        errors.append(f"{case.number}：{type(e).__name__}: {e}")
+                        errors.append(f"{case.number}：生成失败（{e}）")  # the exception type is in the log
                     else:
                         if zf is not None:
                             zf.writestr(f"{case.number}.pdf", cf.pdf)

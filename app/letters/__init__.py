@@ -9,7 +9,9 @@ Public API (no database access; the caller supplies plain values):
   ``render_pdf(key, context, draft=False, *, overrides=None) -> bytes``;
   ``validate_template(source, key=None) -> str | None`` for agency overrides;
   ``LetterError(message, field)`` for anything the caller can fix; ``repeated_sentences(html)``
-  lists sentences a rendered letter prints twice.
+  lists sentences a rendered letter prints twice; ``with_example_values(key, context)`` fills
+  what a context lacks from the letter's example (previews of wording).
+* variables — ``sections(letter)``, ``meaning(letter, name)``: what a template may use, in Chinese.
 * ``warm_up()`` at process start: fonts, PDF engine and one letter (~3 s once).
 * fonts — ``prepare_fonts()`` (run once at deploy time; the first render does it otherwise),
   ``configure_fonts(font_map)``, ``check_fonts()``; ``FontError`` when no CJK font exists.
@@ -22,11 +24,11 @@ from .catalogue import (CatalogueError, Field, Letter, all_letters, example_cont
                         letter_for_outcome, letters_for_step)
 from .fonts import FontError, check_fonts, configure_fonts, prepare_fonts
 from .render import (LetterError, letter_text, prepare_context, remedy_text, render_html, render_pdf,
-                     repeated_sentences, validate_template, warm_up)
+                     repeated_sentences, validate_template, warm_up, with_example_values)
 
 __all__ = [
     "CatalogueError", "Field", "FontError", "Letter", "LetterError", "all_letters",
     "check_fonts", "configure_fonts", "example_context", "get_letter", "letter_for_outcome",
     "letter_text", "letters_for_step", "prepare_context", "prepare_fonts", "remedy_text", "render_html",
-    "render_pdf", "repeated_sentences", "validate_template", "warm_up",
+    "render_pdf", "repeated_sentences", "validate_template", "warm_up", "with_example_values",
 ]

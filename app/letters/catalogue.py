@@ -24,6 +24,7 @@ REMEDIES = ("none", "standard", "reconsideration_first")
 FIELD_TYPES = ("text", "date", "int", "money", "list", "items", "bytes", "choice")
 # Steps outside the workflow ACTIONS table: registration happens in register_case().
 EXTRA_STEPS = ("register",)
+EXTRA_STEP_LABELS = {"register": "登记申请"}
 
 
 class CatalogueError(Exception):
@@ -252,6 +253,23 @@ def letters_for_step(action: str) -> list[Letter]:
     if action not in ACTIONS and action not in EXTRA_STEPS:
         raise ValueError(f"未知的办理步骤：{action}")
     return [letter for letter in _load_all().values() if action in letter.steps]
+
+
+def step_label(step: str) -> str:
+    """A step's name as the case page shows it (出具答复, 发出补正告知 …)."""
+    return EXTRA_STEP_LABELS[step] if step in EXTRA_STEP_LABELS else ACTIONS[step].label
+
+
+def applies_to(letter: Letter) -> str:
+    """When the letter is produced, in words: its steps, and for a reply the outcomes it carries."""
+    parts = []
+    for step in letter.steps:
+        if step == "issue" and letter.outcomes:
+            outcomes = "、".join(f"“{OUTCOME_BY_CODE[c].label}”" for c in letter.outcomes)
+            parts.append(f"{step_label(step)}，办理结果为{outcomes}")
+        else:
+            parts.append(step_label(step))
+    return "；".join(parts)
 
 
 def example_context(key: str) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateRuntimeError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -135,8 +135,27 @@ def _cn_number(value: Any) -> str:
     return str(n)
 
 
+# An agency's wording runs in every worker: arithmetic that would take a worker's time or memory
+# ({{ 9 ** 9 ** 9 }}, "字" * 10 ** 9) is refused like the sandbox refuses a range of more than 100000.
+MAX_POWER = 64
+MAX_REPEAT = 100_000
+
+
+class _LetterSandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_POWER:
+            raise OverflowError("exponent too large")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_REPEAT:
+                    raise OverflowError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
 def _make_env() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _LetterSandbox(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
         undefined=StrictUndefined,
@@ -310,6 +329,29 @@ def prepare_context(key: str, context: dict, *, draft: bool = False) -> dict:
     return ctx
 
 
+def with_example_values(key: str, context: dict, skip=lambda name: False) -> tuple[dict, list]:
+    """``context`` with what letter ``key`` requires but the context lacks taken from the letter's
+    example (for a preview of wording on a case that has not reached that letter yet); the fields
+    so filled, in catalogue order. Fields for which ``skip(name)`` is true are left as they are;
+    an outcome the letter does not carry becomes the example's."""
+    from .catalogue import example_context
+
+    letter = get_letter(key)
+    example = example_context(key)
+    ctx = _copy(context)
+    if letter.outcomes and ctx.get("outcome") not in letter.outcomes:
+        ctx["outcome"] = example.get("outcome") or letter.outcomes[0]
+    filled: list = []
+    for _ in range(2):  # a value filled in may make another field required (required_if)
+        for f in letter.fields:
+            if f in filled or skip(f.name) or not _blank(_get(ctx, f.name)) or _blank(_get(example, f.name)):
+                continue
+            if f.required_by(lambda name: _get(ctx, name), False):
+                _set(ctx, f.name, _copy(_get(example, f.name)))
+                filled.append(f)
+    return ctx, [f for f in letter.fields if f in filled]
+
+
 _stylesheets: dict[tuple, str] = {}
 
 
@@ -355,25 +397,109 @@ def remedy_text(letter: Letter, agency: dict, outcome: str | None = None) -> str
 
 # --- templates ------------------------------------------------------------------------------
 
-_SYNTAX_HINTS = (
-    (re.compile(r"unknown tag '(\w+)'"), "未知的标签“{0}”"),
-    (re.compile(r"Unexpected end of template"), "模板意外结束（可能缺少 endif/endfor/endblock）"),
-    (re.compile(r"expected token '([^']+)', got '([^']+)'"), "此处应为“{0}”，实际为“{1}”"),
-    (re.compile(r"unexpected '([^']+)'"), "出现了多余的“{0}”"),
-    (re.compile(r"unexpected char '([^']+)'"), "出现了无法识别的字符“{0}”"),
-    (re.compile(r"[Nn]o filter named '([^']+)'"), "没有名为“{0}”的过滤器"),
-    (re.compile(r"[Nn]o test named '([^']+)'"), "没有名为“{0}”的测试"),
-    (re.compile(r"Block '([^']+)' defined twice"), "区块“{0}”定义了两次"),
-    (re.compile(r"Encountered unknown tag '(\w+)'"), "未知的标签“{0}”"),
-)
+# Jinja reports mistakes in English; a clerk editing wording reads them in Chinese, with the line and
+# nothing of the English text (names from the template itself are quoted as written).
+_TOKENS = {
+    "end of print statement": "}}", "begin of print statement": "{{", "end of statement block": "%}",
+    "begin of statement block": "{%", "end of comment": "#}", "begin of comment": "{#", "comment": "注释",
+    "end of template": "模板结尾", "template data / text": "普通文字", "name": "名称", "string": "带引号的文字",
+    "integer": "数字", "float": "数字", "begin of line statement": "语句", "end of line statement": "语句结尾",
+}
+_QUOTED = r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\""
+
+
+def _token(text: str) -> str:
+    return _TOKENS.get(text, text)
+
+
+def _tag(name: str) -> str:
+    return "{% " + name + " %}"
+
+
+def _quoted(pattern: str, reason: str) -> list[str] | None:
+    """The quoted names of a Jinja message matching ``pattern`` (where Q stands for one quoted name)."""
+    m = re.search(pattern.replace("Q", f"(?:{_QUOTED})"), reason)
+    if m is None:
+        return None
+    groups = m.groups()
+    return [a if a is not None else b for a, b in zip(groups[::2], groups[1::2])]
+
+
+def _unclosed(reason: str) -> str | None:
+    found = _quoted(r"innermost block that needs to be closed is Q", reason)
+    return found[0] if found else None
 
 
 def _explain(reason: str) -> str:
-    for pattern, text in _SYNTAX_HINTS:
-        m = pattern.search(reason)
-        if m:
-            return f"{text.format(*m.groups())}（{reason}）"
-    return reason
+    """A Jinja syntax error in Chinese; never the English text."""
+    inner = _unclosed(reason)
+    found = _quoted(r"Encountered unknown tag Q", reason)
+    if found:
+        tag = found[0]
+        if "nesting mistake" in reason and inner:
+            return (f"{_tag(tag)} 的位置不对：前面的 {_tag(inner)} 还没有结束"
+                    f"（缺少 {_tag('end' + inner)}，或 {_tag(tag)} 多余）")
+        if tag.startswith("end") or tag in ("else", "elif"):
+            return f"多余的 {_tag(tag)}：前面没有与之对应的开始标签"
+        return f"未知的标签“{tag}”（可用的标签有 if、for、set、block 等）"
+    if reason.startswith("Unexpected end of template"):
+        if inner:
+            return f"模板在结尾处缺少 {_tag('end' + inner)}（{_tag(inner)} 没有结束）"
+        return "模板意外结束"
+    found = _quoted(r"unexpected end of template, expected Q", reason)
+    if found:
+        return f"模板意外结束，此处还缺少“{_token(found[0])}”"
+    found = _quoted(r"expected token Q, got Q", reason)
+    if found:
+        return f"此处应为“{_token(found[0])}”，实际为“{_token(found[1])}”"
+    found = _quoted(r"Expected an expression, got Q", reason)
+    if found:
+        return f"此处缺少要判断或输出的内容（如变量名），实际为“{_token(found[0])}”"
+    found = _quoted(r"^unexpected Q, expected Q", reason)
+    if found:
+        return f"括号不配对：出现了“{found[0]}”，此处应为“{found[1]}”"
+    found = _quoted(r"^unexpected char Q", reason)
+    if found:
+        char = found[0]
+        if char in ("'", '"'):
+            return "引号没有配对（缺少结束的引号）"
+        if ord(char[:1] or " ") > 0x7F:
+            return f"出现了无法识别的字符“{char}”（{{{{ }}}} 和 {{% %}} 之中只能使用半角符号）"
+        return f"出现了无法识别的字符“{char}”"
+    found = _quoted(r"^unexpected Q", reason)
+    if found:
+        return f"出现了多余的“{_token(found[0])}”"
+    found = _quoted(r"No filter named Q", reason)
+    if found:
+        return f"没有名为“{found[0]}”的过滤器"
+    found = _quoted(r"No test named Q", reason)
+    if found:
+        return f"没有名为“{found[0]}”的测试"
+    found = _quoted(r"[Bb]lock Q defined twice", reason)
+    if found:
+        return f"区块“{found[0]}”定义了两次"
+    found = _quoted(r"can't assign to Q", reason)
+    if found:
+        return "不能给此处赋值"
+    for english, chinese in (
+            ("Missing end of comment tag", "注释没有结束（缺少 #}）"),
+            ("Missing end of raw directive", f"缺少 {_tag('endraw')}"),
+            ("tag name expected", "{% 之后缺少标签名"),
+            ("expected name or number", "点号之后缺少属性名"),
+            ("expected subscript expression", "方括号之中缺少内容"),
+            ("invalid syntax for function call", "函数调用的写法不正确"),
+            ("Block names in Jinja", "区块名只能由字母、数字和下划线组成"),
+            ("Invalid character in identifier", "名称中含有无法识别的字符"),
+            ("non top-level scope", "extends 只能写在模板的最外层（通常是第一行）"),
+            ("chain multiple tests", "不能连续使用多个 is 测试"),
+            ("non-default argument follows default argument", "宏参数的写法不正确"),
+            ("expected call", "此处应为函数调用"),
+            ("Required blocks", "必填区块中只能有注释或空白"),
+            ("names starting with an underline", "不能使用以下划线开头的名称"),
+    ):
+        if english in reason:
+            return chinese
+    return "写法不正确"
 
 
 def _syntax_message(exc: TemplateSyntaxError) -> str:
@@ -401,16 +527,65 @@ def _runtime_where(tb) -> str:
     return where
 
 
-def _runtime_message(exc: Exception) -> str:
+def _undefined(text: str) -> str:
+    found = _quoted(r"^Q is undefined", text)
+    if found:
+        return f"使用了未知的变量“{found[0]}”（可用的变量见“可用变量”一栏）"
+    found = _quoted(r"has no attribute Q", text)
+    if found:
+        if text.startswith("'None'") or text.startswith("None "):
+            return f"使用了属性“{found[0]}”，但它所属的内容为空"
+        return f"使用了未知的属性“{found[0]}”（可用的变量见“可用变量”一栏）"
+    m = re.search(r"has no element (.+)$", text)
+    if m:
+        return f"取用了不存在的一项“{m.group(1).strip(chr(39))}”"
+    return "使用了未知的变量或属性"
+
+
+def _runtime_reason(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, UndefinedError):
+        return _undefined(text)
+    if isinstance(exc, SecurityError):
+        return "试图执行不允许的操作（例如访问以下划线开头的属性或调用程序内部的方法）"
+    if isinstance(exc, TemplateNotFound):
+        return f"引用的模板“{exc.name}”不存在（文书模板只能继承“base.html.j2”或“reply_base.html.j2”）"
+    if isinstance(exc, TemplateSyntaxError):
+        return _explain(exc.message or text)
+    if isinstance(exc, TemplateRuntimeError):
+        found = _quoted(r"No test named Q", text) or _quoted(r"No filter named Q", text)
+        if found:
+            kind = "测试" if "test" in text else "过滤器"
+            return f"没有名为“{found[0]}”的{kind}"
+        if "namespace" in text:
+            return "只能给 namespace() 对象的属性赋值"
+        return "无法按模板生成（模板中的某个写法在生成时出错）"
+    if isinstance(exc, ZeroDivisionError):
+        return "除数为零"
+    if isinstance(exc, RecursionError):
+        return "宏或模板的调用层数过多（可能是宏调用了自身）"
+    if isinstance(exc, (OverflowError, MemoryError)):
+        return "数值或循环次数过大"
+    if isinstance(exc, TypeError):
+        if "not callable" in text:
+            return "把不是函数的内容当作函数调用了（名称后面多了括号）"
+        if "not iterable" in text:
+            return "对不是列表的内容使用了循环或列表操作（如 for、join）"
+        return "数据类型不匹配（例如对文字做算术运算、把文字当作数字，或过滤器的参数类型不对）"
+    if isinstance(exc, ValueError):
+        return "数值不正确（例如把文字当作数字使用，或过滤器的参数取值不对）"
+    if isinstance(exc, (KeyError, IndexError)):
+        return "取用了不存在的一项"
+    if isinstance(exc, AttributeError):
+        return "使用了不存在的属性"
+    return "无法按模板生成"
+
+
+def _runtime_message(exc: BaseException) -> str:
     where = _runtime_where(exc.__traceback__)
     if isinstance(exc, UndefinedError):
-        m = re.search(r"'([^']+)' is undefined", str(exc)) or re.search(
-            r"has no attribute '([^']+)'", str(exc))
-        name = m.group(1) if m else str(exc)
-        return f"文书模板{where}使用了未知的变量或属性“{name}”（{exc}）"
-    if isinstance(exc, SecurityError):
-        return f"文书模板{where}试图执行不允许的操作（{exc}）"
-    return f"文书模板{where}无法生成：{exc}"
+        return f"文书模板{where}{_runtime_reason(exc)}"
+    return f"文书模板{where}无法生成：{_runtime_reason(exc)}"
 
 
 def _compile_override(source: str):
@@ -472,7 +647,7 @@ def validate_template(source: str, key: str | None = None) -> str | None:
         name = unknown[0]
         line = _first_line(ast, name)
         where = f"第{line}行" if line else ""
-        return f"文书模板{where}使用了未知的变量“{name}”（可用的变量见文书字段说明）"
+        return f"文书模板{where}使用了未知的变量“{name}”（可用的变量见“可用变量”一栏）"
     problem = reference_in_source(source)
     if problem:
         return problem
@@ -518,7 +693,9 @@ def _render(key: str, context: dict, overrides: dict[str, str] | None, *, draft:
     template = _template_for(letter, overrides)
     try:
         html = template.render(ctx)
-    except (TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+    except LetterError:
+        raise
+    except Exception as exc:  # whatever the wording did wrong, the editor is told in Chinese, with the line
         raise LetterError(_runtime_message(exc), "template") from None
     if (overrides or {}).get(letter.key) is not None:
         # What the agency's wording produced for this case, as the PDF engine would parse it.

@@ -178,6 +178,11 @@ STEP_KINDS = {
     "extension_request": "延期申请",
 }
 CONSULTATION_RESULTS = {"agree": "同意公开", "object": "不同意公开", "no_answer": "逾期未答复"}
+# What became of the other steps (services/cases.py sets these), in words.
+STEP_RESULTS = {"received": "已补正", "paid": "已缴费", "replied": "已回复", "reasonable": "理由合理",
+                "unreasonable": "理由不合理", "lapsed": "逾期"}
+_KIND_RESULTS = {("correction", "lapsed"): "逾期未补正", ("fee", "lapsed"): "逾期未缴费",
+                 ("reasons", "no_answer"): "逾期未说明理由"}
 
 
 class CaseTally(db.Model):
@@ -257,7 +262,10 @@ class Step(db.Model):
 
     @property
     def result_label(self) -> str:
-        return CONSULTATION_RESULTS.get(self.result, self.result)
+        if not self.result:
+            return ""
+        return (_KIND_RESULTS.get((self.kind, self.result)) or CONSULTATION_RESULTS.get(self.result)
+                or STEP_RESULTS.get(self.result, self.result))
 
 
 class Draft(db.Model):

@@ -27,6 +27,9 @@ class AnnualReportEntry(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # JSON: the document as submitted (tables 三/四 and the texts as printed then), so a submitted report
+    # does not change when cases of that year are edited later; empty while not submitted.
+    submitted_json: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     agency = relationship("Agency")
     updated_by = relationship("User", foreign_keys=[updated_by_id])

@@ -10,6 +10,7 @@ measure is one query grouped by agency, whatever the number of agencies and case
 from __future__ import annotations
 
 from dataclasses import dataclass
+import json
 from datetime import date
 
 from sqlalchemy import and_, case as sql_case, func, select
@@ -22,14 +23,12 @@ from ..services.calendar import load_calendar
 from ..services.clocks import clock_bounds, clock_condition
 from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services.time import local
-from . import annual
+from . import annual, annual_entry
 from .ledger import clock_display
 
 SUPERVISOR_ROLE = "supervisor"
 MEASURES = {"open": "在办案件", "due_soon": "即将到期", "overdue": "已超期", "late_cohandle": "协办逾期"}
 PER_PAGE = 100
-# Art. 49: each agency publishes (and submits) the previous year's report by 31 January.
-REPORT_DUE = (1, 31)
 REPORT_STATES = {"submitted": "已报送", "submitted_late": "逾期报送", "drafting": "填报中（未报送）",
                  "not_started": "未填报", "overdue": "逾期未报送"}
 
@@ -69,7 +68,7 @@ def report_year(today: date) -> int:
 
 
 def report_deadline(year: int) -> date:
-    return date(year + 1, *REPORT_DUE)
+    return annual_entry.deadline(year)  # Art. 49: 31 January
 
 
 @dataclass
@@ -86,11 +85,30 @@ class ReportState:
 def report_state(entry: AnnualReportEntry | None, year: int, today: date) -> ReportState:
     deadline = report_deadline(year)
     if entry is not None and entry.submitted_at is not None:
-        on = local(entry.submitted_at).date()
+        snap = _snapshot(entry)
+        on = date.fromisoformat(snap["submitted_on"]) if snap else local(entry.submitted_at).date()
         return ReportState("submitted_late" if on > deadline else "submitted", on)
     if today > deadline:
         return ReportState("overdue")
     return ReportState("drafting" if entry is not None else "not_started")
+
+
+def _snapshot(entry: AnnualReportEntry | None) -> dict | None:
+    """The report as the agency submitted it (annual_entry.submit), if it did."""
+    if entry is None or entry.submitted_at is None or not entry.submitted_json:
+        return None
+    return json.loads(entry.submitted_json)
+
+
+def _tables(agency_id: int, year: int, today: date, entry: AnnualReportEntry | None) -> annual.AnnualReport:
+    """The agency's tables 三 and 四: as submitted once it submitted them (a case edited later does
+    not change a submitted report), else as computed today."""
+    snap = _snapshot(entry)
+    if snap is None:
+        return annual.compute(agency_id, year, today)
+    rep = annual.AnnualReport(year, snap["table3"], snap["table4"])
+    rep.checks = annual.run_checks(rep.table3, rep.table4)
+    return rep
 
 
 def _entries(ids: list[int], year: int) -> dict[int, AnnualReportEntry]:
@@ -204,15 +222,16 @@ class AgencyReport:
 
 
 def area_report(actor: User, year: int, today: date) -> tuple[annual.AnnualReport, list[AgencyReport]]:
-    """Tables 三 and 四 summed over the supervised agencies (each agency's own compute(), cell by
-    cell; the identity checks run again on the sums), with each agency's report and its state."""
+    """Tables 三 and 四 summed over the supervised agencies cell by cell (each agency's report as
+    submitted, or its compute() while not submitted; the identity checks run again on the sums),
+    with each agency's report and its state."""
     agencies = supervised(actor)
     entries = _entries([a.id for a in agencies], year)
     parts = []
     t3 = {k: {c: 0 for c in annual.COLUMNS} for k in annual.ROW_KEYS}
     t4 = {k: {c: 0 for c in annual.REMEDY_COLUMNS} for k in REMEDY_KINDS}
     for a in agencies:
-        rep = annual.compute(a.id, year, today)
+        rep = _tables(a.id, year, today, entries.get(a.id))
         for table, own in ((t3, rep.table3), (t4, rep.table4)):
             for row, cells in own.items():
                 for col, n in cells.items():
@@ -226,6 +245,7 @@ def area_report(actor: User, year: int, today: date) -> tuple[annual.AnnualRepor
 def agency_report(actor: User, agency_id: int, year: int, today: date) -> tuple[Agency, annual.AnnualReport,
                                                                                ReportState]:
     agency = supervised_agency(actor, agency_id)
-    rep = annual.compute(agency.id, year, today)
+    entry = _entries([agency.id], year).get(agency.id)
+    rep = _tables(agency.id, year, today, entry)
     rep.problems = []  # their case links are for the agency's own staff
-    return agency, rep, report_state(_entries([agency.id], year).get(agency.id), year, today)
+    return agency, rep, report_state(entry, year, today)

@@ -20,6 +20,7 @@ SECURITY_CATEGORIES = {
     "integrity": "完整性与备份",
     "notify": "通知",
     "online": "网上申请",
+    "annual": "年度报告",
 }
 SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "login_ok": ("signin", "登录成功"),
@@ -56,6 +57,11 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "message_resent": ("notify", "重新发送通知"),
     # A confirmed online request is the case's "register" event (with its online_reference).
     "online_rejected": ("online", "退回网上申请"),
+    # The annual report's entered parts (app/reports/annual_entry.py): a year's report has no case.
+    "annual_entry_saved": ("annual", "保存年度报告"),
+    "annual_entry_imported": ("annual", "导入年度报告表二"),
+    "annual_submitted": ("annual", "报送年度报告"),
+    "annual_reopened": ("annual", "撤回已报送的年度报告"),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..domain import archive_number as AN
 from ..extensions import db
 from ..models import Case, Draft, Letter, User
 from ..models.case import CONSULTATION_RESULTS
@@ -190,16 +191,31 @@ def ready_cases(actor: User) -> list[Case]:
     return list(db.session.scalars(q))
 
 
-# 档号 (DA/T 13: 全宗号-年度-保管期限-件号): the agency's code stands for its 全宗号; the period codes are
-# the usual 永久 Y, 定期30年 D30, 定期10年 D10.
-RETENTION_CODES = {"permanent": "Y", "30y": "D30", "10y": "D10"}
+# 档号 (DA/T 13: 全宗号-年度-保管期限-件号) by the agency's rule (app/domain/archive_number.py); the
+# period codes are the usual 永久 Y, 定期30年 D30, 定期10年 D10.
+RETENTION_CODES = AN.PERIOD_CODES
+
+
+def fonds_of(agency) -> str:
+    """The agency's 全宗号; its code when none was set."""
+    return (agency.fonds_code or "").strip() or agency.code
+
+
+def archive_year(case: Case) -> int:
+    """The filing year: the year the case ended (received, for a case without a closing date)."""
+    return case.closed_on.year if case.closed_on else case.received_on.year
 
 
 def suggest_archive_number(case: Case, retention: str = "10y", year: int | None = None) -> str:
-    """The next free 档号 of the agency for the filing year and period: 全宗号-年度-期限-件号 (4 digits)."""
-    year = year or (case.closed_on.year if case.closed_on else case.received_on.year)
-    prefix = f"{case.agency.code}-{year}-{RETENTION_CODES.get(retention, 'D10')}-"
+    """The next free 档号 of the agency's rule for the filing year and period (one past the highest
+    件号 already given under the same 全宗号, year and period)."""
+    agency = case.agency
+    pattern, fonds, year = agency.archive_pattern or AN.DEFAULT_PATTERN, fonds_of(agency), year or archive_year(case)
+    if AN.check_pattern(pattern):  # a rule stored before the check: the default rather than an error page
+        pattern = AN.DEFAULT_PATTERN
+    retention = retention if retention in AN.PERIOD_CODES else "10y"
+    prefix = AN.fixed_prefix(pattern, fonds, year, AN.period_code(retention))
+    escaped = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
     used = db.session.scalars(db.select(Case.archive_number).where(
-        Case.agency_id == case.agency_id, Case.archive_number.like(prefix.replace("%", r"\%") + "%"))).all()
-    taken = {int(n[len(prefix):]) for n in used if n[len(prefix):].isdigit()}
-    return f"{prefix}{max(taken, default=0) + 1:04d}"
+        Case.agency_id == case.agency_id, Case.archive_number.like(escaped + "%", escape="\\"))).all()
+    return AN.next_number(pattern, fonds, year, retention, list(used))

@@ -20,8 +20,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from ..domain.clock import FEE_PAYMENT_DAYS, format_cn_date
 from ..domain.workflow import NOTICE_SEPARATION, TransitionError, separation
 from ..extensions import db
-from ..letters import (LetterError, get_letter, letter_for_outcome, prepare_context, render_html, render_pdf,
-                       repeated_sentences)
+from ..letters import (LetterError, example_context, get_letter, letter_for_outcome, prepare_context, render_html,
+                       render_pdf, repeated_sentences, validate_template, with_example_values)
 from ..letters.catalogue import Field, Letter as LetterType
 from ..models import Case, Draft, Letter, LetterTemplateOverride, Step, User
 from ..models.case import UNISSUED
@@ -705,3 +705,65 @@ def reissue_notice(case_id: int, actor: User, ref: str, on: date, reason: str | 
         db.session.rollback()
         raise
     return row
+
+
+# ---------------------------------------------------------------- previews of unsaved wording
+
+PREVIEW_CASES = 30  # recent cases offered for a preview of wording
+
+
+def preview_cases(actor: User, limit: int = PREVIEW_CASES) -> list[Case]:
+    """The agency's most recently registered cases, to preview wording on."""
+    return list(db.session.scalars(db.select(Case).where(Case.agency_id == actor.agency_id)
+                                   .order_by(Case.id.desc()).limit(limit)))
+
+
+def case_by_number(actor: User, number: str) -> Case:
+    """A case of the actor's agency by its 登记编号; NotFound otherwise (another agency's too)."""
+    case = db.session.scalar(db.select(Case).where(Case.agency_id == actor.agency_id,
+                                                   Case.number == number.strip()))
+    if case is None:
+        raise NotFound(f"本机关没有登记编号为“{number.strip()}”的案件")
+    return case
+
+
+def preview_context(case: Case, key: str) -> tuple[dict, list[Field]]:
+    """The context letter ``key`` gets from this case: the reply from the current draft when it carries
+    this letter, a notice from the latest step that produces it, otherwise what the case itself says.
+    What the letter needs and the case does not have yet is taken from the letter's example (returned,
+    so the preview can say so); what the case and the agency supply never is."""
+    letter = get_letter(key)
+    d = case.current_draft
+    if letter.outcomes and d is not None and d.outcome_code in letter.outcomes:
+        ctx = draft_context(case, d)
+    else:
+        n = next((n for n in reversed(notices(case)) if n.key == key), None)
+        ctx = n.build() if n else case_context(case)
+    return with_example_values(key, ctx, skip=_case_supplied)
+
+
+@dataclass
+class WordingPreview:
+    pdf: bytes
+    example_fields: list[str]  # labels of what came from the letter's example, not the case
+
+
+def preview_wording(actor: User, key: str, source: str, case: Case | None = None) -> WordingPreview:
+    """Unsaved wording of letter ``key`` as the draft PDF it would make for ``case`` (a case of the
+    actor's agency) or for the letter's example. Nothing is stored, numbered or recorded: the same
+    render path as a letter, with the wording passed as the agency's override."""
+    if case is not None and case.agency_id != actor.agency_id:
+        raise NotFound("案件不存在")
+    error = validate_template(source, key)
+    if error:
+        raise ServiceError(error, "source")
+    ctx, filled = preview_context(case, key) if case is not None else (example_context(key), [])
+    try:
+        pdf = render_pdf(key, ctx, draft=True, overrides={key: source})
+    except LetterError as e:
+        if e.field == "template":
+            raise ServiceError(e.message, "source") from None
+        if (e.field or "").startswith("agency."):
+            raise ServiceError(f"{_plain(e.message)}。请在“机关设置”中补充后再预览。", "source") from None
+        raise ServiceError(_plain(e.message), "source") from None
+    return WordingPreview(pdf, [f.label for f in filled])

@@ -463,7 +463,7 @@ def _declare() -> dict[str, Operation]:
         )),
         Operation("archive", (
             In("archive_number", "text", "档号", required=True, max_len=60,
-              help="已按“全宗号-年度-保管期限-件号”建议下一个档号（保管期限：永久 Y、30年 D30、10年 D10），可修改"),
+              help="已按本机关的档号规则（机关设置，默认“全宗号-年度-保管期限-件号”）建议下一个档号，可修改"),
             In("retention", "choice", "保管期限", required=True, choices=RETENTIONS),
         )),
         Operation("reopen", (

@@ -18,6 +18,7 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Sele
                      TextAreaField)
 from wtforms.widgets import NumberInput
 
+from ..domain.archive_number import PERIOD_LABELS
 from ..domain.workflow import SEPARATED, TransitionError, duty_conflict
 from ..models import Case, User
 from ..services.cases import CONSULT_KINDS, extension_request
@@ -166,6 +167,12 @@ def defaults(action: str, case: Case, today: date) -> dict:
         data["retention"] = "10y"
         data["archive_number"] = case.archive_number or suggest_archive_number(case, "10y")
     return data
+
+
+def archive_suggestions(case: Case) -> list[tuple[str, str, str]]:
+    """(retention, its words, the next 档号 for it) by the agency's rule: the archive form shows them
+    and swaps the suggestion when another 保管期限 is chosen (static/js/app.js)."""
+    return [(r, PERIOD_LABELS[r], suggest_archive_number(case, r)) for r in PERIOD_LABELS]
 
 
 def _redaction_prefill(data: dict, case: Case, draft) -> None:

@@ -1,6 +1,8 @@
 """Pages for attachments, archiving and printing case files."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -9,8 +11,10 @@ from flask_login import current_user
 from ..models.attachment import ATTACHMENT_CATEGORIES
 from ..services.audit import record_export
 from ..services.cases import RETENTIONS, get_case
-from ..services.errors import NotFound, ServiceError
+from ..reports import ledger
+from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.time import today
+from ..services.views import agency_users
 from ..casefile import attachments as A
 from ..casefile import jobs as J
 from ..casefile.assemble import build_casefile, casefile_filename
@@ -130,39 +134,99 @@ def casefile_pdf(case_id: int):
 
 # ---------------------------------------------------------------- batches
 
+# Chosen by 登记编号 (typed) or by filters (the ledger's conditions, plus the scope and whether the
+# case has its 档号); the preview shows which cases a batch would print before it is started.
+BATCH_FILTERS = ("year", "closed_from", "closed_to", "scope", "numbered", "handler_id")
+
+
+@dataclass
+class Selection:
+    cases: list  # (id, 登记编号)
+    labels: list[str]  # the conditions, in words
+    by_numbers: bool
+    period: str = ""  # the year or range, for "没有符合条件的案件"
+
+    def none_message(self) -> str:
+        return f"{self.period}没有符合条件的案件（{'；'.join(self.labels)}）"
+
+    @property
+    def ids(self) -> list[int]:
+        return [i for i, _ in self.cases]
+
+    @property
+    def key(self) -> str:
+        """What the preview showed, to tell at the start whether the matching cases have changed since."""
+        return hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()[:16]
+
+
+def _selection(form) -> Selection:
+    ids = J.ids_for_numbers(current_user, form.get("case_ids", ""))
+    if ids:
+        return Selection(J.numbers_for_ids(current_user, ids), [f"指定的 {len(ids)} 件案件"], True)
+    year_raw = (form.get("year") or "").strip()
+    raw = {k: (form.get(k) or "").strip() for k in ("closed_from", "closed_to", "handler_id")}
+    if year_raw:
+        if raw["closed_from"] or raw["closed_to"]:
+            raise ServiceError("结案年度和办结日期范围请只填一项", "year")
+        if not year_raw.isdigit() or not 2000 <= int(year_raw) <= 2100:
+            raise ServiceError("结案年度须为2000至2100之间的年份（例如 2026）", "year")
+        raw.update(closed_from=f"{year_raw}-01-01", closed_to=f"{year_raw}-12-31")
+    elif not (raw["closed_from"] or raw["closed_to"]):
+        raise ServiceError("请填写年度（结案年度，例如 2026）或办结日期范围，或填写登记编号", "year")
+    f = ledger.parse_filters(current_user.agency_id, {k: v for k, v in raw.items() if v}, paging=False)
+    scope, numbered = form.get("scope") or "ready", form.get("numbered") or ""
+    cases = J.cases_matching(current_user, f.where(), scope, numbered)
+    labels = ([f"结案年度：{year_raw}年"] if year_raw else [x for x in f.labels if x.startswith("办结日期")]) \
+        + [f"案件范围：{J.SCOPES[scope]}"] + ([f"档号：{J.NUMBERED[numbered]}"] if numbered else []) \
+        + [x for x in f.labels if x.startswith("承办人")]
+    return Selection(cases, labels, False, f"{year_raw}年" if year_raw else "所选办结日期范围内")
+
+
+def _batch_page(error=None, typed=None, preview: Selection | None = None, status: int = 200):
+    handlers = [u for u in agency_users(current_user) if u.has_role("handler")]
+    return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
+                           formats=J.FORMATS, orders=ORDERS, numbered=J.NUMBERED, handlers=handlers,
+                           year=today().year, status_labels=J.STATUS_LABELS, error=error, typed=typed or {},
+                           preview=preview, shown=J.PREVIEW_SHOWN, max_cases=J.MAX_CASES), status
+
+
 @bp.route("/casefiles")
 @roles(*PRINT_ROLES)
 def batches():
-    return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
-                           formats=J.FORMATS, orders=ORDERS, year=today().year, status_labels=J.STATUS_LABELS,
-                           error=None)
+    return _batch_page()
+
+
+@bp.route("/casefiles/preview", methods=["POST"])
+@roles(*PRINT_ROLES)
+def batch_preview():
+    """The cases a batch would print (count and 登记编号), nothing started."""
+    try:
+        sel = _selection(request.form)
+    except ServiceError as e:
+        return _batch_page(error=e, typed=request.form, status=e.status)
+    return _batch_page(typed=request.form, preview=sel)
 
 
 @bp.route("/casefiles/batch", methods=["POST"])
 @roles(*PRINT_ROLES)
 def batch_create():
+    sel = None
     try:
-        ids = J.ids_for_numbers(current_user, request.form.get("case_ids", ""))
-        if not ids:
-            year_raw = request.form.get("year", "").strip()
-            scope = request.form.get("scope", "ready")
-            if not year_raw.isdigit() or not 2000 <= int(year_raw) <= 2100:
-                raise ServiceError("请填写年度（例如 2026）或案件编号", "year")
-            if scope not in J.SCOPES:
-                raise ServiceError("请选择案件范围", "scope")
-            ids = J.cases_for_year(current_user, int(year_raw), scope)
-            if not ids:
-                raise ServiceError(f"{year_raw}年没有{J.SCOPES[scope]}的案件", "year")
+        sel = _selection(request.form)
+        if not sel.cases:
+            raise ServiceError(sel.none_message(), "year")
+        seen = request.form.get("preview_key")
+        if seen and seen != sel.key:
+            raise Conflict("符合条件的案件在预览后有变化（例如有案件已归档），请核对下面的新名单后再开始生成")
         order = request.form.get("order") or None
         if order and order not in ORDERS:
             raise ServiceError("排列顺序无效", "order")
-        job = J.create_job(current_user, ids, request.form.get("format", "zip"), order)
+        job = J.create_job(current_user, sel.ids, request.form.get("format", "zip"), order)
     except ServiceError as e:
         if request.accept_mimetypes.best == "application/json":
             return jsonify({"error": {"message": e.message, "field": e.field}}), e.status
-        return render_template("casefile/batch.html", jobs=J.recent_jobs(current_user), scopes=J.SCOPES,
-                               formats=J.FORMATS, orders=ORDERS, year=today().year,
-                               status_labels=J.STATUS_LABELS, error=e, typed=request.form), e.status
+        return _batch_page(error=e, typed=request.form, preview=sel if isinstance(e, Conflict) else None,
+                           status=e.status)
     return redirect(url_for("casefile.job_page", job_id=job.id))
 
 

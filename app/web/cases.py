@@ -12,8 +12,9 @@ from ..services.errors import Conflict, NotFound, ServiceError
 from ..services.operations import REGISTRATION
 from ..services.time import today
 from ..services.views import agency_handlers, correction_notice_due
-from .actions import (GENERATE, INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, build_form, build_intake_form,
-                      draft_form_view, fields_for, form_values, intake_values, is_form_op, unavailable_reason)
+from .actions import (GENERATE, INTROS, SHOW_IF, SHOWS_DRAFT, apply_form_op, archive_suggestions, build_form,
+                      build_intake_form, draft_form_view, fields_for, form_values, intake_values, is_form_op,
+                      unavailable_reason)
 from .decorators import me, roles_required
 from .forms import put_error
 from .review import REVIEW_STEPS, review_view
@@ -187,4 +188,6 @@ def action(case_id: int, name: str):
     review = review_view(case) if name in REVIEW_STEPS else {}
     return render_template("cases/action.html", case=case, action=act, form=form, fields=fields_for(name),
                            error=error, notice=notice, intro=INTROS.get(name), review=review,
-                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case), **draft_form_view(name, form, case)), status
+                           show_draft=name in SHOWS_DRAFT, clock=case_clock(case),
+                           archive_suggestions=archive_suggestions(case) if name == "archive" else None,
+                           **draft_form_view(name, form, case)), status

@@ -11,7 +11,10 @@ from ..domain.fees import FEE_METHODS
 from ..domain.intake import APPLICANT_TYPES, CHANNELS, FORMS, ID_TYPES, ROUTES
 from ..domain.outcomes import OUTCOME_BY_CODE
 from ..domain.workflow import AGENCY_ROLES, ROLES, STATES
-from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS
+from ..casefile.uploads import human_size
+from ..models.attachment import ATTACHMENT_CATEGORIES
+from ..models.case import CONSULTATION_RESULTS, DELIVERY_METHODS, STEP_KINDS, STEP_RESULTS
+from ..models.remedy import REMEDY_KINDS, REMEDY_RESULTS
 from ..services.cases import RETENTIONS
 from ..services.operations import REASONS_RESULTS, draft_rows
 from ..services.time import local
@@ -48,12 +51,22 @@ DATA_LABELS = {
     "redaction_hash": "标注集指纹",
     "key": "文书", "letter_number": "文号", "letter_sha256": "文书指纹", "replaces_number": "所替换文书文号",
     "reissue_no": "重新出具次数",
+    "draft_hash": "稿件指纹", "category": "附件类别", "size": "文件大小", "online_reference": "网上申请查询码",
+    "imported": "历史导入", "row": "台账行号", "original_number": "原编号", "closed_on": "办结日期",
+    "reply_number": "答复文号", "needs_triage": "待分拣", "changed": "修改内容", "filed_on": "申请复议或起诉日期",
+    "body": "复议机关或人民法院", "decided_on": "决定或裁判日期", "notes": "备注", "after": "修改后",
+    # The case fields a ledger re-import may change (services.cases.IMPORT_FIELDS).
+    "applicant_name": "申请人", "applicant_type": "申请人类型", "description": "申请内容", "doc_number": "所需信息文号",
+    "handler_id": "承办人编号", "outcome_code": "办理结果",
 }
 # Where a key means something else in one kind of event.
 _ACTION_LABELS = {("issue_notice", "number"): "文号", ("reissue_notice", "number"): "文号"}
 _VALUE_LABELS = {
     "channel": CHANNELS, "outcome": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
-    "kind": STEP_KINDS, "retention": RETENTIONS,
+    "kind": {**STEP_KINDS, **REMEDY_KINDS}, "retention": RETENTIONS, "applicant_type": APPLICANT_TYPES,
+    "outcome_code": {k: o.label for k, o in OUTCOME_BY_CODE.items()},
+    "category": ATTACHMENT_CATEGORIES,
+    "content_type": {"application/pdf": "PDF 文件", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片"},
 }
 _HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256", "letter_sha256"}
 _QUIET_KEYS = {"box", "before", "box_ids"}  # coordinates: in the record, not for the reader
@@ -61,15 +74,27 @@ _QUIET_KEYS = {"box", "before", "box_ids"}  # coordinates: in the record, not fo
 
 _ORDER = {k: i for i, k in enumerate(DATA_LABELS)}
 # Internal or default values that say nothing to the reader of the timeline.
-_QUIET = {"calendar_version", "step_id", "message_id", "ref", "replaces"}
+_QUIET = {"calendar_version", "step_id", "message_id", "ref", "replaces", "attachment_id", "category_label",
+          "online_request_id", "remedy_id"}
+
+
+def event_checks(ev) -> list[tuple[str, str]]:
+    """The event's 校验值 (file and draft fingerprints): shown folded away, apart from its words."""
+    return [(DATA_LABELS.get(k, "校验值"), _value(k, v)) for k, v in ev.data.items()
+            if k in _HASH_KEYS and isinstance(v, str) and v]
 
 
 def event_items(ev) -> list[tuple[str, str]]:
     """The event's data as (label, value) pairs, in a reading order; empty and internal ones left out."""
     out = []
-    for key, value in sorted(ev.data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
+    data = dict(ev.data)
+    before, after = data.get("before"), data.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):  # a record corrected: what changed, old → new
+        data.pop("after")
+        data["changed"] = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    for key, value in sorted(data.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
         if value is None or value == "" or value == [] or key in _QUIET or key in _QUIET_KEYS \
-                or (key == "provisional" and not value):
+                or key in _HASH_KEYS or (key == "provisional" and not value):
             continue
         out.append((_ACTION_LABELS.get((ev.action, key)) or DATA_LABELS.get(key, key), _value(key, value)))
     return out
@@ -84,6 +109,15 @@ def _step_change(c: dict) -> str:
 
 
 def _value(key: str, value) -> str:
+    if key == "changed" and isinstance(value, dict):  # field: [old, new]
+        return "；".join(f"{DATA_LABELS.get(k, '其他')}：{_value(k, v[0]) if v[0] not in (None, '') else '—'} → "
+                        f"{_value(k, v[1]) if v[1] not in (None, '') else '—'}"
+                        for k, v in value.items() if isinstance(v, list) and len(v) == 2)
+    if isinstance(value, dict):  # a record's fields (a remedy's result after a change)
+        return "；".join(f"{DATA_LABELS.get(k, '其他')}：{_value(k, v) if v not in (None, '') else '—'}"
+                        for k, v in value.items())
+    if key == "size" and isinstance(value, int):
+        return human_size(value)
     if key == "steps" and isinstance(value, list):
         return "；".join(_step_change(c) for c in value if isinstance(c, dict))
     if isinstance(value, bool):
@@ -97,7 +131,8 @@ def _value(key: str, value) -> str:
     if key == "method":
         return DELIVERY_METHODS.get(value) or FEE_METHODS.get(value) or str(value)
     if key == "result":
-        return CONSULTATION_RESULTS.get(value) or REASONS_RESULTS.get(value) or str(value)
+        return (CONSULTATION_RESULTS.get(value) or REASONS_RESULTS.get(value) or REMEDY_RESULTS.get(value)
+                or STEP_RESULTS.get(value) or str(value))
     labels = _VALUE_LABELS.get(key)
     if labels and value in labels:
         return labels[value]
@@ -144,6 +179,14 @@ def fmt_datetime(dt: datetime | None) -> str:
     return f"{local(dt):%Y-%m-%d %H:%M}"
 
 
+def fmt_iso_datetime(text: str | None) -> str:
+    """A stored ISO timestamp (naive UTC, e.g. the intake hints' computed_at) in the office's time."""
+    try:
+        return fmt_datetime(datetime.fromisoformat(text)) if text else "—"
+    except ValueError:
+        return "—"
+
+
 def has_endpoint(name: str) -> bool:
     """Lets the layout link to pages of other blueprints only when they are installed."""
     return name in current_app.view_functions
@@ -151,11 +194,11 @@ def has_endpoint(name: str) -> bool:
 
 def register_display(app: Flask) -> None:
     app.jinja_env.filters.update(date=fmt_date, date_wd=fmt_date_wd, datetime=fmt_datetime, cn_date=fmt_cn_date,
-                                 calendar_words=version_words)
+                                 calendar_words=version_words, iso_datetime=fmt_iso_datetime)
     app.jinja_env.globals.update(
         STATES=STATES, ROLES=ROLES, AGENCY_ROLES=sorted(AGENCY_ROLES), STATUS_LABELS=STATUS_LABELS, PAUSE_REASONS=PAUSE_REASONS,
         PROVISIONAL_TIP=PROVISIONAL_TIP, CHANNELS=CHANNELS, APPLICANT_TYPES=APPLICANT_TYPES,
         ID_TYPES=ID_TYPES, FORMS=FORMS, ROUTES=ROUTES, RETENTIONS=RETENTIONS, draft_rows=draft_rows,
-        event_items=event_items, has_endpoint=has_endpoint,
+        event_items=event_items, event_checks=event_checks, has_endpoint=has_endpoint,
         config_endpoints=lambda: current_app.view_functions,
     )

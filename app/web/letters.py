@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from . import REVALIDATE
+from ..domain import archive_number as AN
 from ..domain.workflow import AGENCY_ROLES
 from ..extensions import db
 from ..letters import all_letters, get_letter, validate_template
-from ..letters.catalogue import TEMPLATES_DIR, CatalogueError
+from ..letters import variables
+from ..letters.catalogue import TEMPLATES_DIR, CatalogueError, applies_to
 from ..models import Letter, LetterTemplateOverride
 from ..services import integrity
 from ..services import agency as agency_service
@@ -162,6 +164,7 @@ AGENCY_FIELDS = (
     ("name", "机关名称", 200), ("doc_code", "发文代字（文号中的机关代字）", 50),
     ("number_pattern", "文号格式", 100), ("reconsideration_body", "行政复议机关", 200),
     ("court", "管辖人民法院", 200), ("address", "机关地址", 300), ("phone", "联系电话", 50),
+    ("fonds_code", "全宗号", 32), ("archive_pattern", "档号规则", 100),
 )
 
 
@@ -174,9 +177,12 @@ def agency_settings():
     relaxed = agency.separation_relaxed
     if request.method == "POST":
         values = {k: (request.form.get(k) or "").strip() for k, _, _ in AGENCY_FIELDS}
+        for k in ("fonds_code", "archive_pattern"):  # added later: a form without them leaves them as they are
+            if k not in request.form:
+                values[k] = getattr(agency, k) or ""
         relaxed = bool(request.form.get("separation_relaxed"))
         for k, label, n in AGENCY_FIELDS:
-            if k in ("name", "number_pattern") and not values[k]:
+            if k in ("name", "number_pattern", "archive_pattern") and not values[k]:
                 errors[k] = f"请填写{label}"
             elif len(values[k]) > n:
                 errors[k] = f"{label}不能超过{n}字"
@@ -184,6 +190,11 @@ def agency_settings():
             problem = L.check_number_pattern(values["number_pattern"])
             if problem:
                 errors["number_pattern"] = f"{problem}（{L.NUMBER_PATTERN_HELP}）"
+        for k, check, help_text in (("archive_pattern", AN.check_pattern, AN.HELP),
+                                    ("fonds_code", AN.check_fonds, "")):
+            problem = None if k in errors else check(values[k])
+            if problem:
+                errors[k] = f"{problem}（{help_text}）" if help_text else problem
         seal = request.files.get("seal_png")
         seal_bytes = seal.read() if seal and seal.filename else None
         if seal_bytes is not None:
@@ -199,7 +210,16 @@ def agency_settings():
             flash("机关设置已保存" + (f"（修改：{'、'.join(changed)}）" if changed else ""), "success")
             return redirect(url_for("letters.agency_settings"))
     return render_template("letters/agency.html", fields=AGENCY_FIELDS, values=values, errors=errors,
-                           agency=agency, relaxed=relaxed), (400 if errors else 200)
+                           agency=agency, relaxed=relaxed, archive_example=_archive_example(values, agency),
+                           archive_help=AN.HELP, today_year=today().year), (400 if errors else 200)
+
+
+def _archive_example(values: dict, agency) -> str:
+    """示例 for the rule as typed (this year, 定期10年, 件号 1); empty while the rule is unusable."""
+    pattern, fonds = values.get("archive_pattern", ""), values.get("fonds_code") or agency.code
+    if AN.check_pattern(pattern) or AN.check_fonds(values.get("fonds_code", "")):
+        return ""
+    return AN.format_number(pattern, fonds, today().year, AN.PERIOD_CODES["10y"], 1)
 
 
 def _check_seal(data: bytes) -> str | None:
@@ -228,7 +248,7 @@ def _check_seal(data: bytes) -> str | None:
 def templates_index():
     rows = {o.key: o for o in db.session.scalars(db.select(LetterTemplateOverride).where(
         LetterTemplateOverride.agency_id == me().agency_id))}
-    return render_template("letters/templates.html", letters=all_letters(), overrides=rows)
+    return render_template("letters/templates.html", letters=all_letters(), overrides=rows, applies_to=applies_to)
 
 
 def _template_letter(key: str):
@@ -272,7 +292,40 @@ def _template_page(letter, default_source: str, source: str, error: str | None, 
         old_label = f"第{before.version}版" if before else "系统默认措辞"
         history.append({"v": v, "diff": version_diff(old, new, old_label, f"第{v.version}版")})
     return render_template("letters/template_edit.html", letter=letter, source=source, error=error,
-                           overridden=overridden, history=history), status
+                           overridden=overridden, history=history, applies=applies_to(letter),
+                           sections=variables.sections(letter), cases=L.preview_cases(me()),
+                           preview_case=request.form.get("preview_case") or "",
+                           preview_number=request.form.get("preview_number") or ""), status
+
+
+@bp.route("/admin/letter-templates/<key>/preview", methods=["POST"])
+@roles_required("admin")
+def template_preview(key: str):
+    """The wording as typed (unsaved) as a draft PDF for a case of the agency or the example, shown in the
+    editor's frame; a mistake in the wording or an unknown case is a short Chinese page there instead."""
+    from urllib.parse import quote
+
+    letter, _default = _template_letter(key)
+    number = (request.form.get("preview_number") or "").strip()
+    chosen = (request.form.get("preview_case") or "").strip()
+    try:
+        case = None
+        if number:
+            case = L.case_by_number(me(), number)
+        elif chosen:
+            if not chosen.isdigit():
+                raise NotFound("案件不存在")
+            case = get_case(int(chosen), me())
+        preview = L.preview_wording(me(), key, request.form.get("source") or "", case)
+    except NotFound as e:
+        return render_template("letters/template_preview_error.html", letter=letter, error=e.message), 404
+    except ServiceError as e:
+        return render_template("letters/template_preview_error.html", letter=letter, error=e.message), 400
+    resp = pdf_response(preview.pdf, f"{letter.name}-预览-草稿.pdf")
+    if preview.example_fields:
+        # Which parts are the example's, not the case's (percent-encoded UTF-8: headers are Latin-1).
+        resp.headers["X-Example-Fields"] = quote("、".join(preview.example_fields))
+    return resp
 
 
 @bp.route("/admin/letter-templates/<key>/rollback", methods=["POST"])

@@ -20,7 +20,8 @@ from ..services.cases import get_case
 from ..services.errors import ServiceError
 from ..services.params import Params
 from ..services.time import today as _today
-from ..reports import annual, annual_export, dashboard as dash, highfreq, importer, ledger, svg
+from ..reports import annual, annual_entry, annual_export, dashboard as dash, highfreq, importer, ledger, svg
+from ..reports.annual_text import TEXT_MAX, TEXT_SECTIONS
 from ..reports import ledger_export as ledger_export_service
 from .report_access import (IMPORT_ROLES, READ_ROLES, REMEDY_WRITE_ROLES, register_error_handlers, require_role,
                             roles_required)
@@ -29,6 +30,7 @@ bp = Blueprint("reports", __name__)
 register_error_handlers(bp)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _disposition(filename: str, ascii_name: str) -> str:
@@ -139,41 +141,157 @@ def _year(raw: dict) -> int:
 @bp.route("/annual-report")
 @roles_required(*READ_ROLES)
 def annual_report():
-    year = _year(_strict({"year"}))
-    rep = annual.compute(current_user.agency_id, year, _today())
-    years = annual.data_years(current_user.agency_id)
-    return render_template("reports/annual_report.html", rep=rep, years=years, agency=current_user.agency,
-                           cell_key=annual.cell_key, **annual_export.template_context())
+    raw = _strict({"year", "start"})
+    return _annual_page(_year(raw), start=raw.get("start") == "1")
 
 
-def _report_for_export() -> annual.AnnualReport:
+def _annual_page(year: int, status: int = 200, *, form: dict | None = None, texts: dict | None = None,
+                 errors: dict | None = None, error: str | None = None, start: bool = False):
+    """The report page; after a refused form, with what was typed (form, texts) and the messages."""
+    today = _today()
+    doc = annual_entry.document(current_user.agency_id, year, today)
+    rep = annual_export.report_of(doc)
+    entry = annual_entry.get_entry(current_user.agency_id, year)
+    may_edit = current_user.has_role(*annual_entry.ENTRY_ROLES) and not doc["submitted"]
+    return render_template(
+        "reports/annual_report.html", rep=rep, doc=doc, years=annual.data_years(current_user.agency_id),
+        agency=current_user.agency, cell_key=annual.cell_key, today=today, start=start,
+        form=form if form is not None else annual_entry.form_values(entry),
+        texts=texts if texts is not None else doc["texts"], errors=errors or {}, error=error,
+        may_edit=may_edit, may_submit=current_user.has_role(*annual_entry.SUBMIT_ROLES),
+        may_reopen=current_user.has_role(*annual_entry.REOPEN_ROLES), text_sections=TEXT_SECTIONS,
+        text_digest=annual_entry.text_digest,
+        text_max=TEXT_MAX, **annual_export.template_context()), status
+
+
+def _posted_year() -> int:
+    return Params(request.form).integer("year", "年度", required=True, lo=2000, hi=2100)
+
+
+def _back(year: int):
+    return redirect(url_for(".annual_report", year=year))
+
+
+@bp.route("/annual-report/entry", methods=["POST"])
+@roles_required(*annual_entry.ENTRY_ROLES)
+def annual_save():
+    """Table 二 and the written sections; a refused form comes back as typed."""
+    year = _posted_year()
+    typed = request.form.to_dict()
+    try:
+        annual_entry.save(current_user, year, typed)
+    except ServiceError as e:
+        if e.status not in (400, 409):
+            raise
+        texts = {k: typed.get(f"text_{k}", "") for k in TEXT_SECTIONS}
+        return _annual_page(year, e.status, form=typed, texts=texts, error=e.message,
+                            errors=getattr(e, "errors", None), start=True)
+    flash(f"已保存{year}年度报告", "success")
+    return _back(year)
+
+
+@bp.route("/annual-report/import", methods=["POST"])
+@roles_required(*annual_entry.ENTRY_ROLES)
+def annual_import():
+    """Table 二 from an .xlsx in the layout of the exported sheet “表二 主动公开”."""
+    year = _posted_year()
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ServiceError("请选择要上传的 .xlsx 文件", "file")
+        if not upload.filename.lower().endswith(".xlsx"):
+            raise importer.BadFile("只接受 Excel .xlsx 文件（请使用本页导出的 Excel 中的“表二 主动公开”工作表）")
+        data = upload.read(annual_entry.IMPORT_MAX_BYTES + 1)
+        annual_entry.import_table2(current_user, year, data, request.form.get("version"))
+    except ServiceError as e:
+        if e.status not in (400, 409, 422):
+            raise
+        return _annual_page(year, e.status, error=f"导入表二失败：{e.message}", errors=getattr(e, "errors", None),
+                            form=getattr(e, "typed", None), start=True)
+    flash("已从 Excel 导入表二（主动公开政府信息情况），请核对", "success")
+    return _back(year)
+
+
+@bp.route("/annual-report/copy-in-force", methods=["POST"])
+@roles_required(*annual_entry.ENTRY_ROLES)
+def annual_copy_in_force():
+    year = _posted_year()
+    try:
+        annual_entry.copy_in_force(current_user, year, request.form.get("version"))
+    except ServiceError as e:
+        if e.status not in (400, 409):
+            raise
+        return _annual_page(year, e.status, error=e.message, start=True)
+    flash(f"已沿用{year - 1}年度的“现行有效件数”，请核对后保存", "success")
+    return _back(year)
+
+
+@bp.route("/annual-report/submit", methods=["POST"])
+@roles_required(*annual_entry.SUBMIT_ROLES)
+def annual_submit():
+    year = _posted_year()
+    try:
+        entry = annual_entry.submit(current_user, year, request.form.get("version"))
+    except ServiceError as e:
+        if e.status not in (400, 409):
+            raise
+        return _annual_page(year, e.status, error=e.message, start=True)
+    late = _today() > annual_entry.deadline(entry.year)
+    flash(f"已报送{year}年度报告" + ("（已超过报送期限）" if late else ""), "success")
+    return _back(year)
+
+
+@bp.route("/annual-report/reopen", methods=["POST"])
+@roles_required(*annual_entry.REOPEN_ROLES)
+def annual_reopen():
+    year = _posted_year()
+    try:
+        annual_entry.reopen(current_user, year, request.form.get("version"), request.form.get("reason"))
+    except ServiceError as e:
+        if e.status not in (400, 409):
+            raise
+        return _annual_page(year, e.status, error=e.message, start=True)
+    flash(f"已撤回{year}年度报告的报送，可以修改后重新报送", "success")
+    return _back(year)
+
+
+def _document_for_export() -> dict:
     year = _year(_strict({"year"}))
-    rep = annual.compute(current_user.agency_id, year, _today())
-    if not rep.has_data:
+    doc = annual_entry.document(current_user.agency_id, year, _today())
+    if not doc["has_data"]:
         raise ServiceError(f"{year}年没有任何政府信息公开申请或复议诉讼数据，无法导出年度报告")
-    return rep
+    return doc
 
 
 @bp.route("/annual-report/export.xlsx")
 @roles_required(*READ_ROLES)
 def annual_xlsx():
-    rep = _report_for_export()
-    data = annual_export.report_xlsx(rep, current_user.agency.name)
-    record_export(current_user, "annual_export", {"year": rep.year, "format": "xlsx"})
+    doc = _document_for_export()
+    data = annual_export.report_xlsx(annual_export.report_of(doc), current_user.agency.name, doc["table2"])
+    record_export(current_user, "annual_export", {"year": doc["year"], "format": "xlsx"})
     return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.xlsx",
-                                            f"annual-report-{rep.year}.xlsx")})
+        "Content-Disposition": _disposition(f"{doc['year']}年政府信息公开工作年度报告表格.xlsx",
+                                            f"annual-report-{doc['year']}.xlsx")})
 
 
 @bp.route("/annual-report/export.pdf")
 @roles_required(*READ_ROLES)
 def annual_pdf():
-    rep = _report_for_export()
-    data = annual_export.report_pdf(rep, current_user.agency.name)
-    record_export(current_user, "annual_export", {"year": rep.year, "format": "pdf"})
+    doc = _document_for_export()
+    data = annual_export.document_pdf(doc)
+    record_export(current_user, "annual_export", {"year": doc["year"], "format": "pdf"})
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": _disposition(f"{rep.year}年政府信息公开工作年度报告表格.pdf",
-                                            f"annual-report-{rep.year}.pdf")})
+        "Content-Disposition": _disposition(f"{doc['title']}.pdf", f"annual-report-{doc['year']}.pdf")})
+
+
+@bp.route("/annual-report/export.docx")
+@roles_required(*READ_ROLES)
+def annual_docx():
+    doc = _document_for_export()
+    data = annual_export.document_docx(doc)
+    record_export(current_user, "annual_export", {"year": doc["year"], "format": "docx"})
+    return Response(data, mimetype=DOCX, headers={
+        "Content-Disposition": _disposition(f"{doc['title']}.docx", f"annual-report-{doc['year']}.docx")})
 
 
 # ---------------------------------------------------------------- import

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=True),
         sa.Column("submitted_at", sa.DateTime(), nullable=True),
         sa.Column("submitted_by_id", sa.Integer(), sa.ForeignKey("user.id"), nullable=True),
+        sa.Column("submitted_json", sa.Text(), nullable=False, server_default=""),
         sa.UniqueConstraint("agency_id", "year", name="uq_annual_report_entry_year"),
     )
     op.create_index("ix_annual_report_entry_agency_id", "annual_report_entry", ["agency_id"])

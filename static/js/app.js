@@ -194,6 +194,23 @@
     query();
   }
 
+  // The archive form (#archive-suggestions): choosing another 保管期限 puts its next 档号 in the field,
+  // unless the archivist has typed a number of their own.
+  function setupArchiveSuggestions(box) {
+    var form = box.closest("form");
+    var number = form.elements[box.getAttribute("data-number")];
+    var by = form.elements[box.getAttribute("data-by")];
+    if (!number || !by) return;
+    var values = {};
+    Array.prototype.forEach.call(box.querySelectorAll("[data-for]"), function (n) {
+      values[n.getAttribute("data-for")] = n.getAttribute("data-value");
+    });
+    by.addEventListener("change", function () {
+      var suggested = Object.keys(values).some(function (k) { return values[k] === number.value.trim(); });
+      if ((suggested || !number.value.trim()) && values[by.value]) number.value = values[by.value];
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     // What only a browser without this file needs (e.g. "按所选办理结果显示填写项").
     Array.prototype.forEach.call(document.querySelectorAll(".js-hide"), function (n) { n.hidden = true; });
@@ -201,5 +218,7 @@
     setupShowIf(document);
     var intake = document.getElementById("intake-form");
     if (intake) setupHints(intake);
+    var archive = document.getElementById("archive-suggestions");
+    if (archive) setupArchiveSuggestions(archive);
   });
 })();

@@ -2,6 +2,7 @@
 dates, the drill-down lists, the annual report's submission state and the area's summed tables."""
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -179,9 +180,20 @@ def test_area_annual_report_is_the_sum_of_the_agencies_tables(app):
         for p in parts:
             assert p.report.table3 == expected_table3(specs[p.agency.id], 2025)
             assert p.state.code == "overdue"  # nobody submitted the 2025 report by 2026-01-31
+        # Once OTHER has submitted its report, its submitted tables count, not a case edited later.
+        submitted = parts[1].report
+        db.session.add(AnnualReportEntry(agency_id=a["other"].id, year=2025, submitted_at=datetime(2026, 1, 20, 2),
+                                         submitted_json=json.dumps({"submitted_on": "2026-01-20",
+                                                                    "table3": submitted.table3,
+                                                                    "table4": submitted.table4})))
+        make_case(received="2025-05-06", closed="2025-05-20", outcome="disclose", agency_id=a["other"].id)
+        rep2, parts2 = SV.area_report(a["boss"], 2025, today())
+        assert rep2.table3 == want and parts2[1].state.label == "已报送（2026-01-20）"
+        assert parts2[1].report.table3 == submitted.table3 != annual.compute(a["other"].id, 2025).table3
         # One agency's table, read-only: its problem list (links to cases) is not passed on.
         agency, one, state = SV.agency_report(a["boss"], a["other"].id, 2025, today())
         assert agency.code == "OTHER" and one.table3 == expected_table3(specs[a["other"].id], 2025)
+        assert state.code == "submitted"
         assert one.problems == []
         with pytest.raises(NotFound):
             SV.agency_report(a["boss"], a["third"].id, 2025, today())

@@ -6,10 +6,13 @@ import pytest
 
 from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
 from app.cli import DEMO_PASSWORD, create_user
+from app.letters.catalogue import TEMPLATES_DIR
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "supervision")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile",
+                 "supervision")
+PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
 # endpoint -> roles that may open it (None: every logged-in user). Action forms are checked below.
@@ -37,6 +40,17 @@ PAGE_ROLES = {
     "supervision.annual_report": {"supervisor"},
     "supervision.annual_xlsx": {"supervisor"},
     "supervision.agency_report": {"supervisor"},
+    "letters.notice_preview": {"handler", "legal", "head", "clerk"},
+    # Agency settings and letter wording: the administrator's (issue 15 item 3: the editor's preview).
+    "letters.agency_settings": {"admin"},
+    "letters.templates_index": {"admin"},
+    "letters.template_edit": {"admin"},
+    "letters.template_preview": {"admin"},
+    # The archivist's pages (issue 15 item 5): the checklist, the batch page and its preview.
+    "casefile.archive_list": PRINT,
+    "casefile.archive_case": PRINT,
+    "casefile.batches": PRINT,
+    "casefile.batch_preview": PRINT,
 }
 SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "admin.unlock_user",  # POST only: its roles are checked in test_auth.py
@@ -51,11 +65,21 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # copy: roles, agency, CSRF and read-only states in test_redaction_pages.py
            "redaction.state", "redaction.releases_json", "redaction.page_png", "redaction.search", "redaction.suggestions", "redaction.add_boxes",
            "redaction.update_box", "redaction.remove_boxes", "redaction.upload", "redaction.remove_document",
-           "redaction.start_release", "redaction.release_pdf"}
+           "redaction.start_release", "redaction.release_pdf",
+           # A case's letters need a draft or an issued letter: roles in test_letters.py, test_preview_cache.py,
+           # test_double_submit.py and test_duties.py
+           "letters.reply_preview", "letters.issued", "letters.notice_op", "letters.notice_reissue",
+           "letters.template_rollback",  # POST only: versions and their audit in test_template_versions.py
+           # Attachments (any agency role; another agency's: 404) in tests/casefile/test_uploads.py; the case
+           # file PDF in test_security_events.py and test_casefile_pdf.py; starting a batch and its job's
+           # pages in test_jobs.py (test_batch_routes_roles, test_batch_routes_need_login_and_same_agency)
+           "casefile.attachments", "casefile.download", "casefile.casefile_pdf", "casefile.batch_create",
+           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
-POSTED = {"cases.intake_hints": {"applicant_name": "张三"}}
+POSTED = {"cases.intake_hints": {"applicant_name": "张三"}, "casefile.batch_preview": {"year": "2026"},
+          "letters.template_preview": {"source": (TEMPLATES_DIR / "receipt/template.html.j2").read_text(encoding="utf-8")}}
 
 
 def test_matrix_covers_every_ui_route(app):
@@ -74,7 +98,14 @@ def test_page_access_by_role(web, username):
             "admin.user": f"/admin/users/{web.run(lambda: user('clerk').id)}", "account.password": "/account/password",
             "outbox.index": "/outbox",
             "online.pending": "/online", "online.guide_settings": "/admin/guide",
-            "redaction.workspace": f"/cases/{case_id}/redaction", **supervision_urls(web.run(lambda: user("clerk").agency_id))}
+            "redaction.workspace": f"/cases/{case_id}/redaction",
+            "letters.notice_preview": f"/cases/{case_id}/notices/receipt.pdf", "letters.agency_settings": "/admin/agency",
+            "letters.templates_index": "/admin/letter-templates",
+            "letters.template_edit": "/admin/letter-templates/receipt",
+            "letters.template_preview": "/admin/letter-templates/receipt/preview",
+            "casefile.archive_list": "/archive", "casefile.archive_case": f"/archive/{case_id}",
+            "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview",
+            **supervision_urls(web.run(lambda: user("clerk").agency_id))}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
