@@ -74,12 +74,13 @@ def seed_demo_with_cases(must_change: bool = True) -> list[tuple[str, str, str]]
     """Demo users and, on a fresh database, a handful of cases at every stage."""
     from flask import current_app
 
-    from .demo import seed_demo_cases
+    from .demo import seed_demo_cases, seed_demo_supervision
 
     users = seed_demo(must_change)
     if users:
         with current_app.test_request_context():
             seed_demo_cases()
+            users += seed_demo_supervision(must_change)
     return users
 
 
@@ -118,6 +119,19 @@ def register_cli(app: Flask) -> None:
         """Create an agency (行政机关)."""
         a = create_agency(code, name, reconsideration_body=reconsideration_body, court=court)
         click.echo(f"已创建机关 {a.code} {a.name}")
+
+    @app.cli.command("set-supervisor")
+    @click.argument("agency_code")
+    @click.argument("supervisor_code", required=False)
+    def set_supervisor_cmd(agency_code, supervisor_code):
+        """Set the agency's supervising office (政府信息公开工作主管部门); without SUPERVISOR_CODE, remove it."""
+        from .services.agency import set_supervisor
+        a = _service(set_supervisor, agency_code, supervisor_code)
+        if a.supervisor_id:
+            sup = db.session.get(Agency, a.supervisor_id)
+            click.echo(f"{a.code} {a.name} 的公开主管部门：{sup.code} {sup.name}")
+        else:
+            click.echo(f"{a.code} {a.name} 没有公开主管部门")
 
     @app.cli.command("create-user")
     @click.argument("agency_code")

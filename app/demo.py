@@ -117,3 +117,58 @@ def seed_demo_online() -> None:
                       "contact_phone": "0000-87654321", "contact_address": "示范市东风路1号",
                       "description": "东风路拓宽工程征收范围图及征收决定", "doc_number": "",
                       "requested_form": "paper", "requested_route": "post"}, [], "127.0.0.1")
+
+
+# The supervising office (issue 16 item 4): the city government's office supervises itself, the demo
+# bureau and a second department whose cases are late, so that its overview has something to show.
+SUPERVISOR = ("SZF", "示范市人民政府办公室")
+SECOND = ("SJY", "示范市教育局")
+SUPERVISION_USERS = [  # (agency code, username, name, roles)
+    ("SZF", "supervisor", "吴主管", ["supervisor"]),
+    ("SJY", "jy_clerk", "郑登记", ["clerk"]),
+    ("SJY", "jy_handler", "冯承办", ["handler"]),
+]
+
+
+def seed_demo_supervision(must_change: bool = True) -> list[tuple[str, str, str]]:
+    from .domain.workflow import ROLES
+    from .services.agency import create_agency, set_supervisor
+    from .services.clocks import clock_bounds
+    from .services.views import new_user
+
+    # Their public guides are not filled in: no online form on the demo's public pages.
+    made = {code: create_agency(code, name, online_enabled=False) for code, name in (SUPERVISOR, SECOND)}
+    out = []
+    for code, username, name, roles in SUPERVISION_USERS:
+        new_user(made[code].id, username, name, "ogidesk-demo", roles, seed=True, must_change=must_change)
+        out.append((username, f"{name}，{made[code].name}", "、".join(ROLES[r] for r in roles)))
+    for code in ("SZF", "DEMO", "SJY"):
+        set_supervisor(code, "SZF")
+
+    cal, t = load_calendar(), today()
+    clerk, handler = _user("jy_clerk"), _user("jy_handler")
+
+    def arrival(days_ago: int) -> date:
+        return cal.next_workday(t - timedelta(days=days_ago))
+
+    bound = clock_bounds(t)
+    # Received so that 20 working days end within the next three: 即将到期.
+    soon = next((arrival(n) for n in range(20, 40) if t <= cal.add_working_days(arrival(n), 20).due < bound),
+                arrival(26))
+    plan = [(arrival(45), "本市2025年义务教育阶段学校划片方案", None), (arrival(38), "2025年度民办学校年检结果", None),
+            (soon, "本区新建学校选址论证报告", None), (arrival(12), "2026年教育经费执行情况", arrival(10)),
+            (arrival(3), "示范中学校园改造工程招标文件", None)]
+    for i, (on, desc, cohandle_on) in enumerate(plan):
+        if on > t:
+            continue
+        c = S.register_case(clerk, {
+            "channel": "in_person", "arrived_on": on.isoformat(), "applicant_type": "natural",
+            "applicant_name": ["孙一", "周二", "吴三", "郑四", "王五"][i], "id_type": "resident_id",
+            "id_number": _rid(f"11010519800115{i + 1:03d}"), "contact_phone": f"1390000{i:04d}",
+            "contact_address": "示范市学府路8号", "description": desc, "doc_number": "",
+            "requested_form": "paper", "requested_route": "post", "handler_id": handler.id})
+        S.perform(c.id, handler, "start")
+        if cohandle_on is not None and cohandle_on >= on:
+            S.perform(c.id, handler, "cohandle", {"party": "示范市财政局", "matter": "提供2026年教育经费拨付明细",
+                                                  "sent_on": cohandle_on.isoformat()})
+    return out

@@ -46,7 +46,7 @@ def endpoint_table() -> list[str]:
             if ep.roles >= set(ROLES):
                 roles = "任一角色"
             elif ep.roles == AGENCY_ROLES:
-                roles = "机关的任一角色（不含系统管理员）"
+                roles = "机关的任一角色（不含系统管理员、公开主管部门）"
             else:
                 roles = "、".join(ROLES[r] for r in sorted(ep.roles))
         else:

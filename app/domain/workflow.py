@@ -18,13 +18,18 @@ ROLES = {
     "head": "负责人",
     "archivist": "档案员",
     "admin": "管理员",
+    # The supervising office (政府信息公开工作主管部门, Art. 3): a user of the supervising agency who
+    # sees the clock counts and annual reports of the agencies it supervises. Not an agency role:
+    # it opens no case, letter or file, not even of its own agency (staff who handle cases hold both).
+    "supervisor": "公开主管部门",
     # The platform's administrator: owns national data (the work calendar). Not an agency role:
     # an agency administrator cannot grant it (only the deployment's CLI can).
     "sysadmin": "系统管理员",
 }
 PLATFORM_ROLES = frozenset({"sysadmin"})
-# Roles that work on an agency's cases; a platform role sees no agency's case data.
-AGENCY_ROLES = frozenset(ROLES) - PLATFORM_ROLES
+SUPERVISION_ROLES = frozenset({"supervisor"})
+# Roles that work on an agency's cases; a platform or supervision role sees no agency's case data.
+AGENCY_ROLES = frozenset(ROLES) - PLATFORM_ROLES - SUPERVISION_ROLES
 
 STATES = {
     "registered": "已登记",

@@ -38,6 +38,9 @@ class Agency(db.Model):
     # fields in applicant.online.GUIDE_FIELDS) and whether the online form takes requests.
     guide_json: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     online_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # The agency whose 公开主管部门 users oversee this one (issue 16: the district's 政府办 supervises
+    # its departments and may supervise itself); set by the operator (flask set-supervisor).
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
 
     users: Mapped[list[User]] = relationship(back_populates="agency")
 

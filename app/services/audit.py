@@ -40,6 +40,7 @@ SECURITY_ACTIONS: dict[str, tuple[str, str]] = {
     "contacts_changed": ("account", "修改联系方式"),
     "roles_changed": ("roles", "变更角色"),
     "agency_settings_changed": ("settings", "修改机关设置"),
+    "agency_supervisor_changed": ("settings", "设置公开主管部门"),
     "template_changed": ("templates", "修改文书模板"),
     "ledger_export": ("exports", "导出台账"),
     "annual_export": ("exports", "导出年度报表"),

@@ -41,6 +41,8 @@ def due_text(case) -> str:
 @roles_required()
 def queue():
     if not current_user.has_role(*AGENCY_ROLES):
+        if current_user.has_role("supervisor"):
+            return redirect(url_for("supervision.overview"))  # the supervising office has no case queue
         return redirect(url_for("admin.calendar"))  # the system administrator works on national data only
     per = 50  # a screenful; the rest are further down the queue by due date
     page = max(1, request.args.get("page", 1, type=int) or 1)

@@ -105,7 +105,7 @@ def test_tables_name_exactly_the_expected_actions_states_and_roles():
     assert set(ACTIONS) == set(EXPECTED)
     assert set(STATES) == {"registered", "correction", "handling", "review", "signoff", "signed", "replied",
                            "delivered", "closed", "archived"}
-    assert set(ROLES) == {"clerk", "handler", "legal", "head", "archivist", "admin", "sysadmin"}
+    assert set(ROLES) == {"clerk", "handler", "legal", "head", "archivist", "admin", "supervisor", "sysadmin"}
     for a in ACTIONS.values():
         assert a.target is None or a.target in STATES
         assert a.sources <= set(STATES) and a.roles <= set(ROLES)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from app.domain.workflow import ACTIONS, AGENCY_ROLES, allowed
+from app.cli import DEMO_PASSWORD, create_user
 from app.letters.catalogue import TEMPLATES_DIR
 from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, register
 from tests.conftest import user
 
-UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile")
+UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile",
+                 "supervision")
 PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
@@ -32,6 +34,12 @@ PAGE_ROLES = {
     "online.guide_settings": {"admin"},
     # 删除处理: the handler marks, legal review, the head and the archivist read (issue 14).
     "redaction.workspace": {"handler", "legal", "head", "archivist"},
+    # The supervising office (issue 16 item 4); which agencies it may open: test_supervision_routes_… below.
+    "supervision.overview": {"supervisor"},
+    "supervision.cases": {"supervisor"},
+    "supervision.annual_report": {"supervisor"},
+    "supervision.annual_xlsx": {"supervisor"},
+    "supervision.agency_report": {"supervisor"},
     "letters.notice_preview": {"handler", "legal", "head", "clerk"},
     # Agency settings and letter wording: the administrator's (issue 15 item 3: the editor's preview).
     "letters.agency_settings": {"admin"},
@@ -96,7 +104,8 @@ def test_page_access_by_role(web, username):
             "letters.template_edit": "/admin/letter-templates/receipt",
             "letters.template_preview": "/admin/letter-templates/receipt/preview",
             "casefile.archive_list": "/archive", "casefile.archive_case": f"/archive/{case_id}",
-            "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview"}
+            "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview",
+            **supervision_urls(web.run(lambda: user("clerk").agency_id))}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
     for endpoint, need in PAGE_ROLES.items():
@@ -114,6 +123,74 @@ def test_page_access_by_role(web, username):
             assert r.location == REDIRECTS[endpoint]
     # Logged in, the login page sends the user to the work queue.
     assert web.client.get("/login").location == "/"
+
+
+def supervision_urls(agency_id: int) -> dict[str, str]:
+    return {"supervision.overview": "/supervision",
+            "supervision.cases": f"/supervision/agencies/{agency_id}/cases?status=open",
+            "supervision.annual_report": "/supervision/annual-report?year=2025",
+            "supervision.annual_xlsx": "/supervision/annual-report/export.xlsx?year=2026",
+            "supervision.agency_report": f"/supervision/agencies/{agency_id}/annual-report?year=2025"}
+
+
+SUPERVISED_ROUTES = ("supervision.cases", "supervision.agency_report")
+
+
+def three_agencies() -> dict:
+    """SUP supervises itself and DEMO; THIRD is unrelated (its own supervisor). Each has one user per
+    agency role and a 公开主管部门 user; SUP also has one who handles cases as well."""
+    from app.services.agency import set_supervisor
+    sup, sup_users = other_agency("SUP")
+    third, third_users = other_agency("THIRD")
+    create_user(sup, "sup_supervisor", "吴主管", DEMO_PASSWORD, ["supervisor"])
+    create_user(sup, "sup_both", "郑兼办", DEMO_PASSWORD, ["supervisor", "handler"])
+    create_user(third, "third_supervisor", "钱主管", DEMO_PASSWORD, ["supervisor"])
+    for code, by in (("SUP", "SUP"), ("DEMO", "SUP"), ("THIRD", "THIRD")):
+        set_supervisor(code, by)
+    make_case = lambda clerk: register(clerk=clerk).id  # noqa: E731
+    return {"agencies": {"SUP": sup.id, "DEMO": user("clerk").agency_id, "THIRD": third.id},
+            "cases": {"SUP": make_case(sup_users["clerk"]), "DEMO": make_case(user("clerk")),
+                      "THIRD": make_case(third_users["clerk"])},
+            "users": {"SUP": [u.username for u in sup_users.values()] + ["sup_supervisor", "sup_both"],
+                      "DEMO": list(DEMO_USERNAMES),
+                      "THIRD": [u.username for u in third_users.values()] + ["third_supervisor"]}}
+
+
+def test_supervision_routes_for_every_role_of_three_agencies(web):
+    """Only a 公开主管部门 user opens these pages, and only for the agencies its agency supervises
+    (others: 404, as a foreign case); the role opens no case, of its own agency or another."""
+    setup = web.run(three_agencies)
+    supervises = {"SUP": {"SUP", "DEMO"}, "DEMO": set(), "THIRD": {"THIRD"}}
+    checked = 0
+    for home, usernames in setup["users"].items():
+        for username in usernames:
+            roles = web.run(lambda: set(user(username).roles))
+            web.as_user(username)
+            for target, agency_id in setup["agencies"].items():
+                for endpoint, url in supervision_urls(agency_id).items():
+                    if "supervisor" not in roles:
+                        expected = 403
+                    elif endpoint in SUPERVISED_ROUTES:
+                        expected = 200 if target in supervises[home] else 404
+                    else:
+                        expected = 200 if endpoint != "supervision.annual_xlsx" or supervises[home] else 400
+                    r = web.client.get(url)
+                    assert r.status_code == expected, (username, endpoint, target, r.status_code)
+                    checked += 1
+                # The existing case routes: an agency role of the case's own agency only.
+                case_id = setup["cases"][target]
+                if not roles & AGENCY:
+                    expected = 403
+                else:
+                    expected = 200 if target == home else 404
+                assert web.client.get(f"/cases/{case_id}").status_code == expected, (username, target)
+                if expected != 200:  # nothing of a foreign case opens, whatever the route's own roles
+                    for url in (f"/cases/{case_id}/redaction", f"/cases/{case_id}/remedies",
+                                f"/cases/{case_id}/action/start"):
+                        assert web.client.get(url).status_code in (403, 404), (username, url)
+            if roles == {"supervisor"}:
+                assert web.client.get("/").location == "/supervision"  # no work queue of cases
+    assert checked > 300
 
 
 @pytest.mark.parametrize("stage", STAGES)
