@@ -111,6 +111,7 @@ class Case(db.Model):
     closed_on: Mapped[date | None]
     imported: Mapped[bool] = mapped_column(default=False)  # historical case from an Excel ledger
     original_number: Mapped[str] = mapped_column(String(100), default="")  # 原编号 in the old ledger
+    reply_number: Mapped[str] = mapped_column(String(100), default="")  # 答复文号 in the old ledger (searched)
     import_key: Mapped[str | None] = mapped_column(String(120))  # identity of the ledger row (importer)
     needs_triage: Mapped[bool] = mapped_column(default=False)  # imported open case not yet triaged
     # Tokens of the searched fields and the letters' 文号, kept by services.search on every flush.

@@ -269,7 +269,7 @@ def refresh_case_hints(actor: User, case_id: int) -> dict:
 # ---------------------------------------------------------------- historical ledger import
 
 IMPORT_FIELDS = ("applicant_name", "applicant_type", "channel", "received_on", "description", "doc_number",
-                 "handler_id", "closed_on", "outcome_code", "original_number")
+                 "handler_id", "closed_on", "outcome_code", "original_number", "reply_number")
 
 
 def finished_state(outcome_code: str) -> str:
