@@ -246,6 +246,7 @@ def generate(app, n_cases: int, seed: int = 2026, row_hook=None) -> dict:
                     "archive_number": "", "retention": "",
                     # The search tokens the flush hook would set (COPY and executemany bypass it).
                     "search_tokens": index_tokens(name, description, f"DEMO-{y}-{seqs[y]:04d}", doc),
+                    "search_text": "\x1f".join(t for t in (name, description, f"DEMO-{y}-{seqs[y]:04d}", doc) if t),
                 })
                 if row_hook:
                     row_hook(rows[-1])

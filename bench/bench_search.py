@@ -209,7 +209,7 @@ def plans(app, head) -> list[str]:
     from app.models import Case
     from app.reports import ledger
     out = []
-    for term in ("王伟", "旧城改造", "不存在的词语"):
+    for term in ("王伟", "旧城改造", "不存在的词语", "045130", "+86 149 1070 5562"):
         f = ledger.parse_filters(head.agency_id, {"q": term})
         count = select(func.count()).select_from(select(Case.id).where(f.where()).limit(ledger.SEARCH_COUNT_CAP + 1).subquery())
         page = ledger._rows_query(f).limit(f.per_page)

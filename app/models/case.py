@@ -118,6 +118,9 @@ class Case(db.Model):
     # Deferred: only searches and the flush hook use it (loading the array with every case cost a
     # head's queue page a third of its CPU).
     search_tokens: Mapped[list[str] | None] = mapped_column(SearchTokens(), deferred=True)
+    # The same texts as they are, joined by a separator no search term holds: the exact check on
+    # the candidates reads this one column instead of nine and the letter table (same hook).
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     # Intake hints: normalised applicant keys (indexed) and the hints computed at intake.
     applicant_key: Mapped[str] = mapped_column(String(200), default="")

@@ -13,7 +13,7 @@ from app.models import Case, Letter, User
 from app.reports import ledger
 from app.reports.importer import COLUMNS, import_ledger
 from app.services import cases as S
-from app.services.search import case_tokens
+from app.services.search import SEPARATOR, case_tokens
 from tests.conftest import user
 from tests.factories import build_case, other_agency, register, reload
 from tests.reports.test_import import xlsx
@@ -142,7 +142,8 @@ def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
     """Downgrade below 0020 and up again: the backfill gives every case the tokens the services give."""
     from flask_migrate import downgrade, upgrade
     build_case("replied", applicant_name="孙立", description="学校布局规划")
-    expected = {c.id: case_tokens(c) for c in db.session.scalars(db.select(Case))}
+    expected = {c.id: (case_tokens(c), c.search_text) for c in db.session.scalars(db.select(Case))}
+    assert all(text for _, text in expected.values())
     db.session.remove()
     downgrade(revision="0018")
     with db.engine.connect() as conn:
@@ -150,7 +151,7 @@ def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
             list(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_name = 'case'")).scalars())
     assert "search_tokens" not in cols
     upgrade()
-    got = {c.id: c.search_tokens for c in db.session.scalars(db.select(Case))}
+    got = {c.id: (c.search_tokens, c.search_text) for c in db.session.scalars(db.select(Case))}
     assert got == expected
     assert found("孙立") and found("旧城改造") == nums(cases, "wangwei")
 
@@ -251,6 +252,7 @@ def test_the_doc_number_of_every_issued_letter(app, ctx):
         assert found(number) == {case_number}, key
         assert found(number.replace("〔", "(").replace("〕", ")")) == set(), key  # exact, not loose
     assert reload(noticed.id).search_tokens == case_tokens(reload(noticed.id))
+    assert all(number in reload(noticed.id).search_text.split(SEPARATOR) for _, number, _ in issued[1:3])
 
 
 def test_the_reply_number_of_an_imported_ledger_row(app):
