@@ -4,17 +4,17 @@ A case's searched texts are its applicant's name, the description of the request
 文号 of the document asked for, the number it had in an imported ledger (原编号) and the 答复文号
 that ledger recorded, the ID numbers of the applicant and the agent, the phone (as digits:
 Case.phone_key) and the 文号 of its issued letters (答复书 and every numbered notice): whatever
-number an applicant quotes. Their tokens (app.domain.search) are stored on the case and kept current by a
-flush hook: whatever writes those fields through the session (intake, import, re-import, a letter
-issued with a 文号, any later edit) gets its tokens recomputed in the same transaction.
+number an applicant quotes. Their tokens (app.domain.search) are stored on the case and kept
+current by a flush hook: whatever writes those fields through the session (intake, import,
+re-import, a letter issued with a 文号, any later edit) gets its tokens recomputed in the same
+transaction.
 
 A search is the index (every token of the term; PostgreSQL GIN over text[], SQLite FTS5) ANDed
 with the exact substring check, which runs on the candidates only, on Case.search_text: the same
-texts joined by a separator (SEPARATOR, a control character no term may hold: a match never spans
-two texts), kept by the same hook. Latin letters match regardless
-of case (ASCII only, as SQLite's LIKE), on both databases: an ID number typed with x finds its X.
-A term typed as a phone number with separators (138-1234-5678, +86 138 1234 5678) also finds the
-phone by its digits.
+texts joined by SEPARATOR (a control character no term may hold, so a match never spans two
+texts), kept by the same hook. Latin letters match regardless of case (ASCII only, as SQLite's
+LIKE), on both databases: an ID number typed with x finds its X. A term typed as a phone number
+with separators (138-1234-5678, +86 138 1234 5678) also finds the phone by its digits.
 """
 from __future__ import annotations
 
