@@ -2,8 +2,8 @@
 答复文号 of an imported ledger (a new column, from the import events) join the search tokens,
 recomputed for every case; the searched texts joined in one column for the exact check
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 import json
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.domain.search import index_tokens
 
-revision = '0027'
-down_revision = '0026'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
