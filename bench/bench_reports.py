@@ -153,8 +153,10 @@ def bulk_insert(table, rows: list[dict]) -> None:
             copy.write_row(tuple(r.get(c.name, defaults[c.name]) for c in cols))
 
 
-def generate(app, n_cases: int, seed: int = 2026) -> dict:
-    """Bulk-insert n_cases over ten years with Core executemany; returns a few facts about the data."""
+def generate(app, n_cases: int, seed: int = 2026, row_hook=None) -> dict:
+    """Bulk-insert n_cases over ten years with Core executemany; returns a few facts about the data.
+    ``row_hook(row)``, if given, may change each case's row before it is inserted (bench_search
+    gives the applicants ID numbers and phones)."""
     from app.cli import seed_demo
     from app.extensions import db
     from app.models import Agency, Case, Remedy, Sequence, User
@@ -244,7 +246,10 @@ def generate(app, n_cases: int, seed: int = 2026) -> dict:
                     "archive_number": "", "retention": "",
                     # The search tokens the flush hook would set (COPY and executemany bypass it).
                     "search_tokens": index_tokens(name, description, f"DEMO-{y}-{seqs[y]:04d}", doc),
+                    "search_text": "\x1f".join(t for t in (name, description, f"DEMO-{y}-{seqs[y]:04d}", doc) if t),
                 })
+                if row_hook:
+                    row_hook(rows[-1])
                 if len(rows) >= batch:
                     bulk_insert(Case.__table__, rows)
                     inserted += len(rows)

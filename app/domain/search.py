@@ -24,6 +24,7 @@ letter or digit at all ("〔") yields no tokens: the caller must check every cas
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable
 
 WORD_MARK = "="  # prefix of a whole-word token; never part of a gram (grams are letters and digits)
@@ -93,3 +94,26 @@ def tokens_decide(term: str) -> bool:
     m = _RUN.fullmatch(_lower_ascii(term))
     return m is not None and len(term) <= (MAX_GRAM if m.group(1) else 2)
 
+
+
+# A term typed as a phone number: digits with the separators people write between them.
+_PHONE_TERM = re.compile(r"\+?[0-9(][0-9 ()\-.]*")
+MIN_PHONE_DIGITS = 4
+
+
+def phone_digits(term: str) -> str | None:
+    """The digits a term typed as (part of) a phone number stands for, as Case.phone_key holds
+    them (intake.phone_key: digits only, no +86): "138-1234-5678", "+86 138 1234 5678" and
+    "１３８１２３４５６７８" are all 13812345678. None when the term is not typed that way, or
+    is already those digits (a plain digit term finds the phone as it is)."""
+    t = unicodedata.normalize("NFKC", term or "").strip()
+    if not _PHONE_TERM.fullmatch(t):
+        return None
+    digits = "".join(c for c in t if c.isdigit())
+    if t.startswith("+86"):
+        digits = digits[2:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits if len(digits) >= MIN_PHONE_DIGITS and digits != term else None

@@ -111,12 +111,16 @@ class Case(db.Model):
     closed_on: Mapped[date | None]
     imported: Mapped[bool] = mapped_column(default=False)  # historical case from an Excel ledger
     original_number: Mapped[str] = mapped_column(String(100), default="")  # 原编号 in the old ledger
+    reply_number: Mapped[str] = mapped_column(String(100), default="")  # 答复文号 in the old ledger (searched)
     import_key: Mapped[str | None] = mapped_column(String(120))  # identity of the ledger row (importer)
     needs_triage: Mapped[bool] = mapped_column(default=False)  # imported open case not yet triaged
     # Tokens of the searched fields and the letters' 文号, kept by services.search on every flush.
     # Deferred: only searches and the flush hook use it (loading the array with every case cost a
     # head's queue page a third of its CPU).
     search_tokens: Mapped[list[str] | None] = mapped_column(SearchTokens(), deferred=True)
+    # The same texts as they are, joined by a separator no search term holds: the exact check on
+    # the candidates reads this one column instead of nine and the letter table (same hook).
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     # Intake hints: normalised applicant keys (indexed) and the hints computed at intake.
     applicant_key: Mapped[str] = mapped_column(String(200), default="")

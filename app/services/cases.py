@@ -269,7 +269,7 @@ def refresh_case_hints(actor: User, case_id: int) -> dict:
 # ---------------------------------------------------------------- historical ledger import
 
 IMPORT_FIELDS = ("applicant_name", "applicant_type", "channel", "received_on", "description", "doc_number",
-                 "handler_id", "closed_on", "outcome_code", "original_number")
+                 "handler_id", "closed_on", "outcome_code", "original_number", "reply_number")
 
 
 def finished_state(outcome_code: str) -> str:
@@ -311,7 +311,7 @@ def register_imported_cases(actor: User, rows: list[Mapping[str, Any]], today: d
     (a few statements per batch; the cases are never in the session, so memory stays bounded).
     ``on_batch(written)`` is called after each batch. Returns (id, number) of each case."""
     from .numbering import next_numbers
-    from .search import new_case_tokens
+    from .search import set_new_case_search
 
     per_year = Counter(r["received_on"].year for r in rows)
     nxt = {y: next_numbers(actor.agency_id, "case", y, n) for y, n in sorted(per_year.items())}
@@ -328,7 +328,7 @@ def register_imported_cases(actor: User, rows: list[Mapping[str, Any]], today: d
                         # Every row sets the same columns: the batch is then one multi-row INSERT.
                         reply_due=None, paused_until=None, due_provisional=False, calendar_version="")
             _apply_ledger_row(case, row, today)
-            case.search_tokens = new_case_tokens(case)  # no flush runs the search hook for these rows
+            set_new_case_search(case)  # no flush runs the search hook for these rows
             cases.append(case)
         # Core executemany (the ORM inserts a row at a time where it must read each new id back):
         # the cases' columns as computed, then their ids by the import key, then the events.

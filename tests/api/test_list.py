@@ -40,6 +40,27 @@ def test_list_filters(api, openapi_doc):
     assert q(state="delivered") == []
 
 
+def test_q_finds_id_numbers_phones_and_letter_numbers(api, app):
+    """The number an applicant quotes: ID number (whole, last 6, x for X), phone however typed,
+    the 文号 of an issued reply. The list shows no ID number."""
+    from app.extensions import db
+    from app.models import Letter
+    from tests.api.support import in_app
+    from tests.factories import build_case
+    chen = api.register(applicant_name="陈静", id_number="44030519850612004X", contact_phone="138-2468-1357")["id"]
+
+    def replied_case():
+        c = build_case("replied", applicant_name="孙立")
+        return c.id, db.session.scalar(db.select(Letter.number).where(Letter.case_id == c.id,
+                                                                      Letter.key.like("reply_%")))
+    replied, number = in_app(app, replied_case)
+    q = lambda term: _ids(api.get("/cases", "head", query={"q": term}))  # noqa: E731
+    assert q("44030519850612004x") == q("12004x") == q("+86 138 2468 1357") == q("13824681357") == [chen]
+    assert q(number) == [replied] and q("138-2468-1358") == []
+    body = api.get("/cases", "head", query={"q": "12004X"}).get_json()
+    assert "44030519850612004X" not in str(body) and "12004X" not in str(body["items"])
+
+
 def test_bad_filters_are_400_with_the_field(api):
     api.register()
     for query, field in [

@@ -4,7 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.domain.search import WORD_MARK, index_tokens, query_tokens, tokens_decide
+from app.domain.intake import phone_key
+from app.domain.search import WORD_MARK, index_tokens, phone_digits, query_tokens, tokens_decide
 
 
 def test_cjk_text_is_indexed_by_unigrams_and_bigrams():
@@ -75,3 +76,25 @@ def test_a_deciding_term_is_held_exactly_when_it_is_contained(text, term):
     if tokens_decide(term):
         contained = term.lower() in text.lower()
         assert contained == (set(query_tokens(term)) <= set(index_tokens(text)))
+
+
+def test_a_term_typed_as_a_phone_stands_for_its_digits():
+    for typed in ("138-1234-5678", "138 1234 5678", "+86 138 1234 5678", "+8613812345678", "8613812345678",
+                  "0086 138-1234-5678", "１３８１２３４５６７８", "(138) 1234.5678"):
+        assert phone_digits(typed) == "13812345678", typed
+    assert phone_digits("0755-8888 1234") == "075588881234"
+    assert phone_digits("1234-5678") == "12345678"  # a part of a phone: its digits
+    # Already the digits, too short, or not a phone at all: nothing more to search for.
+    assert [phone_digits(t) for t in ("13812345678", "12-3", "王伟", "DEMO-2026", "〔2024〕12号", "")] == [None] * 6
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789")), min_size=11, max_size=11), st.data())
+def test_any_typing_of_a_stored_phone_finds_its_key(digits, data):
+    """However the office typed the phone and the user types it, the user's digits are in the key."""
+    def typed(d: str) -> str:
+        return data.draw(st.sampled_from((d, f"{d[:3]}-{d[3:7]}-{d[7:]}", f"{d[:3]} {d[3:7]} {d[7:]}",
+                                          f"+86 {d}", f"+86-{d[:3]}-{d[3:]}")))
+    key = phone_key(typed(digits))
+    assert key == digits
+    assert (phone_digits(typed(digits)) or digits) in key

@@ -13,7 +13,7 @@ from app.models import Case, Letter, User
 from app.reports import ledger
 from app.reports.importer import COLUMNS, import_ledger
 from app.services import cases as S
-from app.services.search import case_tokens
+from app.services.search import SEPARATOR, case_tokens
 from tests.conftest import user
 from tests.factories import build_case, other_agency, register, reload
 from tests.reports.test_import import xlsx
@@ -142,7 +142,8 @@ def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
     """Downgrade below 0020 and up again: the backfill gives every case the tokens the services give."""
     from flask_migrate import downgrade, upgrade
     build_case("replied", applicant_name="孙立", description="学校布局规划")
-    expected = {c.id: case_tokens(c) for c in db.session.scalars(db.select(Case))}
+    expected = {c.id: (case_tokens(c), c.search_text) for c in db.session.scalars(db.select(Case))}
+    assert all(text for _, text in expected.values())
     db.session.remove()
     downgrade(revision="0018")
     with db.engine.connect() as conn:
@@ -150,7 +151,7 @@ def test_migration_backfills_the_tokens_of_existing_cases(app, cases):
             list(conn.execute(text("SELECT column_name FROM information_schema.columns WHERE table_name = 'case'")).scalars())
     assert "search_tokens" not in cols
     upgrade()
-    got = {c.id: c.search_tokens for c in db.session.scalars(db.select(Case))}
+    got = {c.id: (c.search_tokens, c.search_text) for c in db.session.scalars(db.select(Case))}
     assert got == expected
     assert found("孙立") and found("旧城改造") == nums(cases, "wangwei")
 
@@ -186,3 +187,86 @@ def test_many_matches_come_from_the_list_order_with_the_same_rows(cases, monkeyp
     monkeypatch.setattr(ledger, "DENSE_EVERY", 1)
     assert [page("伟", n) for n in (1, 2, 3)] == [(by_index[n], 1, True) for n in range(3)]
     assert page("伟", 4) == ([], 1, True)
+
+
+# ---------------------------------------------------------------- whatever number an applicant quotes
+
+ID_X = "44030519850612004X"  # a valid 居民身份证 number whose check character is X
+
+
+def rid(first17: str) -> str:
+    from app.domain.intake import resident_id_check_digit
+    return first17 + resident_id_check_digit(first17)
+
+
+@pytest.fixture
+def people(app, ctx):
+    return {
+        "chen": register(applicant_name="陈静", id_number=ID_X, contact_phone="138-2468-1357"),
+        "liu": register(applicant_name="刘洋", id_number=rid("32010219700101123"), contact_phone="+86 139 1111 2222",
+                        agent_name="赵律师", power_of_attorney="授权委托书一份", agent_id_number=rid("31010119800202456")),
+        "firm": register(applicant_type="business", applicant_name="示范置业有限公司", id_type="other",
+                         id_number="91440300MA5ABCDE1Q", contact_phone="0755 8888 1234"),
+    }
+
+
+def test_id_numbers_full_partial_and_with_a_lower_case_x(people):
+    chen, liu, firm = (people[k].number for k in ("chen", "liu", "firm"))
+    assert found(ID_X) == {chen}
+    assert found(ID_X.lower()) == {chen}  # typed with x, stored with X
+    assert found(ID_X[-6:]) == found(ID_X[-6:].lower()) == {chen}  # the last 6 characters
+    assert found(people["liu"].id_number) == found(people["liu"].id_number[-6:]) == {liu}
+    assert found(people["liu"].agent_id_number) == {liu}  # the agent's
+    assert found("91440300ma5abcde1q") == found("MA5ABCDE") == {firm}  # other ID documents too
+    assert found(ID_X[:-1] + "9") == set()
+
+
+def test_phones_however_they_are_typed(people):
+    chen, liu, firm = (people[k].number for k in ("chen", "liu", "firm"))
+    for typed in ("13824681357", "138-2468-1357", "138 2468 1357", "+86 138 2468 1357", "+8613824681357",
+                  "8613824681357", "0086-138-2468-1357", "2468-1357", "24681357", "１３８２４６８１３５７"):
+        assert found(typed) == {chen}, typed
+    assert found("13911112222") == found("139-1111-2222") == found("(139) 1111 2222") == {liu}
+    assert found("0755-88881234") == found("075588881234") == found("8888 1234") == {firm}
+    assert found("138-2468-1358") == set() and found("+86 139 1111 2223") == set()
+
+
+def test_the_doc_number_of_every_issued_letter(app, ctx):
+    """答复书, notices and a notice's re-issue: each numbered letter's 文号 finds its case."""
+    from app.services import letters as L
+    from app.services.time import today
+    from tests.factories import to_correction
+    replied = build_case("replied", applicant_name="孙立")
+    noticed = to_correction(register(applicant_name="钱多"))
+    ref = f"step-{reload(noticed.id).steps_of('correction')[0].id}"
+    L.issue_notice(noticed.id, user("handler"), ref, today())
+    L.reissue_notice(noticed.id, user("handler"), ref, today(), "更正补正事项")
+    extended = build_case("handling", applicant_name="孔明")
+    S.perform(extended.id, user("head"), "extend", {"days": 10, "reason": "需调取历史档案"})
+    L.issue_notice(extended.id, user("handler"), "extension", today())
+    issued = [(letter.key, letter.number, letter.case.number) for letter in db.session.scalars(
+        db.select(Letter).where(Letter.number.is_not(None)).order_by(Letter.id))]
+    assert [k for k, _, _ in issued] == ["reply_disclose", "correction_notice", "correction_notice",
+                                         "extension_notice"]
+    for key, number, case_number in issued:
+        assert found(number) == {case_number}, key
+        assert found(number.replace("〔", "(").replace("〕", ")")) == set(), key  # exact, not loose
+    assert reload(noticed.id).search_tokens == case_tokens(reload(noticed.id))
+    assert all(number in reload(noticed.id).search_text.split(SEPARATOR) for _, number, _ in issued[1:3])
+
+
+def test_the_reply_number_of_an_imported_ledger_row(app):
+    """The old ledger's 答复文号 is kept on the case (reply_number) and searched."""
+    row = ["周芷若", "自然人", "当面提交", date(2024, 3, 15), "2023年城市更新规划", "李承办", date(2024, 4, 2), "予以公开",
+           "示规复〔2024〕31号", "", "台-2024-18"]
+    row += [""] * (len(COLUMNS) - len(row))
+    with app.test_request_context():
+        first = import_ledger(user("admin"), xlsx([row]))
+        number = reload(first.case_ids[0]).number
+        assert reload(first.case_ids[0]).reply_number == "示规复〔2024〕31号"
+        assert found("示规复〔2024〕31号") == found("规复〔2024〕31") == {number}
+        changed = list(row)
+        changed[8] = "示规复〔2024〕32号"  # a corrected reply number alone is a change of the row
+        second = import_ledger(user("admin"), xlsx([changed]), on_existing="update")
+        assert [p.action for p in second.plan] == ["update"]
+        assert found("示规复〔2024〕32号") == {number} and found("示规复〔2024〕31号") == set()
