@@ -3,8 +3,8 @@
 Scratch databases: PostgreSQL ogidesk_bench_search (2,000,000 cases) and ogidesk_bench_search_200k,
 SQLite /tmp/ogidesk_bench_search.sqlite3 (200,000). Never `test`. The cases come from
 bench_reports.generate (same office, same names and 文号) with ID numbers and phones (``people``)
-and the letters of the replied cases (``add_letters``), inserted at migration 0027, so that
-migration 0028's recomputation of the search tokens is timed on real rows.
+and the letters of the replied cases (``add_letters``), inserted at migration 0028, so that
+migration 0029's recomputation of the search tokens is timed on real rows.
 
     .venv/bin/python bench/bench_search.py seed --db pg --cases 2000000     # build only (slow: run early)
     .venv/bin/python bench/bench_search.py run                                # measure all three, write the doc
@@ -30,10 +30,10 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGETS = {"pg2m": (os.environ.get("BENCH_SEARCH_PG2M", "ogidesk_bench_search"), 2_000_000),
            "pg200k": (os.environ.get("BENCH_SEARCH_PG200K", "ogidesk_bench_search_200k"), 200_000)}
 SQLITE_PATH = os.environ.get("BENCH_SEARCH_SQLITE", "/tmp/ogidesk_bench_search.sqlite3")
-# The seed runs at the revision before the last search migration (0028: ID numbers, phones and every
+# The seed runs at the revision before the last search migration (0029: ID numbers, phones and every
 # letter's 文号 join the tokens), whose recomputation of every case's tokens is then timed. (Seeding
 # at 0018, before the tokens, no longer works: seed_demo writes columns added since.)
-BEFORE = "0027"
+BEFORE = "0028"
 
 
 def pg_url(name: str) -> str:
@@ -123,7 +123,7 @@ def add_letters(app) -> int:
 
 def seed(url: str, n: int) -> dict:
     """Schema at BEFORE, n generated cases with their applicants' ID numbers and phones and their
-    letters (the letters' 文号 and the phones are not in the tokens until migration 0028)."""
+    letters (the letters' 文号 and the phones are not in the tokens until migration 0029)."""
     from flask_migrate import upgrade
     app = BR.make_app(url)
     with app.app_context():
@@ -249,7 +249,7 @@ def render(results: dict, iterations: int) -> str:
     lines.append("")
     for n in names:
         r = results[n]
-        extra = f"; migration 0028 (tokens of every case recomputed, index rebuilt) took {r['upgrade_s']:.0f} s" \
+        extra = f"; migration 0029 (tokens of every case recomputed, index rebuilt) took {r['upgrade_s']:.0f} s" \
             if r.get("upgrade_s") else ""
         lines.append(f"- {n}: {r['cases']:,} cases; load average (1/5/15 min) {r['load_before']} before, "
                      f"{r['load_after']} after{extra}.")
@@ -278,7 +278,7 @@ def main() -> None:
     s.add_argument("--no-upgrade", action="store_true", help="stay at 0018 (upgrade later, timed)")
     u = sub.add_parser("upgrade", help="upgrade a seeded database to head, timed (migration 0020's backfill)")
     u.add_argument("--db", choices=["pg2m", "pg200k", "sqlite"], required=True)
-    u.add_argument("--to", default="head", help="revision (default head); e.g. 0027, then head to time 0028 alone")
+    u.add_argument("--to", default="head", help="revision (default head); e.g. 0028, then head to time 0029 alone")
     r = sub.add_parser("run", help="measure the seeded databases (at head) and write docs/performance.md")
     r.add_argument("--only", nargs="*", choices=["pg200k", "pg2m", "sqlite"])
     r.add_argument("--iterations", type=int, default=40)

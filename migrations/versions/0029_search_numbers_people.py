@@ -2,8 +2,8 @@
 答复文号 of an imported ledger (a new column, from the import events) join the search tokens,
 recomputed for every case; the searched texts joined in one column for the exact check
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 import json
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from app.domain.search import index_tokens
 
-revision = '0028'
-down_revision = '0027'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
