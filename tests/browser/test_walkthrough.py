@@ -98,21 +98,22 @@ def browser():
 
 # `flask seed-demo` makes every demo user replace the published password at the first login.
 NEW_PASSWORD = "Browser-Desk-2026"
-_changed: set[str] = set()
+# Per server (each module's server has its own database): (base URL, username).
+_changed: set[tuple[str, str]] = set()
 
 
 def login(page, base, username):
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", NEW_PASSWORD if username in _changed else DEMO_PASSWORD)
+    page.fill("input[name=password]", NEW_PASSWORD if (base, username) in _changed else DEMO_PASSWORD)
     page.click("#submit")
-    if username not in _changed:
+    if (base, username) not in _changed:
         page.wait_for_url(f"{base}/account/password")
         page.fill("input[name=current_password]", DEMO_PASSWORD)
         page.fill("input[name=new_password]", NEW_PASSWORD)
         page.fill("input[name=confirm_password]", NEW_PASSWORD)
         page.click("#submit")
-        _changed.add(username)
+        _changed.add((base, username))
     page.wait_for_url(f"{base}/")
 
 
