@@ -1024,7 +1024,7 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         refresh_clock(case, today)
         data.update(reply_due=case.reply_due, calendar_version=case.calendar_version,
                     provisional=case.due_provisional)
-        record(case, actor, action, ACTIONS[action].label, from_state, target, data)
+        record(case, actor, action, ACTIONS[action].label, from_state, target, data, agency_id=actor.agency_id)
         _commit()
     except TransitionError as e:
         db.session.rollback()
