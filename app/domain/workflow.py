@@ -63,6 +63,9 @@ def _a(name: str, label: str, roles: str, sources: str, target: str | None) -> A
 
 ACTIONS: dict[str, Action] = {a.name: a for a in (
     _a("assign", "分派承办人", "clerk head", "registered correction handling", None),
+    # 分办: the receiving agency hands a registered request, before handling starts, to the agency
+    # that answers it (the case moves; docs/decisions.md).
+    _a("transfer", "分办至答复机关", "clerk head", "registered", None),
     _a("start", "开始办理", "handler", "registered", "handling"),
     _a("request_correction", "发出补正告知", "handler", "registered handling", "correction"),
     _a("receive_correction", "登记补正材料", "handler clerk", "correction", "handling"),

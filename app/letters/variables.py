@@ -37,6 +37,7 @@ GROUP_MEANINGS = {
     "agency": "本机关（机关设置中的名称、地址、电话、复议机关、法院）",
     "applicant": "申请人",
     "cohandler": "协办单位",
+    "answering": "分办后负责答复的机关",
     "competent": "有权更正的机关",
     "consulted_agency": "被征求意见的机关",
     "contact": "联系人",

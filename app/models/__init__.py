@@ -11,9 +11,11 @@ from .redaction import Redaction, Release, SourceDocument
 from .remedy import Remedy
 from .report import AnnualReportEntry
 from .schedule import Digest, ScheduledRun
+from .transfer import CaseTransfer
 
 __all__ = ["Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
            "CalendarChangeRequest", "Case", "CaseTally", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession", "Digest", "ScheduledRun", "OnlineRequest", "OnlineFile",
-           "CorrectionReply", "SmsCode", "Message", "SourceDocument", "Redaction", "Release", "AnnualReportEntry"]
+           "CorrectionReply", "SmsCode", "Message", "SourceDocument", "Redaction", "Release", "AnnualReportEntry",
+           "CaseTransfer"]

@@ -70,8 +70,9 @@ def _json(data: dict | None) -> str:
 
 
 def record(case: Case, actor: User | None, action: str, label: str, from_state: str | None,
-           to_state: str | None, data: dict | None = None) -> Event:
-    ev = Event(agency_id=case.agency_id, case_id=case.id, actor_id=actor.id if actor else None,
+           to_state: str | None, data: dict | None = None, agency_id: int | None = None) -> Event:
+    # agency_id: the acting agency where the step moved the case away (分办), else the case's.
+    ev = Event(agency_id=agency_id or case.agency_id, case_id=case.id, actor_id=actor.id if actor else None,
                action=action, label=label, from_state=from_state, to_state=to_state,
                data_json=_json(data))
     db.session.add(ev)

@@ -491,6 +491,41 @@ def _assign(x: Ctx):
     return {}, apply
 
 
+@handles("transfer")
+def _transfer(x: Ctx):
+    from ..models import CaseTransfer
+    from . import transfer as T
+
+    to = T.target(x.actor, x.p.integer("agency_id", "答复机关", required=True))
+    reason = x.p.text("reason", "分办理由", required=True, max_len=2000)
+    on = x.past_date("transferred_on", "分办日期", x.case.received_on, "收到申请日期")
+    case = x.case
+    # The sending agency's letter: its name, its 文号, its clerk as 联系人 (the case has no handler yet).
+    ctx = letters.case_context(case, {
+        "answering.name": to.name, "answering.address": to.address or None, "answering.phone": to.phone or None,
+        "transferred_on": on, "reason": reason})
+    ctx["contact"] = {"name": case.handler.name if case.handler else x.actor.name, "phone": case.agency.phone or None}
+    letters.check_letter(case, "transfer_notice", ctx, "分办")
+
+    def apply():
+        from_agency = case.agency
+        t = CaseTransfer(case_id=case.id, from_agency_id=case.agency_id, to_agency_id=to.id, transferred_on=on,
+                         reason=reason, by_id=x.actor.id, number=case.number)
+        db.session.add(t)
+        db.session.flush()
+        # Issued in the same step: a request never leaves without the applicant being told.
+        row = letters.issue_letter(case, x.actor, "transfer_notice", ctx, content_hash=letters.content_hash(ctx),
+                                   on=on, ref=f"transfer-{t.id}")
+        t.letter_id = row.id
+        # The case moves with its receipt date, clock, number and history; the answering agency assigns.
+        old_handler = case.handler.name if case.handler else None
+        case.agency_id, case.handler_id = to.id, None
+        case.agency = to
+        return {"transfer_id": t.id, "from_agency": from_agency.name, "to_agency": to.name, "to_agency_id": to.id,
+                "reason": reason, "transferred_on": on, "letter_number": row.number, "previous_handler": old_handler}
+    return {}, apply
+
+
 @handles("start")
 def _start(x: Ctx):
     def apply():
@@ -989,7 +1024,7 @@ def perform(case_id: int, actor: User, action: str, raw: Mapping[str, Any] | Non
         refresh_clock(case, today)
         data.update(reply_due=case.reply_due, calendar_version=case.calendar_version,
                     provisional=case.due_provisional)
-        record(case, actor, action, ACTIONS[action].label, from_state, target, data)
+        record(case, actor, action, ACTIONS[action].label, from_state, target, data, agency_id=actor.agency_id)
         _commit()
     except TransitionError as e:
         db.session.rollback()

@@ -338,6 +338,15 @@ def _declare() -> dict[str, Operation]:
             In("handler_id", "integer", "承办人", required=True, **ID, source="handlers",
               api_note="本机关在职承办人的用户 id"),
         )),
+        Operation("transfer", (
+            In("agency_id", "integer", "答复机关", required=True, **ID, source="agencies",
+              api_note="平台上另一机关的 id（不能是本机关）"),
+            In("reason", "text", "分办理由", required=True, max_len=2000, widget="textarea",
+              help="如：申请公开的信息由该机关制作或保存，由其负责答复"),
+            In("transferred_on", "date", "分办日期", default=TODAY, today=True,
+              help="答复期限仍自本机关收到申请之日起计算"),
+        ), intro="将本申请转交平台上的另一机关答复：案件连同办理记录移交该机关，收到申请日期和答复期限不变；"
+                 "同时出具《分办告知书》告知申请人。分办后本机关只保留分办记录和告知书。"),
         Operation("start", intro="确认开始办理本申请。尚未分派承办人的，由您承办。"),
         Operation("request_correction", (
             In("notice_date", "date", "告知日期", default=TODAY, today=True,

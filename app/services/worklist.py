@@ -95,6 +95,15 @@ def _head(actor: User, limit: int) -> list[Section]:
     ]
 
 
+def _transferred(actor: User, limit: int) -> Section:
+    """分办来的申请: requests another agency transferred here, until someone here is assigned."""
+    from .transfer import received_unassigned
+    rows, n = received_unassigned(actor, limit)
+    return Section("transferred", "分办来的申请", "其他机关分办给本机关答复的申请，答复期限自原机关收到申请之日起计算；请分派承办人。",
+                   [Item(c, f"由{t.from_agency.name}于{t.transferred_on.isoformat()}分办：{t.reason}", c.received_on,
+                         "actions") for c, t in rows], n)
+
+
 def _clerk(actor: User, limit: int) -> list[Section]:
     # A receipt (登记回执) not yet issued for a request still being handled.
     no_receipt = ~exists().where(Letter.case_id == Case.id, Letter.notice_ref == "receipt")
@@ -102,6 +111,11 @@ def _clerk(actor: User, limit: int) -> list[Section]:
                                         no_receipt).order_by(Case.received_on, Case.id), limit)
     return [Section("clerk-receipts", "待出具登记回执", "已登记、尚未出具登记回执的申请。",
                     [Item(c, "登记回执未出具", c.received_on, "letters") for c in rows], n)]
+
+
+def _transferred_section(actor: User, limit: int) -> list[Section]:
+    sec = _transferred(actor, limit)
+    return [sec] if sec.total else []  # most agencies never receive one: no empty section for them
 
 
 def _handler(actor: User, limit: int) -> list[Section]:
@@ -123,6 +137,8 @@ ROLE_SECTIONS = {"legal": _legal, "head": _head, "clerk": _clerk, "handler": _ha
 def my_work(actor: User, limit: int = SECTION_LIMIT) -> list[Section]:
     """The sections of the actor's roles, in the order of ROLE_SECTIONS."""
     out: list[Section] = []
+    if actor.has_role("clerk", "head"):  # either may assign the handler of a transferred request
+        out.extend(_transferred_section(actor, limit))
     for role, build in ROLE_SECTIONS.items():
         if actor.has_role(role):
             out.extend(build(actor, limit))

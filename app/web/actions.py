@@ -39,7 +39,7 @@ class Field:
     required: bool = False  # shown as required; the service enforces it
     hint: str = ""
     choices: Mapping[str, str] | None = None
-    source: str | None = None  # choices from the case: handlers | consult_steps | cohandle_steps
+    source: str | None = None  # choices from the case: handlers | agencies | consult_steps | cohandle_steps
     today: bool = False  # a date defaulting to today
     show_if: str = ""  # "field=v1,v2": shown only then (by JS; without JS always shown)
     number_range: tuple[int, int] | None = None
@@ -129,6 +129,9 @@ def choices_for(f: Field, case: Case | None, user: User):
     if f.source == "handlers":
         return choices([(u.id, f"{u.name}（{u.username}）") for u in agency_handlers(user)],
                        "请选择" if f.required else "暂不分派")
+    if f.source == "agencies":
+        from ..services.transfer import targets
+        return choices([(a.id, a.name) for a in targets(user)], "请选择")
     if f.source == "consult_steps":
         return _step_choices(case, tuple(CONSULT_KINDS.values()))
     if f.source == "cohandle_steps":

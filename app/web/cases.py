@@ -69,8 +69,9 @@ def search():
     except ServiceError as e:
         cases, total, error = [], 0, e.message
     page = int(raw.get("page", 1)) if str(raw.get("page", "1")).isdigit() else 1
+    from ..services.transfer import sent_matching
     return render_template("cases/search.html", cases=cases, total=total, error=error, args=raw,
-                           page=page, per_page=50)
+                           page=page, per_page=50, transferred=sent_matching(me(), raw.get("q", "")))
 
 
 # ---------------------------------------------------------------- intake
@@ -180,6 +181,12 @@ def action(case_id: int, name: str):
                     error = "提交未成功，请检查标出的内容。"
                 status = e.status
             else:
+                if case.agency_id != me().agency_id:
+                    # 分办: the case is now the answering agency's; the sender keeps the transfer record.
+                    from ..services.transfer import last_sent
+                    t = last_sent(me(), case.id)
+                    flash(f"已分办至{t.to_agency.name}，并已出具《分办告知书》（{t.letter.number_text}）", "success")
+                    return redirect(url_for("transfers.record", transfer_id=t.id))
                 flash(f"已办理：{act.label}。案件状态：{case.state_label}；答复期限：{due_text(case)}", "success")
                 return redirect(url_for("cases.detail", case_id=case.id))
         else:

@@ -20,6 +20,7 @@ VALID = {
     "fee_notice": lambda ctx: {"method": "per_request", "nth_in_month": 12},
     "fee_paid": lambda ctx: {"receipt_no": "FP-1"},
     "cohandle": lambda ctx: {"party": "征收办", "matter": "提供材料"},
+    "transfer": lambda ctx: {"agency_id": ctx["receiving_agency_id"], "reason": "由其他机关负责答复"},
     "cohandle_reply": lambda ctx: {"step_id": ctx["step_id"], "note": "已提供"},
     "extend": lambda ctx: {"days": 5, "reason": "情况复杂"},
     "request_extension": lambda ctx: {"days": 5, "reason": "情况复杂"},
@@ -36,7 +37,7 @@ VALID = {
 
 # Where each action can be taken from.
 STAGE = {
-    "assign": "registered", "start": "registered", "request_correction": "registered",
+    "assign": "registered", "transfer": "registered", "start": "registered", "request_correction": "registered",
     "receive_correction": "correction", "correction_lapsed": "correction", "consult": "registered",
     "consultation_reply": "consulting", "request_reasons": "registered", "reasons_reply": "reasons",
     "fee_notice": "handling", "fee_paid": "fee", "fee_lapsed": "fee", "cohandle": "registered",
@@ -49,10 +50,25 @@ STAGE = {
 CHAIN = ["registered", "drafted", "review", "signoff", "signed", "replied", "delivered", "archived"]
 
 
+def receiving_agency(app) -> int:
+    """Another agency on the platform that can receive a transferred request (分办)."""
+    from app.extensions import db
+    from app.models import Agency
+    from tests.factories import other_agency
+    with app.app_context():
+        try:
+            found = db.session.scalar(db.select(Agency.id).where(Agency.code == "RECV"))
+            return found if found is not None else other_agency("RECV")[0].id
+        finally:
+            db.session.remove()
+
+
 def build(api, stage: str) -> dict:
     """A fresh case in the stage; ctx holds the ids the valid bodies need."""
     cid = api.register()["id"]
     ctx = {"case_id": cid, "step_id": None}
+    if stage == "registered":
+        ctx["receiving_agency_id"] = receiving_agency(api.app)
     act = lambda action, who, **b: api.act(cid, action, who, **b)  # noqa: E731
     if stage == "correction":
         act("request_correction", "handler", notice_date="2026-11-04", items="请明确", period_end="2026-11-10")

@@ -18,6 +18,7 @@ PROCEDURAL = {  # handbook §4.3, procedural letters → key
     "依申请公开告知书（第三方）": "disclosure_notice_third_party",
     "征求意见书（共同制作机关）": "consult_agency", "协办函": "cohandle", "收费通知书": "fee_notice",
     "送达回证": "service_record",
+    "分办告知书": "transfer_notice",  # 分办 to the answering agency (issue 16 item 1)
 }
 
 

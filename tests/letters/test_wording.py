@@ -134,7 +134,7 @@ def test_letter_reads_as_an_official_would_write_it(key, variant, over, draft):
 
 def test_every_letter_type_has_variants():
     keys = {k for k, *_ in CASES}
-    assert keys == {letter.key for letter in all_letters()} and len(keys) == 27
+    assert keys == {letter.key for letter in all_letters()} and len(keys) == 28
     for letter in all_letters():
         assert sum(1 for k, *_ in CASES if k == letter.key) >= 3, letter.key
         for code in letter.outcomes:  # every outcome a letter serves is rendered

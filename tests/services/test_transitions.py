@@ -19,6 +19,7 @@ from tests.factories import (DISCLOSE_DRAFT, STAGES, act, actor_for, build_case,
 # Valid parameters for each action; ``prepare`` steps run first (they are not the step under test).
 PARAMS = {
     "assign": lambda: {"handler_id": user("handler2").id},
+    "transfer": lambda: {"agency_id": 1, "reason": "由其他机关负责答复"},  # the real agency: _prepare
     "start": dict,
     "request_correction": lambda: {"notice_date": "2026-11-04", "items": "请明确所需信息的文件名称"},
     "receive_correction": lambda: {"received_on": "2026-11-20", "note": "已补充文件名称"},
@@ -79,6 +80,9 @@ def _prepare(app, action: str, case) -> dict:
         act(case, "handler", "save_draft", DISCLOSE_DRAFT)
     elif action == "approve":
         params.update(draft_hash=case.current_draft.content_hash)
+    elif action == "transfer":
+        from tests.factories import other_agency
+        params.update(agency_id=other_agency("JY")[0].id)
     return params
 
 

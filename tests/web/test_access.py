@@ -11,7 +11,7 @@ from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, re
 from tests.conftest import user
 
 UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile",
-                 "supervision")
+                 "supervision", "transfers")
 PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
@@ -40,6 +40,8 @@ PAGE_ROLES = {
     "supervision.annual_report": {"supervisor"},
     "supervision.annual_xlsx": {"supervisor"},
     "supervision.agency_report": {"supervisor"},
+    # 分办 (issue 16 item 1): the sending agency's list of transferred requests.
+    "transfers.sent": AGENCY,
     "letters.notice_preview": {"handler", "legal", "head", "clerk"},
     # Agency settings and letter wording: the administrator's (issue 15 item 3: the editor's preview).
     "letters.agency_settings": {"admin"},
@@ -74,7 +76,10 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # file PDF in test_security_events.py and test_casefile_pdf.py; starting a batch and its job's
            # pages in test_jobs.py (test_batch_routes_roles, test_batch_routes_need_login_and_same_agency)
            "casefile.attachments", "casefile.download", "casefile.casefile_pdf", "casefile.batch_create",
-           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result"}
+           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result",
+           # One transfer record and its letter: every role of the sending, answering and an unrelated
+           # agency in tests/web/test_transfer.py
+           "transfers.record", "transfers.letter"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
@@ -105,6 +110,7 @@ def test_page_access_by_role(web, username):
             "letters.template_preview": "/admin/letter-templates/receipt/preview",
             "casefile.archive_list": "/archive", "casefile.archive_case": f"/archive/{case_id}",
             "casefile.batches": "/casefiles", "casefile.batch_preview": "/casefiles/preview",
+            "transfers.sent": "/transfers",
             **supervision_urls(web.run(lambda: user("clerk").agency_id))}
     roles = web.run(lambda: set(user(username).roles))
     web.as_user(username)
