@@ -11,7 +11,7 @@ from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, re
 from tests.conftest import user
 
 UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile",
-                 "supervision")
+                 "supervision", "requests")
 PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
@@ -74,7 +74,10 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            # file PDF in test_security_events.py and test_casefile_pdf.py; starting a batch and its job's
            # pages in test_jobs.py (test_batch_routes_roles, test_batch_routes_need_login_and_same_agency)
            "casefile.attachments", "casefile.download", "casefile.casefile_pdf", "casefile.batch_create",
-           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result"}
+           "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result",
+           # A cross-agency 协办函/征求意见 and its answer steps: every role of the asking, the target and a
+           # third agency in tests/web/test_agency_requests.py (test_request_routes_for_every_role_of_three_agencies)
+           "requests.detail", "requests.act"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
