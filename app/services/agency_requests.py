@@ -212,16 +212,23 @@ def issue_answer(actor: User, request_id: int, raw: Mapping[str, Any], version: 
     return _run(go)
 
 
+def _step_open():
+    """The asking step still waits: the asking agency may also have recorded its result by hand (an
+    answer on paper, a consultation lapsed and deemed consent); such a request leaves both queues."""
+    return AgencyRequest.from_step_id.in_(select(Step.id).where(Step.answered_on.is_(None), Step.result == ""))
+
+
 def incoming(actor: User, states: tuple[str, ...], limit: int) -> tuple[list[AgencyRequest], int]:
     q = (select(AgencyRequest).where(AgencyRequest.to_agency_id == actor.agency_id,
-                                     AgencyRequest.state.in_(states)).order_by(AgencyRequest.due_on, AgencyRequest.id))
+                                     AgencyRequest.state.in_(states), _step_open())
+         .order_by(AgencyRequest.due_on, AgencyRequest.id))
     total = db.session.scalar(select(db.func.count()).select_from(q.with_only_columns(AgencyRequest.id).subquery()))
     return list(db.session.scalars(q.limit(limit))), total or 0
 
 
 def outgoing_open(actor: User, limit: int) -> tuple[list[AgencyRequest], int]:
     q = (select(AgencyRequest).where(AgencyRequest.from_agency_id == actor.agency_id,
-                                     AgencyRequest.state != "answered")
+                                     AgencyRequest.state != "answered", _step_open())
          .order_by(AgencyRequest.due_on, AgencyRequest.id))
     total = db.session.scalar(select(db.func.count()).select_from(q.with_only_columns(AgencyRequest.id).subquery()))
     return list(db.session.scalars(q.limit(limit))), total or 0

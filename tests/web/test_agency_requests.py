@@ -204,3 +204,21 @@ def test_service_isolation(web):
         with pytest.raises(ServiceError, match="收到"):  # the asking agency cannot answer its own letter
             AR.save_answer(user("handler"), s["request"], {"answer_text": "x"})
     web.run(go)
+
+
+def test_a_step_answered_by_hand_leaves_both_queues(web):
+    """The asking agency records the 协办 reply itself (received on paper): the letter no longer waits."""
+    s = web.run(_asked)
+    web.run(lambda: act(db.session.get(Case, s["case"]), "handler", "cohandle_reply",
+                        {"step_id": s["step"], "note": "书面回复已收到", "answered_on": "2026-11-20"}))
+    for username, section in (("dep_handler", "handler-incoming-requests"), ("handler", "handler-outgoing-requests")):
+        web.as_user(username)
+        assert not _rows(web.get("/"), section, s["request"])
+
+    def issue_refused():
+        AR.save_answer(user("dep_handler"), s["request"], {"answer_text": "意见"})
+        AR.submit_answer(user("dep_handler"), s["request"])
+        AR.approve_answer(user("dep_legal"), s["request"], {})
+        with pytest.raises(ServiceError, match="无需再出具"):
+            AR.issue_answer(user("dep_handler"), s["request"], {})
+    web.run(issue_refused)
