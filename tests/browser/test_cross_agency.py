@@ -53,6 +53,9 @@ def test_cohandle_from_the_office_to_a_department_and_back(server, browser):
     page.click("text=SZF-2026-0002")
     page.wait_for_selector("#steps")
     case_url = page.url.split("#")[0]
+    page.click("#action-cohandle")
+    assert "示范市教育局" in page.locator("[name=to_agency_id]").inner_text()
+    shot(page, "cohandle-form")
     walkthrough.act(page, base, case_url, "cohandle", select={"to_agency_id": "示范市教育局"},
                     fill={"matter": "请就新建中小学校选址意见提供书面协办意见"})
     page.goto(case_url)
@@ -65,6 +68,7 @@ def test_cohandle_from_the_office_to_a_department_and_back(server, browser):
     login(page, base, "jy_handler")
     incoming = page.locator("#handler-incoming-requests tbody tr")
     assert incoming.count() == 1 and "示范市人民政府办公室" in incoming.inner_text()
+    shot(page, "incoming-queue")
     incoming.locator("a.request-link").click()
     page.wait_for_selector("#request-letter")
     assert "新建中小学校选址意见" in page.locator("#matter").inner_text()
