@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..extensions import db
-from ..models import Agency, AgencyRequest, Case, Event, Step, User
+from ..models import Agency, AgencyRequest, Case, Event, Letter, Step, User
 from .audit import _json, record
 from .base import commit_step
 from .clocks import refresh_clock
@@ -240,3 +240,11 @@ def for_step(step_id: int) -> AgencyRequest | None:
 
 def is_late(r: AgencyRequest, today: date | None = None) -> bool:
     return r.overdue(today or _today())
+
+
+def request_letter(r: AgencyRequest) -> Letter | None:
+    """The asking agency's 协办函/征求意见书 of this request as issued (the latest reissue), if it was:
+    the one document of the asking case the target may open."""
+    return db.session.scalar(select(Letter).where(Letter.case_id == r.from_case_id,
+                                                  Letter.notice_ref == f"step-{r.from_step_id}")
+                             .order_by(Letter.reissue_no.desc()).limit(1))

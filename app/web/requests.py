@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 
 from ..models.agency_request import REQUEST_STATES
-from ..services import agency_requests as AR
+from ..services import agency_requests as AR, integrity
 from ..services.errors import ServiceError
 from ..services.time import today as _today
 from .decorators import me, roles_required
+from .letters import pdf_response
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -26,7 +27,7 @@ def _page(request_id: int, status: int = 200, typed: dict | None = None, error: 
     except ServiceError:
         abort(404)
     return render_template("requests/detail.html", r=r, today=_today(), typed=typed or {}, error=error,
-                           error_field=error_field, states=REQUEST_STATES, answers=AR.CONSULTATION_ANSWERS,
+                           error_field=error_field, letter=AR.request_letter(r), states=REQUEST_STATES, answers=AR.CONSULTATION_ANSWERS,
                            target=r.to_agency_id == me().agency_id, events=AR.request_events(r)), status
 
 
@@ -34,6 +35,20 @@ def _page(request_id: int, status: int = 200, typed: dict | None = None, error: 
 @roles_required(*AR.VIEW_ROLES)
 def detail(request_id: int):
     return _page(request_id)
+
+
+@bp.route("/<int:request_id>/letter.pdf")
+@roles_required(*AR.VIEW_ROLES)
+def letter(request_id: int):
+    """The issued 协办函/征求意见书 itself (its stored, hash-checked PDF); none issued yet: 404."""
+    try:
+        r = AR.get_request(request_id, me())
+    except ServiceError:
+        abort(404)
+    row = AR.request_letter(r)
+    if row is None:
+        abort(404)
+    return pdf_response(integrity.letter_pdf(row, me()), "-".join(filter(None, (row.number, row.title))) + ".pdf")
 
 
 @bp.route("/<int:request_id>/<op>", methods=["POST"])

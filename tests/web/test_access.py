@@ -77,7 +77,7 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result",
            # A cross-agency 协办函/征求意见 and its answer steps: every role of the asking, the target and a
            # third agency in tests/web/test_agency_requests.py (test_request_routes_for_every_role_of_three_agencies)
-           "requests.detail", "requests.act"}
+           "requests.detail", "requests.act", "requests.letter"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).

@@ -222,3 +222,31 @@ def test_a_step_answered_by_hand_leaves_both_queues(web):
         with pytest.raises(ServiceError, match="无需再出具"):
             AR.issue_answer(user("dep_handler"), s["request"], {})
     web.run(issue_refused)
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdfium2 as pdfium
+    doc = pdfium.PdfDocument(data)
+    return "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+
+
+def test_the_issued_letter_opens_for_the_target_only(web):
+    """Before the asking agency issues its 协办函 the page shows its content; after, the PDF itself."""
+    s = web.run(_asked)
+    web.as_user("dep_handler")
+    assert web.client.get(f"/requests/{s['request']}/letter.pdf").status_code == 404
+    assert "尚未在平台上出具" in web.get(f"/requests/{s['request']}").by_id("request-letter-pdf").text
+
+    def issue():
+        from app.services import letters as L
+        L.issue_notice(s["case"], user("handler"), f"step-{s['step']}", AR._today())
+    web.run(issue)
+    for username, expected in (("dep_handler", 200), ("dep_legal", 200), ("handler", 200),
+                               ("third_handler", 404), ("third_clerk", 404)):
+        web.as_user(username)
+        r = web.client.get(f"/requests/{s['request']}/letter.pdf")
+        assert r.status_code == expected, (username, r.status_code)
+        if expected == 200:
+            assert r.mimetype == "application/pdf"
+            text = _pdf_text(r.data)
+            assert "协办" in text and "请提供2026年拨付明细" in text.replace("\r", "").replace("\n", "")
