@@ -125,8 +125,16 @@ SUPERVISOR = ("SZF", "示范市人民政府办公室")
 SECOND = ("SJY", "示范市教育局")
 SUPERVISION_USERS = [  # (agency code, username, name, roles)
     ("SZF", "supervisor", "吴主管", ["supervisor"]),
+    # The office and the second department each answer requests and cross-agency letters (issue 16
+    # item 5): a clerk, a handler, a legal adviser (reviews 协办意见) and a head.
+    ("SZF", "szf_clerk", "蒋登记", ["clerk"]),
+    ("SZF", "szf_handler", "沈承办", ["handler"]),
+    ("SZF", "szf_legal", "韩法务", ["legal"]),
+    ("SZF", "szf_head", "杨主任", ["head"]),
     ("SJY", "jy_clerk", "郑登记", ["clerk"]),
     ("SJY", "jy_handler", "冯承办", ["handler"]),
+    ("SJY", "jy_legal", "朱法务", ["legal"]),
+    ("SJY", "jy_head", "秦局长", ["head"]),
 ]
 
 
@@ -171,4 +179,26 @@ def seed_demo_supervision(must_change: bool = True) -> list[tuple[str, str, str]
         if cohandle_on is not None and cohandle_on >= on:
             S.perform(c.id, handler, "cohandle", {"party": "示范市财政局", "matter": "提供2026年教育经费拨付明细",
                                                   "sent_on": cohandle_on.isoformat()})
+    seed_demo_cross_agency(arrival)
     return out
+
+
+def seed_demo_cross_agency(arrival) -> None:
+    """Requests addressed to the district (the office, SZF), being handled by the office: one whose
+    协办函 already waits in the bureau's (DEMO) queue, one to try 协办 with the education bureau."""
+    from .models import Agency
+
+    clerk, handler = _user("szf_clerk"), _user("szf_handler")
+    bureau = db.session.scalar(db.select(Agency).where(Agency.code == "DEMO"))
+    for i, (desc, days_ago) in enumerate((("示范区2026年城市更新项目清单及用地规划条件", 6),
+                                          ("示范区2026年新建中小学校建设计划及选址意见", 2))):
+        c = S.register_case(clerk, {
+            "channel": "in_person", "arrived_on": arrival(days_ago).isoformat(), "applicant_type": "natural",
+            "applicant_name": ["褚一", "卫二"][i], "id_type": "resident_id",
+            "id_number": _rid(f"11010519850301{i + 1:03d}"), "contact_phone": f"1370000{i:04d}",
+            "contact_address": "示范市府前路1号", "description": desc, "doc_number": "",
+            "requested_form": "paper", "requested_route": "post", "handler_id": handler.id})
+        S.perform(c.id, handler, "start")
+        if i == 0:
+            S.perform(c.id, handler, "cohandle", {"to_agency_id": bureau.id, "sent_on": arrival(5).isoformat(),
+                                                  "matter": "请就城市更新项目的用地规划条件提供书面协办意见"})

@@ -71,7 +71,7 @@ _DATA_LABELS = {
     "recipient": "签收人", "withdrawn_on": "撤回日期", "archive_number": "档号", "retention": "保管期限",
     "title": "标题", "category_label": "类别", "filename": "文件名", "pages": "页数",
     "secrecy_note": "保密审查意见", "outcome": "办理结果", "method": "方式", "kind": "类型", "key": "文书",
-    "matter": "征求意见事项", "new_due": "新的答复期限", "decided_on": "决定日期", "consulted_on": "征求意见日期",
+    "from_agency": "答复机关", "matter": "征求意见事项", "new_due": "新的答复期限", "decided_on": "决定日期", "consulted_on": "征求意见日期",
     "opinion": "意见", "objection": "异议", "override_reason": "公开理由", "reasons_due": "说明理由期限",
     "replaces_number": "原文号", "reply_number": "答复书文号", "letter_number": "文书文号",
     "original_number": "原编号", "decision": "决定", "agency": "机关", "name": "名称", "text": "内容",

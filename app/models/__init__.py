@@ -1,5 +1,6 @@
 from .account import PasswordHistory, UserSession
 from .agency import Agency, Sequence, User
+from .agency_request import AgencyRequest
 from .attachment import Attachment, OcrJob
 from .audit import Event
 from .calendar import CalendarChangeRequest, CalendarRevision, CalendarYear
@@ -13,7 +14,7 @@ from .report import AnnualReportEntry
 from .schedule import Digest, ScheduledRun
 from .transfer import CaseTransfer
 
-__all__ = ["Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
+__all__ = ["AgencyRequest", "Attachment", "Job", "OcrJob", "Agency", "Sequence", "User", "Event", "CalendarYear", "CalendarRevision",
            "CalendarChangeRequest", "Case", "CaseTally", "Delivery", "Draft", "Step", "Letter",
            "LetterTemplateOverride", "LetterTemplateVersion", "Remedy",
            "PasswordHistory", "UserSession", "Digest", "ScheduledRun", "OnlineRequest", "OnlineFile",

@@ -30,7 +30,7 @@ from .clocks import refresh_clock
 from .errors import Conflict, ServiceError, conflict_is_409
 from .numbering import next_number
 from .search import condition as search_condition
-from . import operations, redaction
+from . import agency_requests, operations, redaction
 from .operations import DRAFT_FIELDS, DRAFT_MAX_LEN, DRAFT_RULES, REGISTRATION, RETENTIONS
 from .params import Params
 from .time import today as _today
@@ -589,7 +589,12 @@ def _correction_lapsed(x: Ctx):
 @handles("consult")
 def _consult(x: Ctx):
     kind = CONSULT_KINDS[x.p.choice("kind", "征求对象类型", {"third_party": "第三方", "agency": "其他机关"})]
-    party = x.p.text("party", "征求意见对象", required=True, max_len=200)
+    to = agency_requests.target_agency(x.actor, x.p.integer("to_agency_id", "平台上的机关", required=False))
+    if to is not None and kind != "consultation_agency":
+        raise ServiceError("向平台上的机关征求意见的，征求对象类型须为“其他机关”", "to_agency_id")
+    # An agency on the platform is named by the platform; others keep the free-text party.
+    party = x.p.text("party", "征求意见对象", required=to is None, max_len=200)
+    party = to.name if to is not None else party
     matter = x.p.text("matter", "征求意见的信息及理由", required=True)
     sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
     received = x.past_date("received_on", "对方收到日期", sent, "发出日期", default=sent)
@@ -601,8 +606,9 @@ def _consult(x: Ctx):
         s.details = {"matter": matter}
         x.case.steps.append(s)
         db.session.flush()
+        req = agency_requests.open_request(x.case, s, x.actor, to, "consultation") if to is not None else None
         return {"step_id": s.id, "kind": kind, "party": party, "sent_on": sent, "received_on": received,
-                "due_on": due}
+                "due_on": due, **({"agency_request_id": req.id, "to_agency": to.code} if req else {})}
     return {}, apply
 
 
@@ -727,7 +733,9 @@ def _fee_lapsed(x: Ctx):
 
 @handles("cohandle")
 def _cohandle(x: Ctx):
-    unit = x.p.text("party", "协办单位", required=True, max_len=200)
+    to = agency_requests.target_agency(x.actor, x.p.integer("to_agency_id", "平台上的机关", required=False))
+    unit = x.p.text("party", "协办单位", required=to is None, max_len=200)
+    unit = to.name if to is not None else unit
     matter = x.p.text("matter", "协办事项", required=True)
     sent = x.past_date("sent_on", "发出日期", x.case.received_on, "收到申请日期")
     due = x.cal.add_working_days(sent, C.COHANDLING_DAYS).due
@@ -737,7 +745,9 @@ def _cohandle(x: Ctx):
         s.details = {"matter": matter}
         x.case.steps.append(s)
         db.session.flush()
-        return {"step_id": s.id, "party": unit, "due_on": due}
+        req = agency_requests.open_request(x.case, s, x.actor, to, "cohandle") if to is not None else None
+        return {"step_id": s.id, "party": unit, "due_on": due,
+                **({"agency_request_id": req.id, "to_agency": to.code} if req else {})}
     return {}, apply
 
 

@@ -35,6 +35,10 @@ class Section:
     hint: str
     items: list[Item] = field(default_factory=list)
     total: int = 0
+    # Cross-agency requests (issue 16 item 2): listed by their letter, not by a case (an incoming
+    # one's case belongs to another agency); "incoming" links to the request page, "outgoing" to the case.
+    requests: list = field(default_factory=list)
+    kind: str = "cases"  # cases | incoming | outgoing
 
 
 def _agency(actor: User):
@@ -70,7 +74,11 @@ def _legal(actor: User, limit: int) -> list[Section]:
     drafts, n = _cases(select(Case).where(_agency(actor), Case.state == "review")
                        .order_by(Case.reply_due.is_(None), Case.reply_due, Case.id), limit)
     notices, m = _notice_steps(actor, "review", limit)
+    from . import agency_requests as AR
+    answers, k = AR.incoming(actor, ("review",), limit)
     return [
+        Section("legal-requests", "待审核的协办意见/征求意见答复", "审核通过的是提交的答复文本；文本修改后须重新审核。",
+                requests=answers, total=k, kind="incoming"),
         Section("legal-drafts", "待法制审核的答复稿", "审核通过的是提交的那一版稿件；稿件修改后须重新审核。",
                 [Item(c, "答复稿待审核", None, "actions") for c in drafts], n),
         Section("legal-notices", "待审核的文书", "收费通知书等须经法制审核的文书，审核通过后由承办人出具并生效。",
@@ -119,9 +127,19 @@ def _transferred_section(actor: User, limit: int) -> list[Section]:
 
 
 def _handler(actor: User, limit: int) -> list[Section]:
+    from . import agency_requests as AR
+
     notices, n = _notice_steps(actor, "approved", limit)
+    incoming, m = AR.incoming(actor, ("open", "drafted", "review", "approved"), limit)
+    outgoing, k = AR.outgoing_open(actor, limit)
     return [Section("handler-notices", "已审核待出具的文书", "法制审核已通过；出具之日起生效（收费通知书自出具之日起暂停计时）。",
-                    notices, n)]
+                    notices, n),
+            Section("handler-incoming-requests", "收到的协办函/征求意见",
+                    "其他机关发来的协办函（5个工作日内报送协办意见）和征求意见书（15个工作日内答复）；答复须经本机关法制审核后出具。",
+                    requests=incoming, total=m, kind="incoming"),
+            Section("handler-outgoing-requests", "发出的协办函/征求意见（待对方答复）",
+                    "本机关发给平台上其他机关、尚未答复的协办函和征求意见书；逾期的标为“已逾期”。",
+                    requests=outgoing, total=k, kind="outgoing")]
 
 
 def _archivist(actor: User, limit: int) -> list[Section]:

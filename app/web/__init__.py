@@ -73,6 +73,7 @@ def init_web(app: Flask) -> None:
     from .applicant_staff import bp as applicant_staff_bp
     from .supervision import bp as supervision_bp
     from .transfers import bp as transfers_bp
+    from .requests import bp as requests_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
@@ -90,6 +91,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(redaction_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(transfers_bp)
+    app.register_blueprint(requests_bp)
     register_display(app)
     register_error_handlers(app)
 

@@ -27,6 +27,7 @@ from ..services.operations import (DRAFT_MAX_LEN, OUTCOME_CHOICES, REGISTRATION,
                                    draft_inputs_for, operations)
 from ..services import redaction as R
 from ..services.checklist import suggest_archive_number
+from ..services.agency_requests import platform_agencies
 from ..services.views import agency_handlers
 from .forms import ActionForm, choices, date_field, select_field
 
@@ -136,6 +137,8 @@ def choices_for(f: Field, case: Case | None, user: User):
         return _step_choices(case, tuple(CONSULT_KINDS.values()))
     if f.source == "cohandle_steps":
         return _step_choices(case, ("cohandle",))
+    if f.source == "agencies":
+        return choices([(a.id, a.name) for a in platform_agencies(user)], "（平台外单位，填写下方名称）")
     return choices(f.choices or {}, None if f.initial else "请选择")
 
 

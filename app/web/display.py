@@ -58,6 +58,9 @@ DATA_LABELS = {
     # The case fields a ledger re-import may change (services.cases.IMPORT_FIELDS).
     "applicant_name": "申请人", "applicant_type": "申请人类型", "description": "申请内容", "doc_number": "所需信息文号",
     "handler_id": "承办人编号", "outcome_code": "办理结果",
+    # Cross-agency 协办/征求意见 (services.agency_requests).
+    "agency_request_id": "平台内来函编号", "to_agency": "收函机关", "from_agency": "答复机关",
+    "answer_hash": "答复指纹", "from_step_id": "来函环节编号",
 }
 # Where a key means something else in one kind of event.
 _ACTION_LABELS = {("issue_notice", "number"): "文号", ("reissue_notice", "number"): "文号"}
@@ -68,7 +71,7 @@ _VALUE_LABELS = {
     "category": ATTACHMENT_CATEGORIES,
     "content_type": {"application/pdf": "PDF 文件", "image/jpeg": "JPEG 图片", "image/png": "PNG 图片"},
 }
-_HASH_KEYS = {"content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256", "letter_sha256"}
+_HASH_KEYS = {"answer_hash", "content_hash", "approved_hash", "signed_hash", "draft_hash", "redaction_hash", "sha256", "letter_sha256"}
 _QUIET_KEYS = {"box", "before", "box_ids"}  # coordinates: in the record, not for the reader
 
 

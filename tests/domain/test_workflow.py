@@ -27,6 +27,7 @@ TODAY = D(2026, 3, 10)
 # The expected table, written out independently: action -> (roles, source states, target or None).
 EXPECTED = {
     "assign": ({"clerk", "head"}, {"registered", "correction", "handling"}, None),
+    "transfer": ({"clerk", "head"}, {"registered"}, None),
     "start": ({"handler"}, {"registered"}, "handling"),
     "request_correction": ({"handler"}, {"registered", "handling"}, "correction"),
     "receive_correction": ({"handler", "clerk"}, {"correction"}, "handling"),

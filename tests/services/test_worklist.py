@@ -132,7 +132,7 @@ def test_legal_head_clerk_and_archivist_see_their_own_work(app, ctx):
     assert delivered.number in section("archivist", "archivist-ready")
     assert review.number not in section("archivist", "archivist-ready")
     # A role sees only its own sections.
-    assert {s.key for s in my_work(user("legal"))} == {"legal-drafts", "legal-notices"}
+    assert {s.key for s in my_work(user("legal"))} == {"legal-drafts", "legal-notices", "legal-requests"}
     assert {s.key for s in my_work(user("head"))} == {"head-signoff", "head-extensions"}
 
 

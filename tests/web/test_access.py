@@ -11,7 +11,7 @@ from tests.factories import DEMO_USERNAMES, STAGES, build_case, other_agency, re
 from tests.conftest import user
 
 UI_BLUEPRINTS = ("auth", "cases", "admin", "account", "outbox", "online", "redaction", "letters", "casefile",
-                 "supervision", "transfers")
+                 "supervision", "transfers", "requests")
 PRINT = {"archivist", "head", "admin"}  # app/casefile/jobs.py PRINT_ROLES
 EVERYONE = None
 AGENCY = set(AGENCY_ROLES)  # every role but the platform's system administrator
@@ -79,7 +79,10 @@ SPECIAL = {"auth.login", "auth.logout", "cases.action",
            "casefile.job_page", "casefile.job_resubmit", "casefile.job_status", "casefile.job_result",
            # One transfer record and its letter: every role of the sending, answering and an unrelated
            # agency in tests/web/test_transfer.py
-           "transfers.record", "transfers.letter"}
+           "transfers.record", "transfers.letter",
+           # A cross-agency 协办函/征求意见 and its answer steps: every role of the asking, the target and a
+           # third agency in tests/web/test_agency_requests.py (test_request_routes_for_every_role_of_three_agencies)
+           "requests.detail", "requests.act", "requests.letter"}
 # A user without an agency role (the system administrator) is sent from the work queue to the calendar.
 REDIRECTS = {"cases.queue": "/admin/calendar"}
 # Asked for by POST (a long description does not fit in a URL).
