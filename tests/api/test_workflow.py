@@ -1,7 +1,9 @@
 """Cases walked through the API: every workflow action at least once, responses checked against the
 OpenAPI schemas, optimistic locking, and agencies kept apart."""
 from app.domain.workflow import ACTIONS
-from tests.api.support import assert_error, response_schema, second_agency, user_id, validate
+from app.extensions import db
+from app.models import Agency
+from tests.api.support import assert_error, in_app, response_schema, second_agency, user_id, validate
 from tests.conftest import set_today
 
 CASE = "/cases/{case_id}"
@@ -116,6 +118,13 @@ def test_every_action_through_the_api(api, openapi_doc):
     c = act(c["id"], "withdraw", "clerk", note="申请人书面撤回")
     assert c["state"] == "closed" and c["outcome"]["code"] == "withdrawn"
 
+    # 6. Handed to the agency that answers (分办): the sender no longer finds the case.
+    second_agency(api.app, "ANS")
+    ans_id = in_app(api.app, lambda: db.session.scalar(db.select(Agency.id).where(Agency.code == "ANS")))
+    c = api.register(applicant_name="周八")
+    act(c["id"], "transfer", "clerk", agency_id=ans_id, reason="申请公开的信息由该机关制作")
+    assert api.get(f"/cases/{c['id']}", "clerk").status_code == 404
+
     assert set(act.done) - {"approve_notice", "issue_notice"} == set(ACTIONS), set(ACTIONS) - set(act.done)
 
 
@@ -182,7 +191,7 @@ def test_other_agency_cases_do_not_exist(api):
 def test_available_actions_depend_on_the_token_user(api):
     cid = api.register()["id"]
     names = lambda who: [a["name"] for a in api.get(f"/cases/{cid}", who).get_json()["available_actions"]]  # noqa: E731
-    assert names("clerk") == ["assign", "withdraw"]
+    assert names("clerk") == ["assign", "transfer", "withdraw"]
     assert "start" in names("handler") and "assign" not in names("handler")
     assert names("legal") == []
 
